@@ -1,18 +1,66 @@
-// Command bootstrap is the Secrets Manager rotation function for MySQL and
-// MariaDB. This file is a temporary stub so the CDK app can bundle the
-// package while the real function is being written.
+// Command bootstrap is the AWS Secrets Manager rotation function for
+// MySQL, Aurora MySQL and MariaDB single-user secrets (the Go replacement
+// of SecretsManagerRDSMySQLRotationSingleUser).
+//
+// It only reads its configuration from the environment, wires the AWS SDK
+// Secrets Manager client and the database connector, and hands
+// [rotation.Handler.Handle] to the Lambda runtime. The environment
+// variables are documented in package internal/rotation (ConfigFromEnv).
+//
+// Build (what the CDK app does):
+//
+//	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -buildvcs=false \
+//	  -tags lambda.norpc -ldflags='-s -w -buildid=' -o bootstrap ./lambda/rotation
 package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/rotation"
 )
 
 func main() {
-	lambda.Start(func(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
-		return errors.New("rotation function not implemented yet")
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := rotation.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		log.Fatalf("configuration: %v", err)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatalf("load AWS configuration: %v", err)
+	}
+	sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = &cfg.Endpoint
+		}
 	})
+	dialer, err := dbsecret.NewDialer(
+		dbsecret.WithCABundleFile(cfg.CABundle),
+		dbsecret.WithDriverLogger(driverLogger{logger}),
+	)
+	if err != nil {
+		log.Fatalf("database TLS configuration (%s=%s): %v", rotation.EnvCABundle, cfg.CABundle, err)
+	}
+	h := rotation.New(sm, rotation.NewMySQL(dialer),
+		rotation.WithPasswordPolicy(cfg.Policy),
+		rotation.WithLogger(logger))
+	logger.Info("rotation function started", "endpoint_override", cfg.Endpoint != "", "ca_bundle", cfg.CABundle)
+	lambda.Start(h.Handle)
+}
+
+// driverLogger routes go-sql-driver's connection-level messages (never
+// credentials) into the JSON log.
+type driverLogger struct{ l *slog.Logger }
+
+func (d driverLogger) Print(v ...any) {
+	d.l.Warn("mysql driver", "detail", fmt.Sprint(v...))
 }

@@ -1,0 +1,127 @@
+package rotation
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Environment variable names the function reads. The password settings
+// use the names and defaults of AWS's own rotation functions.
+const (
+	EnvExcludeCharacters       = "EXCLUDE_CHARACTERS"
+	EnvPasswordLength          = "PASSWORD_LENGTH"
+	EnvExcludeNumbers          = "EXCLUDE_NUMBERS"
+	EnvExcludePunctuation      = "EXCLUDE_PUNCTUATION"
+	EnvExcludeUppercase        = "EXCLUDE_UPPERCASE"
+	EnvExcludeLowercase        = "EXCLUDE_LOWERCASE"
+	EnvRequireEachIncludedType = "REQUIRE_EACH_INCLUDED_TYPE"
+	EnvSecretsManagerEndpoint  = "SECRETS_MANAGER_ENDPOINT"
+	EnvCABundle                = "DB_CA_BUNDLE"
+	EnvTaskRoot                = "LAMBDA_TASK_ROOT"
+)
+
+// DefaultExcludeCharacters are the characters AWS's functions exclude by
+// default: slash, at-sign, double quote, single quote, backslash.
+const DefaultExcludeCharacters = `/@"'\`
+
+// DefaultPasswordLength is the default generated password length.
+const DefaultPasswordLength = 32
+
+// PasswordPolicy is the GetRandomPassword request the function makes.
+type PasswordPolicy struct {
+	ExcludeCharacters       string
+	Length                  int64
+	ExcludeNumbers          bool
+	ExcludePunctuation      bool
+	ExcludeUppercase        bool
+	ExcludeLowercase        bool
+	RequireEachIncludedType bool
+}
+
+// DefaultPasswordPolicy returns the policy used when no variable is set.
+func DefaultPasswordPolicy() PasswordPolicy {
+	return PasswordPolicy{
+		ExcludeCharacters:       DefaultExcludeCharacters,
+		Length:                  DefaultPasswordLength,
+		RequireEachIncludedType: true,
+	}
+}
+
+// Config is everything the function reads from its environment.
+type Config struct {
+	Policy PasswordPolicy
+	// Endpoint overrides the Secrets Manager endpoint URL (interface VPC
+	// endpoints with private DNS off, local tests). Empty: SDK default.
+	Endpoint string
+	// CABundle is the absolute path of a PEM file added to the system
+	// roots for database TLS. Empty: system roots only.
+	CABundle string
+}
+
+// ConfigFromEnv reads the configuration through getenv (os.Getenv in
+// main). An unset or empty variable takes its default; an unparsable one
+// is an error naming the variable. A relative DB_CA_BUNDLE is resolved
+// against LAMBDA_TASK_ROOT (the directory holding bootstrap).
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Policy: DefaultPasswordPolicy()}
+	if v, ok := lookup(getenv, EnvExcludeCharacters); ok {
+		c.Policy.ExcludeCharacters = v
+	}
+	if v, ok := lookup(getenv, EnvPasswordLength); ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 1 || n > 4096 {
+			return Config{}, fmt.Errorf("%s: want an integer between 1 and 4096", EnvPasswordLength)
+		}
+		c.Policy.Length = n
+	}
+	bools := []struct {
+		name string
+		dst  *bool
+	}{
+		{EnvExcludeNumbers, &c.Policy.ExcludeNumbers},
+		{EnvExcludePunctuation, &c.Policy.ExcludePunctuation},
+		{EnvExcludeUppercase, &c.Policy.ExcludeUppercase},
+		{EnvExcludeLowercase, &c.Policy.ExcludeLowercase},
+		{EnvRequireEachIncludedType, &c.Policy.RequireEachIncludedType},
+	}
+	for _, b := range bools {
+		if v, ok := lookup(getenv, b.name); ok {
+			*b.dst = ParseBool(v)
+		}
+	}
+	if c.Policy.ExcludeNumbers && c.Policy.ExcludePunctuation && c.Policy.ExcludeUppercase && c.Policy.ExcludeLowercase {
+		return Config{}, fmt.Errorf("the EXCLUDE_* variables exclude every character class")
+	}
+	c.Endpoint = strings.TrimSpace(getenv(EnvSecretsManagerEndpoint))
+	if p := strings.TrimSpace(getenv(EnvCABundle)); p != "" {
+		if !filepath.IsAbs(p) {
+			root := getenv(EnvTaskRoot)
+			if root == "" {
+				root = "."
+			}
+			p = filepath.Join(root, p)
+		}
+		c.CABundle = p
+	}
+	return c, nil
+}
+
+// lookup treats an empty variable as unset, which is what a CloudFormation
+// template that always emits the key with an empty default needs.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// ParseBool reports whether v means true the way AWS's rotation functions
+// read their flags: true, 1, y or yes, case-insensitive. Anything else is
+// false.
+func ParseBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "y", "yes":
+		return true
+	}
+	return false
+}

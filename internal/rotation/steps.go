@@ -1,0 +1,206 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/example/secret-rotation/internal/dbsecret"
+)
+
+// createSecret stores a new AWSPENDING version: the current secret with
+// only the password replaced by a generated one.
+func (h *Handler) createSecret(ctx context.Context, r *request) (bool, error) {
+	current, err := h.getSecret(ctx, r.secretID, "", StageCurrent)
+	if err != nil {
+		return false, err
+	}
+	_, err = h.getSecret(ctx, r.secretID, r.token, StagePending)
+	switch {
+	case err == nil:
+		r.log.Info("AWSPENDING value already exists for this version; nothing to do")
+		return false, nil
+	case !isNotFound(err):
+		return false, err
+	}
+	p := h.policy
+	pw, err := h.sm.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordInput{
+		ExcludeCharacters:       aws.String(p.ExcludeCharacters),
+		PasswordLength:          aws.Int64(p.Length),
+		ExcludeNumbers:          aws.Bool(p.ExcludeNumbers),
+		ExcludePunctuation:      aws.Bool(p.ExcludePunctuation),
+		ExcludeUppercase:        aws.Bool(p.ExcludeUppercase),
+		ExcludeLowercase:        aws.Bool(p.ExcludeLowercase),
+		RequireEachIncludedType: aws.Bool(p.RequireEachIncludedType),
+	})
+	if err != nil {
+		return false, fmt.Errorf("generate password: %w", err)
+	}
+	if pw.RandomPassword == nil || *pw.RandomPassword == "" {
+		return false, errors.New("generate password: empty password returned")
+	}
+	value, err := current.WithPassword(*pw.RandomPassword)
+	if err != nil {
+		return false, fmt.Errorf("build pending secret: %w", err)
+	}
+	in := &secretsmanager.PutSecretValueInput{
+		SecretId:           aws.String(r.secretID),
+		ClientRequestToken: aws.String(r.token),
+		SecretString:       aws.String(value),
+		VersionStages:      []string{StagePending},
+	}
+	if r.rotationToken != "" {
+		in.RotationToken = aws.String(r.rotationToken)
+	}
+	if _, err := h.sm.PutSecretValue(ctx, in); err != nil {
+		return false, fmt.Errorf("store AWSPENDING version %s: %w", r.token, err)
+	}
+	r.log.Info("stored new AWSPENDING version")
+	return true, nil
+}
+
+// setSecret changes the database password to the pending one, logging in
+// with the pending, current or previous credentials in that order.
+func (h *Handler) setSecret(ctx context.Context, r *request) (bool, error) {
+	pending, err := h.getSecret(ctx, r.secretID, r.token, StagePending)
+	if err != nil {
+		return false, err
+	}
+	// Already set (a retried setSecret, or a rotation that crashed after
+	// changing the database): a second change would be harmless but is
+	// not needed.
+	pendingErr := h.tryLogin(ctx, pending, func(Session) error { return nil })
+	if pendingErr == nil {
+		r.log.Info("pending credentials already log in; nothing to do")
+		return false, nil
+	}
+	current, err := h.getSecret(ctx, r.secretID, "", StageCurrent)
+	if err != nil {
+		return false, err
+	}
+	if !pending.SameAccount(current) {
+		return false, fmt.Errorf("pending version %s names a different user, host or port than AWSCURRENT; refusing to change the password", r.token)
+	}
+	tried := []string{fmt.Sprintf("AWSPENDING: %v", pendingErr)}
+	change := func(s Session) error { return s.ChangePassword(ctx, pending.Password) }
+	err = h.tryLogin(ctx, current, change)
+	if err == nil {
+		r.log.Info("changed database password", "logged_in_as", StageCurrent)
+		return true, nil
+	}
+	if !errors.Is(err, errLogin) {
+		return false, err
+	}
+	tried = append(tried, fmt.Sprintf("AWSCURRENT: %v", err))
+	previous, err := h.getSecret(ctx, r.secretID, "", StagePrevious)
+	switch {
+	case err == nil && !pending.SameAccount(previous):
+		tried = append(tried, "AWSPREVIOUS: names a different user, host or port; not used")
+	case err == nil:
+		err = h.tryLogin(ctx, previous, change)
+		if err == nil {
+			r.log.Info("changed database password", "logged_in_as", StagePrevious)
+			return true, nil
+		}
+		if !errors.Is(err, errLogin) {
+			return false, err
+		}
+		tried = append(tried, fmt.Sprintf("AWSPREVIOUS: %v", err))
+	case isNotFound(err):
+		tried = append(tried, "AWSPREVIOUS: no such version")
+	default:
+		tried = append(tried, fmt.Sprintf("AWSPREVIOUS: %v", err))
+	}
+	return false, fmt.Errorf("set password: no version of the secret can log in to %s as %s (tried %s)",
+		pending.Addr(), pending.Username, strings.Join(tried, "; "))
+}
+
+// errLogin marks a failure to log in, as opposed to a failure of the
+// work done once logged in.
+var errLogin = errors.New("login failed")
+
+// tryLogin logs in as s and runs fn on the session. A login failure is
+// returned wrapped with errLogin.
+func (h *Handler) tryLogin(ctx context.Context, s *dbsecret.Secret, fn func(Session) error) error {
+	sess, err := h.db.Login(ctx, s)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errLogin, err)
+	}
+	defer sess.Close()
+	return fn(sess)
+}
+
+// testSecret logs in with the pending credentials and runs a query.
+func (h *Handler) testSecret(ctx context.Context, r *request) (bool, error) {
+	pending, err := h.getSecret(ctx, r.secretID, r.token, StagePending)
+	if err != nil {
+		return false, err
+	}
+	err = h.tryLogin(ctx, pending, func(s Session) error { return s.Check(ctx) })
+	if err != nil {
+		return false, fmt.Errorf("test AWSPENDING credentials: %w", err)
+	}
+	r.log.Info("pending credentials log in and run a query")
+	return false, nil
+}
+
+// finishSecret moves AWSCURRENT to the pending version; Secrets Manager
+// moves AWSPREVIOUS to the old current version itself.
+func (h *Handler) finishSecret(ctx context.Context, r *request) (bool, error) {
+	current := ""
+	for id, stages := range r.versions {
+		for _, st := range stages {
+			if st == StageCurrent {
+				current = id
+			}
+		}
+	}
+	if current == r.token {
+		return false, nil // unreachable after the guard, kept for clarity
+	}
+	in := &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId:        aws.String(r.secretID),
+		VersionStage:    aws.String(StageCurrent),
+		MoveToVersionId: aws.String(r.token),
+	}
+	if current != "" {
+		in.RemoveFromVersionId = aws.String(current)
+	}
+	if _, err := h.sm.UpdateSecretVersionStage(ctx, in); err != nil {
+		return false, fmt.Errorf("move AWSCURRENT to version %s: %w", r.token, err)
+	}
+	r.log.Info("moved AWSCURRENT to the new version", "previous_version", current)
+	return true, nil
+}
+
+// getSecret fetches and parses one version, by id and/or stage.
+func (h *Handler) getSecret(ctx context.Context, secretID, versionID, stage string) (*dbsecret.Secret, error) {
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID), VersionStage: aws.String(stage)}
+	what := stage
+	if versionID != "" {
+		in.VersionId = aws.String(versionID)
+		what = stage + " version " + versionID
+	}
+	out, err := h.sm.GetSecretValue(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", what, err)
+	}
+	if out.SecretString == nil {
+		return nil, fmt.Errorf("get %s: secret has no SecretString (binary secrets are not supported)", what)
+	}
+	s, err := dbsecret.Parse(*out.SecretString)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return s, nil
+}
+
+func isNotFound(err error) bool {
+	var nf *types.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
