@@ -1,0 +1,414 @@
+package smlocal
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// day truncates to the date, the granularity the service reports
+// LastAccessedDate with.
+func day(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(24 * time.Hour)
+}
+
+type pageRange struct{ start, end int }
+
+// paginate applies MaxResults (1..100, default 100) and an opaque NextToken
+// (here: the decimal offset) to a listing of n items.
+func paginate(n int, maxResults *int64, nextToken *string) (pageRange, *string, *apiError) {
+	limit := 100
+	if maxResults != nil {
+		if *maxResults < 1 || *maxResults > 100 {
+			return pageRange{}, nil, newErr(errInvalidParameter, "MaxResults must be between 1 and 100.")
+		}
+		limit = int(*maxResults)
+	}
+	start := 0
+	if nextToken != nil && *nextToken != "" {
+		v, err := strconv.Atoi(*nextToken)
+		if err != nil || v < 0 || v > n {
+			return pageRange{}, nil, newErr(errInvalidNextToken, "The NextToken value is invalid.")
+		}
+		start = v
+	}
+	end := min(start+limit, n)
+	var next *string
+	if end < n {
+		t := strconv.Itoa(end)
+		next = &t
+	}
+	return pageRange{start, end}, next, nil
+}
+
+func (s *Server) createSecret(body []byte) (any, *apiError) {
+	var in createSecretInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if !validName.MatchString(in.Name) {
+		return nil, newErr(errInvalidParameter, "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
+	}
+	hasValue, err := checkValue(in.SecretString, in.SecretBinary, false)
+	if err != nil {
+		return nil, err
+	}
+	id, err := clientToken(in.ClientRequestToken)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.purgeExpired()
+	if old, ok := s.secrets[in.Name]; ok {
+		if old.isDeleted() {
+			return nil, newErr(errInvalidRequest, "You can't create this secret because a secret with this name is already scheduled for deletion.")
+		}
+		// A retried CreateSecret (same token, same value) is ignored.
+		if v, ok := old.versions[id]; ok && hasValue && v.sameValue(in.SecretString, in.SecretBinary) {
+			return createSecretOutput{ARN: old.arn, Name: old.name, VersionId: &v.id}, nil
+		}
+		return nil, newErr(errResourceExists, "The operation failed because the secret %s already exists.", in.Name)
+	}
+	suffix, rerr := randomSuffix()
+	if rerr != nil {
+		return nil, newErr(errInternal, "random ARN suffix: %v", rerr)
+	}
+	now := s.now()
+	sec := &secret{
+		arn:         s.arnPrefix() + in.Name + "-" + suffix,
+		name:        in.Name,
+		description: in.Description,
+		kmsKeyID:    in.KmsKeyId,
+		tags:        mergeTags(nil, in.Tags),
+		created:     now,
+		lastChanged: now,
+		versions:    map[string]*version{},
+		labels:      map[string]string{},
+	}
+	out := createSecretOutput{ARN: sec.arn, Name: sec.name}
+	if hasValue {
+		// "If you include SecretString or SecretBinary, then Secrets Manager
+		// creates an initial version" labelled AWSCURRENT.
+		v := s.newValueVersion(id, in.SecretString, in.SecretBinary)
+		sec.addVersion(v)
+		sec.attach(stageCurrent, v.id)
+		out.VersionId = &v.id
+	}
+	s.secrets[sec.name] = sec
+	return out, nil
+}
+
+func (s *Server) describeSecret(body []byte) (any, *apiError) {
+	var in secretIDInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, err := s.lookup(in.SecretId)
+	if err != nil {
+		return nil, err
+	}
+	out := describeSecretOutput{
+		ARN:                sec.arn,
+		Name:               sec.name,
+		Description:        sec.description,
+		KmsKeyId:           sec.kmsKeyID,
+		LastRotatedDate:    ep(sec.lastRotated),
+		LastChangedDate:    ep(sec.lastChanged),
+		LastAccessedDate:   ep(day(sec.lastAccessed)),
+		DeletedDate:        ep(sec.deleted),
+		CreatedDate:        ep(sec.created),
+		Tags:               sec.tags,
+		VersionIdsToStages: sec.versionIDsToStages(),
+	}
+	s.fillRotation(sec, &out.RotationEnabled, &out.RotationLambdaARN, &out.RotationRules, &out.NextRotationDate)
+	return out, nil
+}
+
+// fillRotation copies the rotation fields shared by DescribeSecret and
+// ListSecrets. The caller holds s.mu.
+func (s *Server) fillRotation(sec *secret, enabled **bool, arn **string, rules **rotationRules, next **epoch) {
+	if sec.rotationEnabled {
+		t := true
+		*enabled = &t
+		*next = ep(sec.nextRotation)
+	}
+	if sec.rotationARN != "" {
+		a := sec.rotationARN
+		*arn = &a
+	}
+	if sec.rules != nil {
+		r := *sec.rules
+		*rules = &r
+	}
+}
+
+func (s *Server) updateSecret(body []byte) (any, *apiError) {
+	var in updateSecretInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	hasValue, err := checkValue(in.SecretString, in.SecretBinary, false)
+	if err != nil {
+		return nil, err
+	}
+	id, err := clientToken(in.ClientRequestToken)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, err := s.lookup(in.SecretId)
+	if err != nil {
+		return nil, err
+	}
+	if sec.isDeleted() {
+		return nil, markedForDeletion()
+	}
+	if in.Description != nil {
+		sec.description = in.Description
+	}
+	if in.KmsKeyId != nil {
+		sec.kmsKeyID = in.KmsKeyId
+	}
+	out := createSecretOutput{ARN: sec.arn, Name: sec.name}
+	if hasValue {
+		// A new value becomes a new version labelled AWSCURRENT.
+		v, repeat, err := s.putVersion(sec, id, in.SecretString, in.SecretBinary)
+		if err != nil {
+			return nil, err
+		}
+		if !repeat {
+			sec.attach(stageCurrent, v.id)
+		}
+		out.VersionId = &v.id
+	}
+	sec.lastChanged = s.now()
+	return out, nil
+}
+
+func (s *Server) deleteSecret(body []byte) (any, *apiError) {
+	var in deleteSecretInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	force := in.ForceDeleteWithoutRecovery != nil && *in.ForceDeleteWithoutRecovery
+	if force && in.RecoveryWindowInDays != nil {
+		return nil, newErr(errInvalidParameter, "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
+	}
+	window := int64(30)
+	if in.RecoveryWindowInDays != nil {
+		window = *in.RecoveryWindowInDays
+		if window < 7 || window > 30 {
+			return nil, newErr(errInvalidParameter, "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).")
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, err := s.lookup(in.SecretId)
+	if err != nil {
+		// "If you forcibly delete an already deleted or nonexistent secret,
+		// the operation does not return ResourceNotFoundException."
+		if force && err.Type == errResourceNotFound {
+			name := strings.TrimPrefix(in.SecretId, s.arnPrefix())
+			return deleteSecretOutput{ARN: in.SecretId, Name: name, DeletionDate: ep(s.now())}, nil
+		}
+		return nil, err
+	}
+	now := s.now()
+	if force {
+		delete(s.secrets, sec.name)
+		return deleteSecretOutput{ARN: sec.arn, Name: sec.name, DeletionDate: ep(now)}, nil
+	}
+	if sec.isDeleted() {
+		return nil, newErr(errInvalidRequest, "You can't perform this operation on the secret because it was already scheduled for deletion.")
+	}
+	sec.deleted = now
+	sec.deletionDate = now.Add(time.Duration(window) * 24 * time.Hour)
+	sec.lastChanged = now
+	return deleteSecretOutput{ARN: sec.arn, Name: sec.name, DeletionDate: ep(sec.deletionDate)}, nil
+}
+
+func (s *Server) restoreSecret(body []byte) (any, *apiError) {
+	var in secretIDInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, err := s.lookup(in.SecretId)
+	if err != nil {
+		return nil, err
+	}
+	sec.deleted, sec.deletionDate = time.Time{}, time.Time{}
+	sec.lastChanged = s.now()
+	return arnNameOutput{ARN: sec.arn, Name: sec.name}, nil
+}
+
+// mergeTags adds or replaces tags by key.
+func mergeTags(have, add []tag) []tag {
+	out := append([]tag(nil), have...)
+	for _, t := range add {
+		if t.Key == nil {
+			continue
+		}
+		replaced := false
+		for i := range out {
+			if *out[i].Key == *t.Key {
+				out[i].Value = t.Value
+				replaced = true
+			}
+		}
+		if !replaced {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (s *Server) tagResource(body []byte) (any, *apiError) {
+	var in tagResourceInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, err := s.lookup(in.SecretId)
+	if err != nil {
+		return nil, err
+	}
+	sec.tags = mergeTags(sec.tags, in.Tags)
+	sec.lastChanged = s.now()
+	return struct{}{}, nil
+}
+
+func (s *Server) untagResource(body []byte) (any, *apiError) {
+	var in untagResourceInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, err := s.lookup(in.SecretId)
+	if err != nil {
+		return nil, err
+	}
+	drop := map[string]bool{}
+	for _, k := range in.TagKeys {
+		drop[k] = true
+	}
+	var kept []tag
+	for _, t := range sec.tags {
+		if !drop[*t.Key] {
+			kept = append(kept, t)
+		}
+	}
+	sec.tags = kept
+	sec.lastChanged = s.now()
+	return struct{}{}, nil
+}
+
+// matches applies ListSecrets filters: every filter must match; within a
+// filter any value may match, by prefix, with a leading "!" negating it.
+func matches(sec *secret, filters []filter) bool {
+	for _, f := range filters {
+		var fields []string
+		switch f.Key {
+		case "name":
+			fields = []string{sec.name}
+		case "description":
+			if sec.description != nil {
+				fields = []string{*sec.description}
+			}
+		case "tag-key":
+			for _, t := range sec.tags {
+				fields = append(fields, *t.Key)
+			}
+		case "tag-value":
+			for _, t := range sec.tags {
+				if t.Value != nil {
+					fields = append(fields, *t.Value)
+				}
+			}
+		default: // "all" and anything else: every text field
+			fields = []string{sec.name}
+			if sec.description != nil {
+				fields = append(fields, *sec.description)
+			}
+			for _, t := range sec.tags {
+				fields = append(fields, *t.Key)
+				if t.Value != nil {
+					fields = append(fields, *t.Value)
+				}
+			}
+		}
+		if !anyPrefix(fields, f.Values) {
+			return false
+		}
+	}
+	return true
+}
+
+func anyPrefix(fields, values []string) bool {
+	for _, v := range values {
+		neg := strings.HasPrefix(v, "!")
+		v = strings.TrimPrefix(v, "!")
+		hit := false
+		for _, f := range fields {
+			if strings.HasPrefix(f, v) {
+				hit = true
+			}
+		}
+		if hit != neg {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) listSecrets(body []byte) (any, *apiError) {
+	var in listSecretsInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.purgeExpired()
+	var all []secretListEntry
+	for _, sec := range s.sortedSecrets() {
+		if sec.isDeleted() && (in.IncludePlannedDeletion == nil || !*in.IncludePlannedDeletion) {
+			continue
+		}
+		if !matches(sec, in.Filters) {
+			continue
+		}
+		e := secretListEntry{
+			ARN:                    sec.arn,
+			Name:                   sec.name,
+			Description:            sec.description,
+			LastRotatedDate:        ep(sec.lastRotated),
+			LastChangedDate:        ep(sec.lastChanged),
+			LastAccessedDate:       ep(day(sec.lastAccessed)),
+			DeletedDate:            ep(sec.deleted),
+			CreatedDate:            ep(sec.created),
+			Tags:                   sec.tags,
+			SecretVersionsToStages: sec.versionIDsToStages(),
+		}
+		s.fillRotation(sec, &e.RotationEnabled, &e.RotationLambdaARN, &e.RotationRules, &e.NextRotationDate)
+		all = append(all, e)
+	}
+	page, next, err := paginate(len(all), in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := listSecretsOutput{SecretList: all[page.start:page.end], NextToken: next}
+	if out.SecretList == nil {
+		out.SecretList = []secretListEntry{}
+	}
+	return out, nil
+}
