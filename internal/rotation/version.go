@@ -48,6 +48,11 @@ func ParseServerVersion(v string) (ServerVersion, error) {
 		nums = append(nums, 0)
 	}
 	sv.Major, sv.Minor, sv.Patch = nums[0], nums[1], nums[2]
+	if strings.Contains(v, "mysql_aurora") && sv.Major == 5 && sv.Minor == 7 && sv.Patch == 0 {
+		// Aurora MySQL 2 reports "5.7.mysql_aurora.2.x" without a patch
+		// level; every Aurora 2 release is compatible with 5.7.12.
+		sv.Patch = 12
+	}
 	return sv, nil
 }
 

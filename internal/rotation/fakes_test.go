@@ -1,0 +1,224 @@
+package rotation_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/rotation"
+)
+
+const fakeARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf"
+
+type fakeVersion struct {
+	value  string
+	stages []string
+}
+
+// fakeSM is an in-memory Secrets Manager for unit tests. It embeds the
+// interface so a method it does not implement fails loudly.
+type fakeSM struct {
+	rotation.SecretsManager
+	mu              sync.Mutex
+	rotationEnabled *bool
+	versions        map[string]*fakeVersion
+	password        string           // what GetRandomPassword returns
+	fail            map[string]error // op -> error returned once
+	calls           []string         // op names in order
+	lastPut         *secretsmanager.PutSecretValueInput
+	lastRandom      *secretsmanager.GetRandomPasswordInput
+}
+
+func newFakeSM(current string) *fakeSM {
+	return &fakeSM{
+		rotationEnabled: aws.Bool(true),
+		versions:        map[string]*fakeVersion{"v-current": {value: current, stages: []string{rotation.StageCurrent}}},
+		password:        "Gen3rated-Pa55word",
+		fail:            map[string]error{},
+	}
+}
+
+// addPending registers the AWSPENDING placeholder RotateSecret creates
+// (value "" means no value stored yet).
+func (f *fakeSM) addPending(token, value string) {
+	f.versions[token] = &fakeVersion{value: value, stages: []string{rotation.StagePending}}
+}
+
+func (f *fakeSM) record(op string) error {
+	f.calls = append(f.calls, op)
+	if err, ok := f.fail[op]; ok {
+		delete(f.fail, op)
+		return err
+	}
+	return nil
+}
+
+func (f *fakeSM) count(op string) int {
+	n := 0
+	for _, c := range f.calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *fakeSM) DescribeSecret(_ context.Context, in *secretsmanager.DescribeSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("DescribeSecret"); err != nil {
+		return nil, err
+	}
+	m := map[string][]string{}
+	for id, v := range f.versions {
+		m[id] = slices.Clone(v.stages)
+	}
+	return &secretsmanager.DescribeSecretOutput{ARN: aws.String(fakeARN), RotationEnabled: f.rotationEnabled, VersionIdsToStages: m}, nil
+}
+
+func (f *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("GetSecretValue"); err != nil {
+		return nil, err
+	}
+	stage := aws.ToString(in.VersionStage)
+	for id, v := range f.versions {
+		if in.VersionId != nil && *in.VersionId != id {
+			continue
+		}
+		if stage != "" && !slices.Contains(v.stages, stage) {
+			continue
+		}
+		if v.value == "" {
+			break
+		}
+		return &secretsmanager.GetSecretValueOutput{ARN: aws.String(fakeARN), VersionId: aws.String(id), SecretString: aws.String(v.value)}, nil
+	}
+	return nil, &types.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret value")}
+}
+
+func (f *fakeSM) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("PutSecretValue"); err != nil {
+		return nil, err
+	}
+	f.lastPut = in
+	id := aws.ToString(in.ClientRequestToken)
+	v, ok := f.versions[id]
+	if !ok {
+		v = &fakeVersion{}
+		f.versions[id] = v
+	}
+	if v.value != "" && v.value != aws.ToString(in.SecretString) {
+		return nil, &types.ResourceExistsException{Message: aws.String("version exists with a different value")}
+	}
+	v.value = aws.ToString(in.SecretString)
+	for _, st := range in.VersionStages {
+		for _, o := range f.versions {
+			o.stages = slices.DeleteFunc(o.stages, func(s string) bool { return s == st })
+		}
+		v.stages = append(v.stages, st)
+	}
+	return &secretsmanager.PutSecretValueOutput{VersionId: aws.String(id)}, nil
+}
+
+func (f *fakeSM) GetRandomPassword(_ context.Context, in *secretsmanager.GetRandomPasswordInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetRandomPasswordOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("GetRandomPassword"); err != nil {
+		return nil, err
+	}
+	f.lastRandom = in
+	return &secretsmanager.GetRandomPasswordOutput{RandomPassword: aws.String(f.password)}, nil
+}
+
+func (f *fakeSM) UpdateSecretVersionStage(_ context.Context, in *secretsmanager.UpdateSecretVersionStageInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("UpdateSecretVersionStage"); err != nil {
+		return nil, err
+	}
+	st := aws.ToString(in.VersionStage)
+	to := f.versions[aws.ToString(in.MoveToVersionId)]
+	if to == nil {
+		return nil, &types.InvalidParameterException{Message: aws.String("no such version")}
+	}
+	if from := aws.ToString(in.RemoveFromVersionId); from != "" {
+		fv := f.versions[from]
+		if fv == nil || !slices.Contains(fv.stages, st) {
+			return nil, &types.InvalidParameterException{Message: aws.String("stage not on RemoveFromVersionId")}
+		}
+		fv.stages = slices.DeleteFunc(fv.stages, func(s string) bool { return s == st })
+		if st == rotation.StageCurrent {
+			for _, o := range f.versions {
+				o.stages = slices.DeleteFunc(o.stages, func(s string) bool { return s == rotation.StagePrevious })
+			}
+			fv.stages = append(fv.stages, rotation.StagePrevious)
+		}
+	}
+	to.stages = append(to.stages, st)
+	return &secretsmanager.UpdateSecretVersionStageOutput{}, nil
+}
+
+// stageOf returns the version id holding stage, or "".
+func (f *fakeSM) stageOf(stage string) string {
+	for id, v := range f.versions {
+		if slices.Contains(v.stages, stage) {
+			return id
+		}
+	}
+	return ""
+}
+
+// fakeDB is an in-memory database with user -> password.
+type fakeDB struct {
+	mu       sync.Mutex
+	users    map[string]string
+	down     bool
+	changes  int
+	checkErr error
+	logins   []string // passwords tried, to assert which versions were used
+}
+
+var errFakeDown = errors.New("connect: connection refused")
+
+func (d *fakeDB) Login(_ context.Context, s *dbsecret.Secret) (rotation.Session, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.logins = append(d.logins, s.Password)
+	if d.down {
+		return nil, errFakeDown
+	}
+	if pw, ok := d.users[s.Username]; !ok || pw != s.Password {
+		return nil, fmt.Errorf("%w: access denied for user %q", dbsecret.ErrAuth, s.Username)
+	}
+	return &fakeSession{db: d, user: s.Username}, nil
+}
+
+type fakeSession struct {
+	db   *fakeDB
+	user string
+}
+
+func (s *fakeSession) ChangePassword(_ context.Context, pw string) error {
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
+	if s.db.down {
+		return errFakeDown
+	}
+	s.db.users[s.user] = pw
+	s.db.changes++
+	return nil
+}
+
+func (s *fakeSession) Check(context.Context) error { return s.db.checkErr }
+func (s *fakeSession) Close() error                { return nil }
