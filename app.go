@@ -1,0 +1,77 @@
+// Command secret-rotation is the CDK app: it synthesizes the network,
+// rotation and database stacks of the environments selected with
+// `-c env=NAME[,NAME...]` (default dev) from the named environments in
+// cdk.json.
+//
+// `go run . [-c key=value ...]` synthesizes to ./cdk.out without the CDK CLI
+// or AWS credentials, reading cdk.json's context itself; under the CLI
+// (`npx cdk synth|deploy`) the context and the output directory (CDK_OUTDIR)
+// come from the CLI. This is the only place that reads CDK context and the CDK_*
+// environment variables; invalid configuration is reported on stderr with a
+// non-zero exit status before any stack is built.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/stacks"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+// run synthesizes the app and returns the process exit status. Failures
+// inside jsii (such as a failed local bundling) arrive as panics; they are
+// reported like any other error instead of a Go stack trace.
+func run() (status int) {
+	defer jsii.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "synth failed: %v\n", r)
+			status = 1
+		}
+	}()
+
+	props := &awscdk.AppProps{}
+	if os.Getenv("CDK_OUTDIR") == "" {
+		// Without the CLI: write where the CLI would (instead of a temp dir)
+		// and read cdk.json's context and -c arguments as the CLI would, so
+		// `go run .` and `cdk synth` produce the same templates.
+		ctx, err := config.StandaloneContext(".", os.Args[1:])
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "usage: go run . [-c key=value ...]: %v\n", err)
+			return 2
+		}
+		props.Outdir = jsii.String("cdk.out")
+		props.Context = &ctx
+	}
+	app := awscdk.NewApp(props)
+
+	cfg, err := config.Load(config.ContextFunc(func(key string) any {
+		return app.Node().TryGetContext(jsii.String(key))
+	}), map[string]string{
+		config.EnvDefaultAccount: os.Getenv(config.EnvDefaultAccount),
+		config.EnvDefaultRegion:  os.Getenv(config.EnvDefaultRegion),
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "invalid configuration (cdk.json context or -c):\n%v\n", err)
+		return 2
+	}
+
+	for _, env := range cfg.SelectedEnvironments() {
+		if _, err := stacks.NewEnvironmentStacks(app, env); err != nil {
+			fmt.Fprintf(os.Stderr, "build environment %s: %v\n", env.Name, err)
+			return 1
+		}
+	}
+	// The delivery pipeline (cfg.Pipeline) is added here by the pipeline package.
+
+	app.Synth(nil)
+	return 0
+}

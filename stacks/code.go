@@ -1,0 +1,46 @@
+package stacks
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/stacks/gobundle"
+)
+
+// RotationPackage is the rotation function's main package, relative to the module root.
+const RotationPackage = "./lambda/rotation"
+
+// CABundleFileName is the name of the CA bundle inside the function package.
+const CABundleFileName = "rds-ca-bundle.pem"
+
+// FunctionCode compiles the Go main package pkg of the module at moduleRoot
+// into a Lambda asset (see package gobundle for the hashing rules). A non-empty
+// caBundlePath is copied next to bootstrap as [CABundleFileName].
+func FunctionCode(moduleRoot, pkg, caBundlePath string) (awslambda.Code, error) {
+	b := &gobundle.Bundler{ModuleRoot: moduleRoot, Package: pkg}
+	if caBundlePath != "" {
+		abs, err := filepath.Abs(caBundlePath)
+		if err != nil {
+			return nil, fmt.Errorf("CA bundle %s: %w", caBundlePath, err)
+		}
+		b.ExtraFiles = map[string]string{CABundleFileName: abs}
+	}
+	hash, err := b.SourceHash()
+	if err != nil {
+		return nil, fmt.Errorf("hash rotation function sources: %w", err)
+	}
+	return awslambda.Code_FromAsset(jsii.String(moduleRoot), &awss3assets.AssetOptions{
+		AssetHashType: awscdk.AssetHashType_CUSTOM,
+		AssetHash:     jsii.String(hash),
+		Bundling: &awscdk.BundlingOptions{
+			// Never pulled or run: TryBundle always bundles locally or fails synth.
+			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-bundling-only")),
+			Local: b,
+		},
+	}), nil
+}

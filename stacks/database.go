@@ -1,0 +1,171 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/config"
+)
+
+// DatabaseStackProps configures [NewDatabaseStack].
+type DatabaseStackProps struct {
+	awscdk.StackProps
+	// Environment is the validated environment configuration.
+	Environment config.Environment
+	// Vpc and Subnets place the database (and the operator host).
+	Vpc     awsec2.IVpc
+	Subnets *awsec2.SubnetSelection
+	// RotationFunction rotates the master secret; RotationSecurityGroup is its group.
+	RotationFunction      awslambda.IFunction
+	RotationSecurityGroup awsec2.ISecurityGroup
+}
+
+// DatabaseStack holds the database, its master secret and the rotation schedule.
+type DatabaseStack struct {
+	awscdk.Stack
+	// Instance is the RDS for MySQL instance.
+	Instance awsrds.IDatabaseInstance
+	// Secret is the master secret, attached to the instance.
+	Secret awssecretsmanager.ISecret
+	// SecurityGroup is the database's group.
+	SecurityGroup awsec2.ISecurityGroup
+	// RotationPolicy is the policy on the function's role that grants access to Secret.
+	RotationPolicy awsiam.Policy
+	// RotationSchedule is the AWS::SecretsManager::RotationSchedule resource.
+	RotationSchedule awssecretsmanager.CfnRotationSchedule
+	// OperatorHost is the SSM-managed client host, nil unless enabled.
+	OperatorHost awsec2.Instance
+}
+
+// NewDatabaseStack creates the database, its generated and attached master
+// secret, and everything linking the rotation function to them (policy,
+// invoke permission, security-group rules, rotation schedule), so that all
+// cross-stack references point from this stack to the rotation stack.
+func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStackProps) (*DatabaseStack, error) {
+	env := props.Environment
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	tagStack(stack, env)
+	port := awsec2.Port_Tcp(jsii.Number(env.DatabasePort))
+
+	template, err := json.Marshal(map[string]string{"username": env.MasterUsername})
+	if err != nil {
+		return nil, fmt.Errorf("secret template: %w", err)
+	}
+	secret := awssecretsmanager.NewSecret(stack, jsii.String("MasterSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("RDS for MySQL master credentials (" + env.Name + "), rotated by the rotation function"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(string(template)),
+			GenerateStringKey:    jsii.String("password"),
+			PasswordLength:       jsii.Number(env.PasswordLength),
+			ExcludeCharacters:    jsii.String(env.ExcludeCharacters),
+		},
+		RemovalPolicy: plainRemovalPolicy(env),
+	})
+
+	dbSG := awsec2.NewSecurityGroup(stack, jsii.String("DatabaseSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("RDS for MySQL: database port from the rotation function (and operator host) only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+
+	removal := dataRemovalPolicy(env)
+	db := awsrds.NewDatabaseInstance(stack, jsii.String("Database"), &awsrds.DatabaseInstanceProps{
+		Engine: awsrds.DatabaseInstanceEngine_Mysql(&awsrds.MySqlInstanceEngineProps{
+			Version: awsrds.MysqlEngineVersion_Of(jsii.String(env.EngineVersion), jsii.String(env.EngineMajorVersion())),
+		}),
+		InstanceType:            awsec2.NewInstanceType(jsii.String(env.InstanceTypeName())),
+		Vpc:                     props.Vpc,
+		VpcSubnets:              props.Subnets,
+		SecurityGroups:          &[]awsec2.ISecurityGroup{dbSG},
+		Port:                    jsii.Number(env.DatabasePort),
+		Credentials:             awsrds.Credentials_FromSecret(secret, jsii.String(env.MasterUsername)),
+		AllocatedStorage:        jsii.Number(env.AllocatedStorageGiB),
+		StorageType:             awsrds.StorageType_GP3,
+		StorageEncrypted:        jsii.Bool(true),
+		MultiAz:                 jsii.Bool(env.MultiAz),
+		PubliclyAccessible:      jsii.Bool(false),
+		AutoMinorVersionUpgrade: jsii.Bool(true),
+		BackupRetention:         awscdk.Duration_Days(jsii.Number(env.BackupRetentionDays)),
+		DeleteAutomatedBackups:  jsii.Bool(env.RemovalPolicy == config.RemovalDestroy),
+		DeletionProtection:      jsii.Bool(env.DeletionProtection),
+		RemovalPolicy:           removal,
+		CopyTagsToSnapshot:      jsii.Bool(true),
+	})
+	// Credentials_FromSecret makes the instance attach the secret
+	// (AWS::SecretsManager::SecretTargetAttachment), which adds host, port,
+	// engine and dbInstanceIdentifier to it; Secret() is the attached secret.
+	attached := db.Secret()
+
+	// Function -> database port. Both rules live in this stack: the ingress on
+	// the database group, and (because the peer is in another stack) the
+	// egress on the function's group.
+	db.Connections().AllowFrom(props.RotationSecurityGroup, port, jsii.String("Rotation function"))
+
+	// Permissions on the function's role for this secret only. The policy is a
+	// resource of this stack attached to the role by name: a forward reference.
+	policy := awsiam.NewPolicy(stack, jsii.String("RotationFunctionPolicy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{props.RotationFunction.Role()},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("RotateThisSecret"),
+				Actions: jsii.Strings("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+					"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
+				Resources: jsii.Strings(*secret.SecretArn()),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				// GetRandomPassword has no resource-level permissions.
+				Sid:       jsii.String("GeneratePasswords"),
+				Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
+				Resources: jsii.Strings("*"),
+			}),
+		},
+	})
+
+	// Secrets Manager may invoke the function, from this account only.
+	permission := awslambda.NewCfnPermission(stack, jsii.String("AllowSecretsManagerInvoke"), &awslambda.CfnPermissionProps{
+		Action:        jsii.String("lambda:InvokeFunction"),
+		FunctionName:  props.RotationFunction.FunctionArn(),
+		Principal:     jsii.String("secretsmanager.amazonaws.com"),
+		SourceAccount: stack.Account(),
+	})
+
+	rules := &awssecretsmanager.CfnRotationSchedule_RotationRulesProperty{}
+	if env.RotationSchedule != "" {
+		rules.ScheduleExpression = jsii.String(env.RotationSchedule)
+	} else {
+		rules.AutomaticallyAfterDays = jsii.Number(env.RotationDays)
+	}
+	if env.RotationWindowHours > 0 {
+		rules.Duration = jsii.String(fmt.Sprintf("%dh", env.RotationWindowHours))
+	}
+	// The L1 resource: the L2 RotationSchedule has no schedule expressions and
+	// would add its grants to the function's stack, creating a cycle.
+	schedule := awssecretsmanager.NewCfnRotationSchedule(stack, jsii.String("RotationSchedule"), &awssecretsmanager.CfnRotationScheduleProps{
+		SecretId:          attached.SecretArn(),
+		RotationLambdaArn: props.RotationFunction.FunctionArn(),
+		RotationRules:     rules,
+	})
+	// The first rotation runs on creation: the function must be allowed and able to reach the DB.
+	schedule.Node().AddDependency(policy, permission, dbSG, db)
+
+	out := &DatabaseStack{Stack: stack, Instance: db, Secret: attached, SecurityGroup: dbSG, RotationPolicy: policy, RotationSchedule: schedule}
+	if env.OperatorAccess {
+		out.OperatorHost = newOperatorHost(stack, props.Vpc, props.Subnets)
+		db.Connections().AllowFrom(out.OperatorHost, port, jsii.String("Operator access host"))
+	}
+
+	output(stack, "DatabaseEndpoint", db.DbInstanceEndpointAddress(), "database host name")
+	output(stack, "DatabasePort", db.DbInstanceEndpointPort(), "database port")
+	output(stack, "SecretArn", secret.SecretArn(), "master secret ARN")
+	output(stack, "SecretName", secret.SecretName(), "master secret name")
+	return out, nil
+}

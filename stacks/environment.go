@@ -1,0 +1,135 @@
+package stacks
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/stacks/gobundle"
+)
+
+// EnvironmentStacks are the stacks of one environment, in dependency order.
+type EnvironmentStacks struct {
+	Network  *NetworkStack
+	Rotation *RotationStack
+	Database *DatabaseStack
+}
+
+// Stacks returns the three stacks in deployment order.
+func (e *EnvironmentStacks) Stacks() []awscdk.Stack {
+	return []awscdk.Stack{e.Network.Stack, e.Rotation.Stack, e.Database.Stack}
+}
+
+// options of NewEnvironmentStacks.
+type options struct {
+	prefix     *string
+	moduleRoot string
+	pkg        string
+	code       awslambda.Code
+}
+
+// Option customizes [NewEnvironmentStacks].
+type Option func(*options)
+
+// WithStackIDPrefix sets the prefix of the stack construct ids. The default is
+// "SecretRotation-<env>-", giving stack names such as SecretRotation-dev-Network
+// directly under an App; inside a pipelines Stage pass "" (the Stage name
+// already prefixes the stack names).
+func WithStackIDPrefix(prefix string) Option {
+	return func(o *options) { o.prefix = &prefix }
+}
+
+// WithModuleRoot sets the directory holding go.mod from which the rotation
+// function is built. The default is found by walking up from the working directory.
+func WithModuleRoot(dir string) Option {
+	return func(o *options) { o.moduleRoot = dir }
+}
+
+// WithFunctionPackage builds a different main package (relative to the module
+// root) as the rotation function; tests use it to prove failures are loud.
+func WithFunctionPackage(pkg string) Option {
+	return func(o *options) { o.pkg = pkg }
+}
+
+// WithFunctionCode uses already prepared code instead of bundling, so several
+// environments (or pipeline stages) share one compiled asset.
+func WithFunctionCode(code awslambda.Code) Option {
+	return func(o *options) { o.code = code }
+}
+
+// NewEnvironmentStacks creates the network, rotation and database stacks of
+// env under scope (an App or a pipelines Stage), wired through props in that
+// order. It returns an error, before creating any construct, when env is
+// invalid or the function's sources cannot be hashed.
+func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, opts ...Option) (*EnvironmentStacks, error) {
+	o := options{pkg: RotationPackage}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := env.Validate(); err != nil {
+		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
+	}
+	prefix := "SecretRotation-" + env.Name + "-"
+	if o.prefix != nil {
+		prefix = *o.prefix
+	}
+	code := o.code
+	caName := ""
+	if env.CABundlePath != "" {
+		caName = CABundleFileName
+	}
+	if code == nil {
+		root := o.moduleRoot
+		if root == "" {
+			wd, err := os.Getwd()
+			if err != nil {
+				return nil, fmt.Errorf("working directory: %w", err)
+			}
+			if root, err = gobundle.FindModuleRoot(wd); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if code, err = FunctionCode(root, o.pkg, env.CABundlePath); err != nil {
+			return nil, err
+		}
+	}
+
+	stackProps := func(description string) awscdk.StackProps {
+		return awscdk.StackProps{
+			Env:                   stackEnv(env),
+			Description:           jsii.String(description + " (secret-rotation, " + env.Name + ")"),
+			TerminationProtection: jsii.Bool(env.Protected),
+		}
+	}
+	network := NewNetworkStack(scope, prefix+"Network", &NetworkStackProps{
+		StackProps:  stackProps("VPC, subnets, NAT and flow logs"),
+		Environment: env,
+	})
+	rotation := NewRotationStack(scope, prefix+"Rotation", &RotationStackProps{
+		StackProps:                stackProps("Secrets Manager rotation function for RDS for MySQL"),
+		Environment:               env,
+		Vpc:                       network.Vpc,
+		Subnets:                   network.PrivateSubnets,
+		SecretsManagerEndpointURL: network.SecretsManagerEndpointURL,
+		Code:                      code,
+		CABundleName:              caName,
+	})
+	database, err := NewDatabaseStack(scope, prefix+"Database", &DatabaseStackProps{
+		StackProps:            stackProps("RDS for MySQL with a rotated master secret"),
+		Environment:           env,
+		Vpc:                   network.Vpc,
+		Subnets:               network.PrivateSubnets,
+		RotationFunction:      rotation.Function,
+		RotationSecurityGroup: rotation.SecurityGroup,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &EnvironmentStacks{Network: network, Rotation: rotation, Database: database}, nil
+}

@@ -1,0 +1,239 @@
+// Package gobundle compiles a Go main package into an AWS Lambda asset at
+// synth time, without Docker.
+//
+// [Bundler] implements awscdk.ILocalBundling: CDK calls TryBundle with the
+// asset's output directory and the bundler runs `go build` with reproducible
+// flags for linux/arm64 (provided.al2023), writing the binary as "bootstrap"
+// plus any extra files (such as a CA bundle) next to it.
+//
+// Asset hashing: the asset uses a CUSTOM hash computed by [Bundler.SourceHash]
+// rather than hashing the bundle output. The custom hash covers go.mod, go.sum
+// (which pins the content of every third-party module), the build flags and
+// target, the extra files, and every Go source and embedded file of the
+// main-module packages `go list -deps` reports for the function, identified by
+// import path and file name, never by absolute path. So it changes exactly when
+// something the binary is built from changes, and it is identical on every
+// machine and checkout path. A hash over the output would also be stable (the
+// build is reproducible, see the tests) but would depend on the Go toolchain's
+// patch version, making golden templates differ between machines, and would
+// force a build on every synth; with a source hash CDK skips the build when
+// cdk.out already holds the asset. The toolchain version is deliberately not
+// part of the hash: upgrading Go alone does not redeploy the function.
+package gobundle
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Target platform and flags of every build; part of the source hash.
+const (
+	GOOS   = "linux"
+	GOARCH = "arm64"
+	// BinaryName is the file the provided.al2023 runtime executes.
+	BinaryName = "bootstrap"
+	// hashScheme changes when the hashing rules change, so old assets are not reused.
+	hashScheme = "gobundle/v1"
+)
+
+// BuildFlags are the `go build` flags; -trimpath, -buildvcs=false and an empty
+// build id make the binary independent of the checkout path and VCS state.
+var BuildFlags = []string{"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags=-s -w -buildid="}
+
+// Bundler builds one Go main package of the module rooted at ModuleRoot.
+type Bundler struct {
+	// ModuleRoot is the directory holding go.mod.
+	ModuleRoot string
+	// Package is the main package, relative to ModuleRoot ("./lambda/rotation").
+	Package string
+	// ExtraFiles maps a file name inside the bundle to the source file copied there.
+	ExtraFiles map[string]string
+	// Stderr receives the go tool's diagnostics; nil means os.Stderr.
+	Stderr io.Writer
+}
+
+// buildEnv is the environment of every go command: the cross-compilation
+// target, no cgo, and GOFLAGS pinned so a user's GOFLAGS cannot change the build.
+func (b *Bundler) buildEnv() []string {
+	return append(os.Environ(), "CGO_ENABLED=0", "GOOS="+GOOS, "GOARCH="+GOARCH, "GOFLAGS=-mod=readonly")
+}
+
+func (b *Bundler) stderr() io.Writer {
+	if b.Stderr != nil {
+		return b.Stderr
+	}
+	return os.Stderr
+}
+
+// Build compiles the package into outputDir/bootstrap and copies the extra files.
+func (b *Bundler) Build(outputDir string) error {
+	args := append([]string{"build"}, BuildFlags...)
+	args = append(args, "-o", filepath.Join(outputDir, BinaryName), b.Package)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = b.ModuleRoot
+	cmd.Env = b.buildEnv()
+	var stderr bytes.Buffer
+	cmd.Stdout = b.stderr()
+	cmd.Stderr = io.MultiWriter(b.stderr(), &stderr)
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build %s in %s: %w: %s", b.Package, b.ModuleRoot, err, strings.TrimSpace(stderr.String()))
+	}
+	for _, name := range sortedKeys(b.ExtraFiles) {
+		if err := copyFile(b.ExtraFiles[name], filepath.Join(outputDir, name)); err != nil {
+			return fmt.Errorf("bundle extra file %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// TryBundle implements awscdk.ILocalBundling. It always bundles locally: on
+// failure it panics with the build error because the jsii interface has no
+// error result; the jsii runtime turns the panic into an exception that aborts
+// synth with this message. Returning false instead would make CDK fall back to
+// Docker, which this app deliberately does not use.
+func (b *Bundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	if outputDir == nil {
+		panic(errors.New("gobundle: CDK passed no output directory"))
+	}
+	if err := b.Build(*outputDir); err != nil {
+		panic(fmt.Errorf("gobundle: local bundling failed (no Docker fallback): %w", err))
+	}
+	return jsii.Bool(true)
+}
+
+// SourceHash returns the hex SHA-256 over everything the binary is built
+// from (see the package documentation).
+func (b *Bundler) SourceHash() (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s/%s cgo=0\nflags=%q\npackage=%s\n", hashScheme, GOOS, GOARCH, BuildFlags, filepath.ToSlash(b.Package))
+	for _, name := range []string{"go.mod", "go.sum"} {
+		if err := hashFile(h, "module:"+name, filepath.Join(b.ModuleRoot, name)); err != nil {
+			return "", err
+		}
+	}
+	pkgs, err := b.localPackages()
+	if err != nil {
+		return "", err
+	}
+	for _, p := range pkgs {
+		for _, f := range p.files {
+			if err := hashFile(h, p.importPath+"/"+f, filepath.Join(p.dir, f)); err != nil {
+				return "", err
+			}
+		}
+	}
+	for _, name := range sortedKeys(b.ExtraFiles) {
+		if err := hashFile(h, "extra:"+name, b.ExtraFiles[name]); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// localPackage is a dependency whose source is not pinned by go.sum: a
+// package of the main module or of a module replaced by a local directory.
+type localPackage struct {
+	importPath string
+	dir        string
+	files      []string
+}
+
+// listFormat prints one line per non-standard dependency:
+// import path, "local" or "", directory, Go and embedded files.
+const listFormat = `{{if not .Standard}}{{.ImportPath}}	` +
+	`{{if .Module}}{{if .Module.Main}}local{{else if .Module.Replace}}{{if not .Module.Replace.Version}}local{{end}}{{end}}{{end}}	` +
+	`{{.Dir}}	{{join .GoFiles "|"}}|{{join .EmbedFiles "|"}}{{end}}`
+
+// localPackages runs `go list -deps` for the build target and returns the
+// local packages sorted by import path, files sorted by name.
+func (b *Bundler) localPackages() ([]localPackage, error) {
+	cmd := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "-f", listFormat, b.Package)
+	cmd.Dir = b.ModuleRoot
+	cmd.Env = b.buildEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list -deps %s in %s: %w: %s", b.Package, b.ModuleRoot, err, strings.TrimSpace(stderr.String()))
+	}
+	var pkgs []localPackage
+	for _, line := range strings.Split(string(out), "\n") {
+		fields := strings.Split(line, "\t")
+		if len(fields) != 4 || fields[1] != "local" {
+			continue
+		}
+		var files []string
+		for _, f := range strings.Split(fields[3], "|") {
+			if f != "" {
+				files = append(files, f)
+			}
+		}
+		sort.Strings(files)
+		pkgs = append(pkgs, localPackage{importPath: fields[0], dir: fields[2], files: files})
+	}
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("go list -deps %s in %s: no package of the main module found", b.Package, b.ModuleRoot)
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].importPath < pkgs[j].importPath })
+	return pkgs, nil
+}
+
+// hashFile writes the file's identity and content digest into h.
+func hashFile(h io.Writer, identity, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("hash %s: %w", identity, err)
+	}
+	defer f.Close()
+	fh := sha256.New()
+	if _, err := io.Copy(fh, f); err != nil {
+		return fmt.Errorf("hash %s: %w", identity, err)
+	}
+	fmt.Fprintf(h, "%s %x\n", identity, fh.Sum(nil))
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o644)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// FindModuleRoot walks up from dir to the directory containing go.mod.
+func FindModuleRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("find module root from %s: %w", dir, err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("find module root: no go.mod in %s or any parent", abs)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/config"
+)
+
+// NetworkStackProps configures [NewNetworkStack].
+type NetworkStackProps struct {
+	awscdk.StackProps
+	// Environment is the validated environment configuration.
+	Environment config.Environment
+}
+
+// NetworkStack is the VPC every other stack of the environment runs in.
+type NetworkStack struct {
+	awscdk.Stack
+	// Vpc spans the configured zones with public and private subnet groups.
+	Vpc awsec2.IVpc
+	// PrivateSubnets selects the private subnets (with egress through NAT, or
+	// isolated when the environment has no NAT gateway).
+	PrivateSubnets *awsec2.SubnetSelection
+	// SecretsManagerEndpointURL is https://<endpoint DNS> of the interface
+	// endpoint, or nil when the endpoint is disabled.
+	SecretsManagerEndpointURL *string
+}
+
+// NewNetworkStack creates the VPC, its flow logs and the optional Secrets
+// Manager endpoint, and outputs the VPC and subnet ids.
+func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackProps) *NetworkStack {
+	env := props.Environment
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	tagStack(stack, env)
+
+	privateType := awsec2.SubnetType_PRIVATE_WITH_EGRESS
+	if env.NatGateways == 0 {
+		// CDK refuses egress subnets without NAT; the endpoint is the only way out.
+		privateType = awsec2.SubnetType_PRIVATE_ISOLATED
+	}
+	vpcProps := &awsec2.VpcProps{
+		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String(env.VpcCidr)),
+		NatGateways: jsii.Number(env.NatGateways),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			{Name: jsii.String(publicSubnetGroup), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24), MapPublicIpOnLaunch: jsii.Bool(false)},
+			{Name: jsii.String(privateSubnetGroup), SubnetType: privateType, CidrMask: jsii.Number(24)},
+		},
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+	}
+	if len(env.AvailabilityZones) > 0 {
+		vpcProps.AvailabilityZones = jsii.Strings(env.AvailabilityZones...)
+	} else {
+		vpcProps.MaxAzs = jsii.Number(env.MaxAzs)
+	}
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), vpcProps)
+
+	flowLogGroup := awslogs.NewLogGroup(stack, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
+		Retention:     retentionDays[env.LogRetentionDays],
+		RemovalPolicy: plainRemovalPolicy(env),
+	})
+	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogGroup, nil),
+		TrafficType: awsec2.FlowLogTrafficType_ALL,
+	})
+
+	private := &awsec2.SubnetSelection{SubnetGroupName: jsii.String(privateSubnetGroup)}
+	out := &NetworkStack{Stack: stack, Vpc: vpc, PrivateSubnets: private}
+
+	if env.SecretsManagerEndpoint {
+		endpoint := vpc.AddInterfaceEndpoint(jsii.String("SecretsManagerEndpoint"), &awsec2.InterfaceVpcEndpointOptions{
+			Service:           awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
+			PrivateDnsEnabled: jsii.Bool(true),
+			Subnets:           private,
+		})
+		// DnsEntries are "<hosted zone id>:<dns name>"; the first is the regional name.
+		dns := awscdk.Fn_Select(jsii.Number(1), awscdk.Fn_Split(jsii.String(":"), awscdk.Fn_Select(jsii.Number(0), endpoint.VpcEndpointDnsEntries()), nil))
+		out.SecretsManagerEndpointURL = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dns})
+	}
+
+	// Outputs for tools that join the VPC (as the original solution exported them).
+	output(stack, "VpcId", vpc.VpcId(), "VPC id")
+	output(stack, "PublicSubnetIds", joinSubnetIDs(vpc, publicSubnetGroup), "comma-separated public subnet ids")
+	output(stack, "PrivateSubnetIds", joinSubnetIDs(vpc, privateSubnetGroup), "comma-separated private subnet ids")
+	return out
+}
+
+func joinSubnetIDs(vpc awsec2.IVpc, group string) *string {
+	ids := vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(group)}).SubnetIds
+	return awscdk.Fn_Join(jsii.String(","), ids)
+}
+
+// output adds a CfnOutput exported as "<stack name>-<id>".
+func output(stack awscdk.Stack, id string, value *string, description string) {
+	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{
+		Value:       value,
+		Description: jsii.String(description),
+		ExportName:  jsii.String(*stack.StackName() + "-" + id),
+	})
+}
