@@ -27,7 +27,7 @@ type recorder struct {
 	events []events.SecretsManagerSecretRotationEvent
 	failAt string
 	hook   func(ev events.SecretsManagerSecretRotationEvent) // runs first, e.g. to block or observe
-	errs   []error                                          // unexpected errors inside the function
+	errs   []error                                           // unexpected errors inside the function
 }
 
 func (r *recorder) steps() []string {
