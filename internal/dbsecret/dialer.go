@@ -166,7 +166,7 @@ func classify(err error, addr string, useTLS bool) error {
 		how = "TLS"
 	}
 	var (
-		hostErr *x509.HostnameError
+		hostErr x509.HostnameError
 		uaErr   x509.UnknownAuthorityError
 		ciErr   x509.CertificateInvalidError
 		cvErr   *tls.CertificateVerificationError

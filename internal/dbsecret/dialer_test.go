@@ -1,0 +1,264 @@
+package dbsecret_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/testdb"
+)
+
+// secretFor builds a parsed secret for a user on s; ssl is nil (absent),
+// true or false.
+func secretFor(t *testing.T, s *testdb.Server, user, password string, ssl any) *dbsecret.Secret {
+	t.Helper()
+	m := map[string]any{"engine": "mariadb", "host": s.Host(), "port": s.Port(), "username": user, "password": password}
+	if ssl != nil {
+		m["ssl"] = ssl
+	}
+	b, _ := json.Marshal(m)
+	sec, err := dbsecret.Parse(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sec
+}
+
+func newUser(t *testing.T, s *testdb.Server) (string, string) {
+	t.Helper()
+	user, pw := testdb.UniqueName(t), "Pw-"+testdb.UniqueName(t)
+	if err := s.CreateUser(context.Background(), user, pw); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.DropUser(context.Background(), user) })
+	return user, pw
+}
+
+// cipher returns the session's TLS cipher, "" for plain text.
+func cipher(t *testing.T, d *dbsecret.Dialer, sec *dbsecret.Secret) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := d.Open(ctx, sec)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var name, value string
+	if err := db.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").Scan(&name, &value); err != nil {
+		t.Fatal(err)
+	}
+	return value, nil
+}
+
+// otherCA writes a PEM CA certificate unrelated to the server's.
+func otherCA(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "wrong CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "wrong-ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestDialerTLSPolicy(t *testing.T) {
+	ctx := context.Background()
+	strict, err := testdb.Start(ctx, testdb.WithRequireSecureTransport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Stop()
+	noTLS, err := testdb.Start(ctx, testdb.WithoutTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noTLS.Stop()
+
+	right, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(srv.CAFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rightStrict, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(strict.CAFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(otherCA(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		server    *testdb.Server
+		dialer    *dbsecret.Dialer
+		ssl       any
+		wantTLS   bool
+		wantErrIs error  // nil: success
+		wantInErr string // substring of the error
+	}{
+		{"ssl true, right CA", srv, right, true, true, nil, ""},
+		{"ssl \"true\", right CA", srv, right, "true", true, nil, ""},
+		{"ssl absent, right CA: TLS", srv, right, nil, true, nil, ""},
+		{"ssl false: plain", srv, right, false, false, nil, ""},
+		{"ssl true, wrong CA: certificate error", srv, wrong, true, false, dbsecret.ErrCertificate, "certificate"},
+		{"ssl absent, wrong CA: falls back to plain as AWS does", srv, wrong, nil, false, nil, ""},
+		{"require_secure_transport, ssl true", strict, rightStrict, true, true, nil, ""},
+		{"require_secure_transport, ssl absent", strict, rightStrict, nil, true, nil, ""},
+		// MariaDB answers a plain login under require_secure_transport with
+		// error 1045 (access denied), indistinguishable from a wrong password.
+		{"require_secure_transport, ssl false: refused", strict, rightStrict, false, false, dbsecret.ErrAuth, "over plain text"},
+		{"require_secure_transport, wrong CA, ssl absent: certificate error", strict, wrong, nil, false, dbsecret.ErrCertificate, "plain-text fallback"},
+		{"no TLS server, ssl absent: plain", noTLS, right, nil, false, nil, ""},
+		{"no TLS server, ssl true: refused", noTLS, right, true, false, nil, "does not offer TLS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			user, pw := newUser(t, tt.server)
+			c, err := cipher(t, tt.dialer, secretFor(t, tt.server, user, pw, tt.ssl))
+			if tt.wantErrIs == nil && tt.wantInErr == "" {
+				if err != nil {
+					t.Fatalf("connect: %v", err)
+				}
+				if (c != "") != tt.wantTLS {
+					t.Errorf("Ssl_cipher = %q, want TLS %v", c, tt.wantTLS)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("connected (cipher %q), want an error", c)
+			}
+			if tt.wantErrIs != nil && !errors.Is(err, tt.wantErrIs) {
+				t.Errorf("error %v does not match %v", err, tt.wantErrIs)
+			}
+			if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tt.wantInErr)) {
+				t.Errorf("error %q does not mention %q", err, tt.wantInErr)
+			}
+			if strings.Contains(err.Error(), pw) {
+				t.Errorf("error contains the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestDialerSystemRootsOnlyRejectsPrivateCA(t *testing.T) {
+	d, err := dbsecret.NewDialer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pw := newUser(t, srv)
+	_, err = cipher(t, d, secretFor(t, srv, user, pw, true))
+	if !errors.Is(err, dbsecret.ErrCertificate) {
+		t.Fatalf("error = %v, want ErrCertificate", err)
+	}
+}
+
+func TestDialerWrongPasswordDoesNotFallBack(t *testing.T) {
+	d, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(srv.CAFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, _ := newUser(t, srv)
+	_, err = cipher(t, d, secretFor(t, srv, user, "not-the-password", nil))
+	if !errors.Is(err, dbsecret.ErrAuth) {
+		t.Fatalf("error = %v, want ErrAuth", err)
+	}
+	if strings.Contains(err.Error(), "plain-text fallback") {
+		t.Errorf("authentication failure retried in plain text: %v", err)
+	}
+}
+
+func TestDialerConnectTimeout(t *testing.T) {
+	// A listener that accepts and never speaks: the MySQL handshake hangs.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	d, err := dbsecret.NewDialer(dbsecret.WithConnectTimeout(200 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	sec, err := dbsecret.Parse(`{"engine":"mysql","host":"127.0.0.1","port":` + itoa(port) + `,"username":"u","password":"p","ssl":true}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = d.Open(ctx, sec)
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("error = %v, want a timeout", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the connect timeout did not bound the handshake")
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestNewDialerBadBundle(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.pem")
+	os.WriteFile(empty, []byte("not a certificate"), 0o600)
+	for name, path := range map[string]string{"missing file": filepath.Join(dir, "nope.pem"), "no PEM": empty} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(path)); err == nil {
+				t.Fatal("NewDialer accepted a bad CA bundle")
+			}
+		})
+	}
+}
+
+func TestMySQLConfig(t *testing.T) {
+	d, err := dbsecret.NewDialer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := dbsecret.Parse(`{"engine":"mysql","host":"db.example","port":"3307","username":"u","password":"p","dbname":"app"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := d.MySQLConfig(sec, true)
+	if cfg.Addr != "db.example:3307" || cfg.User != "u" || cfg.Passwd != "p" || cfg.DBName != "app" ||
+		cfg.Timeout != 5*time.Second || cfg.TLS == nil || cfg.TLS.ServerName != "db.example" || cfg.InterpolateParams || cfg.AllowFallbackToPlaintext {
+		t.Errorf("unexpected config: addr %s user %s db %s timeout %v tls %v", cfg.Addr, cfg.User, cfg.DBName, cfg.Timeout, cfg.TLS != nil)
+	}
+	if plain := d.MySQLConfig(sec, false); plain.TLS != nil {
+		t.Error("plain config has TLS")
+	}
+}
