@@ -113,7 +113,7 @@ func decodeError(prefix string, err error) error {
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		field := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return &FieldError{Key: prefix + "." + field, Value: "(set)", Allowed: "one of the keys " + strings.Join(environmentKeys(), ", ")}
+		return &FieldError{Key: prefix + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(environmentKeys(), ", ")}
 	}
 	return &FieldError{Key: prefix, Value: "(invalid)", Allowed: "a JSON object: " + err.Error()}
 }

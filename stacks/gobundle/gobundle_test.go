@@ -1,0 +1,205 @@
+package gobundle_test
+
+import (
+	"bytes"
+	"debug/elf"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/example/secret-rotation/stacks/gobundle"
+)
+
+const rotationPkg = "./lambda/rotation"
+
+// moduleRoot is the repository under test.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := gobundle.FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// copyModule copies the Go module (sources, go.mod, go.sum; no node_modules,
+// .git or cdk.out) to a fresh temporary directory and returns its path.
+func copyModule(t *testing.T, root string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "elsewhere", "checkout")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "cdk.out":
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy module: %v", err)
+	}
+	return dst
+}
+
+func sourceHash(t *testing.T, root string, extra map[string]string) string {
+	t.Helper()
+	h, err := (&gobundle.Bundler{ModuleRoot: root, Package: rotationPkg, ExtraFiles: extra}).SourceHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// firstGoFile returns a non-test Go file of the rotation package.
+func firstGoFile(t *testing.T, root string) string {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(root, "lambda", "rotation", "*.go"))
+	for _, m := range matches {
+		if !strings.HasSuffix(m, "_test.go") {
+			return m
+		}
+	}
+	t.Fatal("no Go file in lambda/rotation")
+	return ""
+}
+
+func TestSourceHashIndependentOfCheckoutPath(t *testing.T) {
+	root := moduleRoot(t)
+	if a, b := sourceHash(t, root, nil), sourceHash(t, copyModule(t, root), nil); a != b {
+		t.Fatalf("hash differs between %s and a copy: %s != %s", root, a, b)
+	}
+}
+
+func TestSourceHashTracksInputs(t *testing.T) {
+	root := copyModule(t, moduleRoot(t))
+	base := sourceHash(t, root, nil)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withCA := sourceHash(t, root, map[string]string{"ca.pem": ca})
+
+	tests := []struct {
+		name    string
+		mutate  func(t *testing.T)
+		extra   map[string]string
+		want    string // "same" or "changed"
+		compare string
+	}{
+		{"unrelated file", func(t *testing.T) { appendTo(t, filepath.Join(root, "README.md"), "\nmore\n") }, nil, "same", base},
+		{"test file of the function", func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(root, "lambda", "rotation", "zz_extra_test.go"), []byte("package main\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, nil, "same", base},
+		{"package outside the dependency graph", func(t *testing.T) {
+			appendTo(t, filepath.Join(root, "stacks", "gobundle", "gobundle.go"), "\n// changed\n")
+		}, nil, "same", base},
+		{"CA bundle content", func(t *testing.T) { appendTo(t, ca, "changed\n") }, map[string]string{"ca.pem": ca}, "changed", withCA},
+		{"function source", func(t *testing.T) { appendTo(t, firstGoFile(t, root), "\n// changed\n") }, nil, "changed", base},
+		{"go.sum", func(t *testing.T) { appendTo(t, filepath.Join(root, "go.sum"), "example.com/x v1.0.0 h1:AAAA=\n") }, nil, "changed", base},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.mutate(t)
+			got := sourceHash(t, root, tc.extra)
+			if (got == tc.compare) != (tc.want == "same") {
+				t.Fatalf("hash %s after changing %s, want %s", map[bool]string{true: "unchanged", false: "changed"}[got == tc.compare], tc.name, tc.want)
+			}
+			if tc.want == "changed" {
+				base, withCA = sourceHash(t, root, nil), sourceHash(t, root, map[string]string{"ca.pem": ca})
+			}
+		})
+	}
+}
+
+func TestSourceHashFailsForMissingPackage(t *testing.T) {
+	_, err := (&gobundle.Bundler{ModuleRoot: moduleRoot(t), Package: "./does/not/exist"}).SourceHash()
+	if err == nil || !strings.Contains(err.Error(), "go list") {
+		t.Fatalf("err = %v, want a go list error", err)
+	}
+}
+
+// TestBuildIsReproducibleArm64 proves the flags make the binary independent
+// of the checkout path (so an OUTPUT hash would also be stable) and that it is
+// a linux/arm64 executable named bootstrap, with the extra files next to it.
+func TestBuildIsReproducibleArm64(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function twice")
+	}
+	root := moduleRoot(t)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte("pem"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := func(moduleRoot string) (bin []byte, dir string) {
+		out := t.TempDir()
+		b := &gobundle.Bundler{ModuleRoot: moduleRoot, Package: rotationPkg, ExtraFiles: map[string]string{"ca.pem": ca}, Stderr: &bytes.Buffer{}}
+		if err := b.Build(out); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(filepath.Join(out, gobundle.BinaryName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data, out
+	}
+	first, out := build(root)
+	second, _ := build(copyModule(t, root))
+	if !bytes.Equal(first, second) {
+		t.Errorf("binaries built from two checkout paths differ (%d vs %d bytes)", len(first), len(second))
+	}
+	f, err := elf.NewFile(bytes.NewReader(first))
+	if err != nil {
+		t.Fatalf("bootstrap is not ELF: %v", err)
+	}
+	if f.Machine != elf.EM_AARCH64 {
+		t.Errorf("bootstrap machine = %v, want EM_AARCH64", f.Machine)
+	}
+	if got, err := os.ReadFile(filepath.Join(out, "ca.pem")); err != nil || string(got) != "pem" {
+		t.Errorf("extra file ca.pem = %q, %v", got, err)
+	}
+}
+
+func TestBuildFailureNamesPackage(t *testing.T) {
+	b := &gobundle.Bundler{ModuleRoot: moduleRoot(t), Package: "./stacks/gobundle/testdata/broken", Stderr: &bytes.Buffer{}}
+	err := b.Build(t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "undefinedOnPurpose") {
+		t.Fatalf("err = %v, want the compiler error", err)
+	}
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(r.(error).Error(), "no Docker fallback") {
+			t.Fatalf("TryBundle recovered %v, want a loud bundling failure", r)
+		}
+	}()
+	out := t.TempDir()
+	b.TryBundle(&out, nil)
+}
