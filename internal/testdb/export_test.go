@@ -1,10 +1,12 @@
 package testdb
 
+import "github.com/example/secret-rotation/internal/testdb/childproc"
+
 // WithSearchPath exposes the binary lookup override to the external tests.
 var WithSearchPath = withSearchPath
 
 // ProcessAlive exposes the liveness check (zombies count as dead).
-var ProcessAlive = processAlive
+var ProcessAlive = childproc.Alive
 
 // RemoveAbandonedDirs exposes the crash cleanup that Start runs.
 var RemoveAbandonedDirs = removeAbandonedDirs
@@ -16,7 +18,7 @@ func ServerPID(s *Server) int {
 	if s.proc == nil {
 		return 0
 	}
-	return s.proc.cmd.Process.Pid
+	return s.proc.Pid()
 }
 
 // ServerDir returns the server's private temporary directory.

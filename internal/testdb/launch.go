@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/example/secret-rotation/internal/testdb/childproc"
 )
 
 // errPortInUse marks a launch that failed because the port was taken.
@@ -58,8 +60,8 @@ func (s *Server) initDataDir(ctx context.Context, dataDir string) error {
 	cmd.Dir = filepath.Dir(dataDir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Cancel = func() error { signalGroup(cmd, true); return nil }
-	setProcAttr(cmd)
+	cmd.Cancel = func() error { childproc.SignalGroup(cmd, true); return nil }
+	childproc.SetAttrs(cmd)
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("initialize datadir with %s: %w\n%s", filepath.Base(cmd.Path), err, tail(out.Bytes(), 20))
 	}
@@ -99,12 +101,12 @@ func (s *Server) launch(ctx context.Context) error {
 	logStart := fileSize(s.ErrorLogPath())
 	cmd := exec.Command(s.bins.server, s.serverArgs()...)
 	cmd.Dir = s.dir
-	p, err := spawn(cmd)
+	p, err := childproc.Start(cmd)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.bins.server, err)
 	}
 	if err := s.waitReady(ctx, p); err != nil {
-		p.terminate(0)
+		p.Terminate(0)
 		log := readFrom(s.ErrorLogPath(), logStart)
 		if bytes.Contains(log, []byte("Address already in use")) {
 			err = fmt.Errorf("%w: %w", errPortInUse, err)
@@ -117,7 +119,7 @@ func (s *Server) launch(ctx context.Context) error {
 
 // waitReady polls the socket until a root ping succeeds, the process exits,
 // or the context or start timeout ends.
-func (s *Server) waitReady(ctx context.Context, p *process) error {
+func (s *Server) waitReady(ctx context.Context, p *childproc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.startTimeout)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -130,8 +132,8 @@ func (s *Server) waitReady(ctx context.Context, p *process) error {
 			return nil
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("server exited during startup (%v)", p.err)
+		case <-p.Done():
+			return fmt.Errorf("server exited during startup (%v)", p.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("server not ready: %w (last error: %v)", ctx.Err(), err)
 		case <-tick.C:

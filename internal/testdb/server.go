@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/example/secret-rotation/internal/testdb/childproc"
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -34,7 +35,7 @@ type Server struct {
 	rootDB  *sql.DB
 
 	mu      sync.Mutex
-	proc    *process // nil while halted
+	proc    *childproc.Process // nil while halted
 	stopped bool
 	stopErr error
 }
@@ -173,7 +174,7 @@ func (s *Server) Stop() error {
 	}
 	if s.proc != nil {
 		// The data is thrown away, so a clean shutdown would only cost time.
-		s.proc.terminate(0)
+		s.proc.Terminate(0)
 		s.proc = nil
 	}
 	if s.tlsName != "" {
@@ -201,7 +202,7 @@ func (s *Server) Halt() error {
 	// neither the driver (logging broken pipes) nor the first query after
 	// Resume has to discover they are dead.
 	s.rootDB.SetMaxIdleConns(0)
-	s.proc.terminate(30 * time.Second)
+	s.proc.Terminate(30 * time.Second)
 	s.proc = nil
 	s.rootDB.SetMaxIdleConns(rootIdleConns)
 	return nil
@@ -216,7 +217,7 @@ func (s *Server) Resume(ctx context.Context) error {
 	if s.stopped {
 		return errors.New("testdb: Resume after Stop")
 	}
-	if s.proc != nil && !s.proc.exited() {
+	if s.proc != nil && !s.proc.Exited() {
 		return nil
 	}
 	if err := s.launch(ctx); err != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/example/secret-rotation/internal/testdb/childproc"
 )
 
 const (
@@ -52,7 +54,7 @@ func abandoned(dir string) bool {
 			continue
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || pid <= 0 || processAlive(pid) {
+		if err != nil || pid <= 0 || childproc.Alive(pid) {
 			return false
 		}
 	}

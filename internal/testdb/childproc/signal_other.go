@@ -1,0 +1,21 @@
+//go:build !unix
+
+package childproc
+
+import "os/exec"
+
+// SetAttrs does nothing: there are no process groups here.
+func SetAttrs(cmd *exec.Cmd) {}
+
+// SignalGroup kills the process; there are no process groups here.
+func SignalGroup(cmd *exec.Cmd, _ bool) { _ = cmd.Process.Kill() }
+
+// KillGroup is not supported here.
+func KillGroup(int) {}
+
+// Alive is unknown here; claiming "alive" keeps callers from deleting
+// anything that might still be in use.
+func Alive(int) bool { return true }
+
+// Children is not supported here.
+func Children(int) []int { return nil }
