@@ -50,7 +50,7 @@ func (s *Server) createSecret(body []byte) (any, *apiError) {
 		return nil, err
 	}
 	if !validName.MatchString(in.Name) {
-		return nil, newErr(errInvalidParameter, "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
+		return nil, newErr(errInvalidParameter, "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: /_+=.@-")
 	}
 	hasValue, err := checkValue(in.SecretString, in.SecretBinary, false)
 	if err != nil {

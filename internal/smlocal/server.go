@@ -196,14 +196,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[op]++
-	f, hasFault := s.takeFault(op)
 	s.mu.Unlock()
-
 	// Like the service, require a signature but (unlike it) do not verify it.
 	if r.Header.Get("Authorization") == "" {
 		writeError(w, newErr(errMissingAuthToken, "Missing Authentication Token"))
 		return
 	}
+	s.mu.Lock()
+	f, hasFault := s.takeFault(op)
+	s.mu.Unlock()
 	if hasFault {
 		if f.delay > 0 {
 			select {
