@@ -86,7 +86,8 @@ func (h *Handler) setSecret(ctx context.Context, r *request) (bool, error) {
 	if !pending.SameAccount(current) {
 		return false, fmt.Errorf("pending version %s names a different user, host or port than AWSCURRENT; refusing to change the password", r.token)
 	}
-	tried := []string{fmt.Sprintf("AWSPENDING: %v", pendingErr)}
+	tried := &loginError{addr: pending.Addr(), user: pending.Username}
+	tried.add(StagePending, pendingErr)
 	change := func(s Session) error { return s.ChangePassword(ctx, pending.Password) }
 	err = h.tryLogin(ctx, current, change)
 	if err == nil {
@@ -96,11 +97,11 @@ func (h *Handler) setSecret(ctx context.Context, r *request) (bool, error) {
 	if !errors.Is(err, errLogin) {
 		return false, err
 	}
-	tried = append(tried, fmt.Sprintf("AWSCURRENT: %v", err))
+	tried.add(StageCurrent, err)
 	previous, err := h.getSecret(ctx, r.secretID, "", StagePrevious)
 	switch {
 	case err == nil && !pending.SameAccount(previous):
-		tried = append(tried, "AWSPREVIOUS: names a different user, host or port; not used")
+		tried.add(StagePrevious, errors.New("names a different user, host or port; not used"))
 	case err == nil:
 		err = h.tryLogin(ctx, previous, change)
 		if err == nil {
@@ -110,15 +111,43 @@ func (h *Handler) setSecret(ctx context.Context, r *request) (bool, error) {
 		if !errors.Is(err, errLogin) {
 			return false, err
 		}
-		tried = append(tried, fmt.Sprintf("AWSPREVIOUS: %v", err))
+		tried.add(StagePrevious, err)
 	case isNotFound(err):
-		tried = append(tried, "AWSPREVIOUS: no such version")
+		tried.add(StagePrevious, errors.New("no such version"))
 	default:
-		tried = append(tried, fmt.Sprintf("AWSPREVIOUS: %v", err))
+		tried.add(StagePrevious, err)
 	}
-	return false, fmt.Errorf("set password: no version of the secret can log in to %s as %s (tried %s)",
-		pending.Addr(), pending.Username, strings.Join(tried, "; "))
+	return false, tried
 }
+
+// loginError lists every version setSecret tried, by stage, with why each
+// failed; never their values. It unwraps to the individual errors, so
+// errors.Is(err, dbsecret.ErrCertificate) reports a TLS problem.
+type loginError struct {
+	addr, user string
+	stages     []string
+	errs       []error
+}
+
+func (e *loginError) add(stage string, err error) {
+	e.stages = append(e.stages, stage)
+	e.errs = append(e.errs, err)
+}
+
+func (e *loginError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set password: no version of the secret can log in to %s as %s (tried ", e.addr, e.user)
+	for i, st := range e.stages {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %v", st, e.errs[i])
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func (e *loginError) Unwrap() []error { return e.errs }
 
 // errLogin marks a failure to log in, as opposed to a failure of the
 // work done once logged in.

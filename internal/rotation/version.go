@@ -79,16 +79,23 @@ func (v ServerVersion) String() string {
 // PasswordSQL returns the statement that sets the logged-in account's
 // password to the string literal lit (already quoted and escaped).
 //
-//   - MariaDB 10.2 and later, MySQL 5.7.6 and later (8.x, 9.x, Aurora 2/3):
+//   - MySQL 5.7.6 and later (8.x, 9.x, Aurora MySQL 2 and 3):
 //     ALTER USER CURRENT_USER() IDENTIFIED BY lit, which hashes with the
-//     account's own authentication plugin.
-//   - Older servers: SET PASSWORD = PASSWORD(lit) (removed in MySQL 8.0).
+//     account's own authentication plugin (SET PASSWORD = PASSWORD() was
+//     removed in 8.0).
+//   - MySQL before 5.7.6: SET PASSWORD = PASSWORD(lit).
+//   - MariaDB, every version: SET PASSWORD = PASSWORD(lit). MariaDB
+//     refuses ALTER USER on one's own account without the CREATE USER
+//     privilege (verified on 10.11: error 1227), while SET PASSWORD needs
+//     no privilege and, since 10.4, hashes for the account's plugin
+//     (verified with mysql_native_password and ed25519 accounts).
 //
-// Neither statement accepts a ? placeholder for the password on MariaDB
-// 10.11 (verified: error 1064 at prepare), so the password is sent as an
-// escaped literal; see [QuoteString].
+// Neither statement accepts a ? placeholder for the password (verified on
+// MariaDB 10.11: error 1064 at prepare; the MySQL grammar also takes a
+// string literal there), so the password is sent as an escaped literal;
+// see [QuoteString].
 func (v ServerVersion) PasswordSQL(lit string) string {
-	if (v.MariaDB && v.AtLeast(10, 2, 0)) || (!v.MariaDB && v.AtLeast(5, 7, 6)) {
+	if !v.MariaDB && v.AtLeast(5, 7, 6) {
 		return "ALTER USER CURRENT_USER() IDENTIFIED BY " + lit
 	}
 	return "SET PASSWORD = PASSWORD(" + lit + ")"

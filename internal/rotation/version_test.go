@@ -27,10 +27,10 @@ func TestParseServerVersionAndPasswordSQL(t *testing.T) {
 		{"9.1.0-commercial", false, 9, 1, 0, alter},
 		{"10.0.0", false, 10, 0, 0, alter},
 		{"10.1.48-MariaDB", true, 10, 1, 48, set},
-		{"10.2.0-MariaDB", true, 10, 2, 0, alter},
-		{"10.11.19-MariaDB-0+deb12u1", true, 10, 11, 19, alter},
-		{"5.5.5-10.11.6-MariaDB", true, 10, 11, 6, alter},
-		{"11.4.2-MariaDB-log", true, 11, 4, 2, alter},
+		{"10.2.0-MariaDB", true, 10, 2, 0, set},
+		{"10.11.19-MariaDB-0+deb12u1", true, 10, 11, 19, set},
+		{"5.5.5-10.11.6-MariaDB", true, 10, 11, 6, set},
+		{"11.4.2-MariaDB-log", true, 11, 4, 2, set},
 		{"5.5.68-MariaDB", true, 5, 5, 68, set},
 	}
 	for _, tt := range tests {
