@@ -104,6 +104,9 @@ func (s *Server) getSecretValue(body []byte) (any, *apiError) {
 			return nil, newErr(errResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: %s and staging label: %s", *in.VersionId, *in.VersionStage)
 		}
 		if !v.hasValue {
+			if in.VersionStage != nil {
+				return nil, newErr(errResourceNotFound, "Secrets Manager can't find the specified secret value for staging label: %s", *in.VersionStage)
+			}
 			return nil, newErr(errResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: %s", *in.VersionId)
 		}
 	default:
