@@ -46,7 +46,7 @@ func (s *syncBuffer) String() string {
 // rig is one secret for one database user, a local Secrets Manager and a
 // handler wired as lambda/rotation wires it.
 type rig struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	sm       *smlocal.Server
 	client   *secretsmanager.Client
@@ -73,7 +73,7 @@ type rigConfig struct {
 	rawJSON string // overrides the secret string entirely
 }
 
-func newRig(t *testing.T, opts ...rigOption) *rig {
+func newRig(t testing.TB, opts ...rigOption) *rig {
 	t.Helper()
 	cfg := rigConfig{}
 	for _, o := range opts {
@@ -154,7 +154,6 @@ func (r *rig) rotate() error {
 	if err != nil {
 		return err
 	}
-	r.remember()
 	if errs := r.sm.RotationErrors(); len(errs) > before {
 		return errs[len(errs)-1]
 	}
@@ -174,11 +173,11 @@ func (r *rig) retry() error {
 			return err
 		}
 	}
-	r.remember()
 	return nil
 }
 
-// remember records every stored secret string and password, for checkLogs.
+// remember records every stored secret string and password (deprecated
+// versions included), for checkLogs.
 func (r *rig) remember() {
 	out, err := r.client.ListSecretVersionIds(r.ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(r.secretID), IncludeDeprecated: aws.Bool(true)})
 	if err != nil {
