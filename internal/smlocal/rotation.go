@@ -41,6 +41,7 @@ type RotationError struct {
 	Err       error
 }
 
+// Error names the secret, the rotation's version and the failed step.
 func (e *RotationError) Error() string {
 	return fmt.Sprintf("rotation of %s (version %s) failed at %s: %v", e.SecretARN, e.VersionID, e.Step, e.Err)
 }

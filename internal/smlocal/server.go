@@ -116,7 +116,8 @@ func (s *Server) URL() string { return s.baseURL }
 // Region returns the region the server puts in ARNs.
 func (s *Server) Region() string { return s.cfg.region }
 
-// Close stops the listener, cancels running rotations and waits for them.
+// Close stops the listener, cancels the context passed to running rotation
+// steps and waits for them; an Invoker that ignores its context delays Close.
 func (s *Server) Close() error {
 	s.cancel()
 	err := s.http.Close()
