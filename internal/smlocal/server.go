@@ -215,7 +215,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if f.errorType != "" {
-			writeError(w, newErr(f.errorType, "injected fault for %s", op))
+			msg := "smlocal: injected " + f.errorType + " for " + op
+			if f.errorType == errThrottling {
+				msg = "Rate exceeded" // the service's throttling message
+			}
+			writeError(w, &apiError{Type: f.errorType, Message: msg})
 			return
 		}
 	}
