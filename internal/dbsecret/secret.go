@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -275,15 +276,19 @@ func (s *Secret) SameAccount(o *Secret) bool {
 }
 
 // String describes the secret without its password.
-func (s *Secret) String() string {
+func (s Secret) String() string {
 	return fmt.Sprintf("%s://%s@%s/%s (ssl %s, password redacted)", s.Engine, s.Username, s.Addr(), s.DBName, s.SSL)
 }
 
 // GoString is String, so %#v does not print the password either.
-func (s *Secret) GoString() string { return s.String() }
+func (s Secret) GoString() string { return s.String() }
+
+// Format implements fmt.Formatter: every verb (%d and %x included, which
+// would otherwise print the fields) prints String.
+func (s Secret) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
 
 // LogValue implements slog.LogValuer without the password.
-func (s *Secret) LogValue() slog.Value {
+func (s Secret) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("engine", s.Engine),
 		slog.String("host", s.Host),

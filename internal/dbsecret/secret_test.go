@@ -181,6 +181,8 @@ func TestSecretNeverPrintsPassword(t *testing.T) {
 	outputs := map[string]string{
 		"%v": fmt.Sprintf("%v", s), "%+v": fmt.Sprintf("%+v", s), "%#v": fmt.Sprintf("%#v", s),
 		"%s": fmt.Sprintf("%s", s), "slog": logBuf.String(),
+		"value %+v": fmt.Sprintf("%+v", *s), "value %#v": fmt.Sprintf("%#v", *s), "%d": fmt.Sprintf("%d", s),
+		"value %x": fmt.Sprintf("%x", *s), "in struct": fmt.Sprintf("%+v", struct{ S dbsecret.Secret }{*s}),
 	}
 	for verb, out := range outputs {
 		if strings.Contains(out, knownPassword) {
