@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"log/slog"
 	"os"
 
@@ -32,11 +31,11 @@ func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	cfg, err := rotation.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		log.Fatalf("configuration: %v", err)
+		fatal(logger, "invalid configuration", err)
 	}
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		log.Fatalf("load AWS configuration: %v", err)
+		fatal(logger, "load AWS configuration", err)
 	}
 	sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
 		if cfg.Endpoint != "" {
@@ -48,13 +47,20 @@ func main() {
 		dbsecret.WithDriverLogger(driverLogger{logger}),
 	)
 	if err != nil {
-		log.Fatalf("database TLS configuration (%s=%s): %v", rotation.EnvCABundle, cfg.CABundle, err)
+		fatal(logger, "database TLS configuration ("+rotation.EnvCABundle+")", err)
 	}
 	h := rotation.New(sm, rotation.NewMySQL(dialer),
 		rotation.WithPasswordPolicy(cfg.Policy),
 		rotation.WithLogger(logger))
 	logger.Info("rotation function started", "endpoint_override", cfg.Endpoint != "", "ca_bundle", cfg.CABundle)
 	lambda.Start(h.Handle)
+}
+
+// fatal logs an init failure as JSON and exits; Lambda reports the init
+// error (Runtime.ExitError) and Secrets Manager retries the rotation later.
+func fatal(l *slog.Logger, msg string, err error) {
+	l.Error(msg, "error", err.Error())
+	os.Exit(1)
 }
 
 // driverLogger routes go-sql-driver's connection-level messages (never
