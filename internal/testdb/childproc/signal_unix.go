@@ -45,6 +45,13 @@ func Alive(pid int) bool {
 	return !ok || state != 'Z'
 }
 
+// Exists reports whether pid is still in the process table, zombies
+// included (a zombie has exited but not been reaped by its parent).
+func Exists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 // Children returns the pids of pid's direct children, found by scanning
 // /proc (Linux only; nil elsewhere).
 func Children(pid int) []int {
