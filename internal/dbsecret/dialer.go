@@ -125,6 +125,16 @@ func (d *Dialer) Open(ctx context.Context, s *Secret) (*sql.DB, error) {
 	return db, nil
 }
 
+// Connect is NewDialer(opts...) followed by Open: a pinged *sql.DB for s
+// that applies the secret's TLS policy to every connection.
+func Connect(ctx context.Context, s *Secret, opts ...Option) (*sql.DB, error) {
+	d, err := NewDialer(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return d.Open(ctx, s)
+}
+
 type connector struct {
 	tls, plain driver.Connector
 	mode       SSLMode

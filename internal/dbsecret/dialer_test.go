@@ -166,6 +166,22 @@ func TestDialerTLSPolicy(t *testing.T) {
 	}
 }
 
+func TestConnect(t *testing.T) {
+	user, pw := newUser(t, srv)
+	db, err := dbsecret.Connect(context.Background(), secretFor(t, srv, user, pw, true), dbsecret.WithCABundlePEM(srv.CAPEM()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got string
+	if err := db.QueryRow("SELECT CURRENT_USER()").Scan(&got); err != nil || !strings.HasPrefix(got, user+"@") {
+		t.Errorf("CURRENT_USER() = %q, %v", got, err)
+	}
+	if _, err := dbsecret.Connect(context.Background(), secretFor(t, srv, user, pw, true), dbsecret.WithCABundleFile("/nonexistent.pem")); err == nil {
+		t.Error("Connect accepted a missing CA bundle")
+	}
+}
+
 func TestDialerSystemRootsOnlyRejectsPrivateCA(t *testing.T) {
 	d, err := dbsecret.NewDialer()
 	if err != nil {

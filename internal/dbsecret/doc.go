@@ -41,7 +41,7 @@
 // # Connecting
 //
 // A [Dialer] holds the connection options (CA bundle, 5 s connect timeout)
-// and implements [Opener]. [Dialer.Connector] returns a driver.Connector
+// and implements [Opener]; [Connect] is the one-call form. [Dialer.Connector] returns a driver.Connector
 // that applies the TLS policy on every new connection, [Dialer.Open]
 // returns a pinged *sql.DB, and [Dialer.MySQLConfig] exposes the
 // *mysql.Config for one TLS mode for callers that need the driver directly.
