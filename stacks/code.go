@@ -40,7 +40,7 @@ func FunctionCode(moduleRoot, pkg, caBundlePath string) (awslambda.Code, error) 
 		Bundling: &awscdk.BundlingOptions{
 			// Never pulled or run: TryBundle always bundles locally or fails synth.
 			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-bundling-only")),
-			Local: b,
+			Local: b.LocalBundling(),
 		},
 	}), nil
 }

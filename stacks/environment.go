@@ -65,8 +65,16 @@ func WithFunctionCode(code awslambda.Code) Option {
 // NewEnvironmentStacks creates the network, rotation and database stacks of
 // env under scope (an App or a pipelines Stage), wired through props in that
 // order. It returns an error, before creating any construct, when env is
-// invalid or the function's sources cannot be hashed.
-func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, opts ...Option) (*EnvironmentStacks, error) {
+// invalid or the function's sources cannot be hashed, and an error when
+// compiling the function fails.
+func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, opts ...Option) (stacks *EnvironmentStacks, err error) {
+	// jsii reports failures inside constructs (such as a failed local
+	// bundling of the function) as panics; return them as errors.
+	defer func() {
+		if r := recover(); r != nil {
+			stacks, err = nil, fmt.Errorf("environment %s: %v", env.Name, r)
+		}
+	}()
 	o := options{pkg: RotationPackage}
 	for _, opt := range opts {
 		opt(&o)
@@ -94,7 +102,6 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 				return nil, err
 			}
 		}
-		var err error
 		if code, err = FunctionCode(root, o.pkg, env.CABundlePath); err != nil {
 			return nil, err
 		}

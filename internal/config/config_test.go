@@ -151,6 +151,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"bad env name", config.ContextMap{config.ContextEnv: "Dev", config.ContextEnvironments: map[string]any{"Dev": map[string]any{}}}, []string{"environments.Dev", "lowercase"}},
 		{"bad account", ctxWith(map[string]any{"account": "12345"}), []string{"environments.dev.account", `"12345"`, "12-digit"}},
 		{"bad region", ctxWith(map[string]any{"region": "Europe"}), []string{"environments.dev.region", "eu-west-1"}},
+		{"three AZs without account", ctxWith(map[string]any{"maxAzs": 3}), []string{"environments.dev.maxAzs", "= 3", "2 unless account and region"}},
 		{"one AZ", ctxWith(map[string]any{"maxAzs": 1}), []string{"environments.dev.maxAzs", "= 1", "2..6"}},
 		{"AZ of another region", ctxWith(map[string]any{"region": "eu-west-1", "availabilityZones": []any{"eu-west-1a", "us-east-1b"}}), []string{"availabilityZones[1]", "us-east-1b", "zones of region eu-west-1"}},
 		{"duplicate AZ", ctxWith(map[string]any{"availabilityZones": []any{"eu-west-1a", "eu-west-1a"}}), []string{"availabilityZones[1]", "each zone once"}},
@@ -206,6 +207,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"rotationSchedule": "rate(4 hours)", "rotationWindowHours": 3},
 		{"rotationSchedule": "cron(0 4 ? * SUN *)", "rotationWindowHours": 2},
 		{"region": "eu-west-1", "availabilityZones": []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, "natGateways": 3},
+		{"account": "123456789012", "region": "eu-west-1", "maxAzs": 3, "natGateways": 3},
 		{"caBundlePath": pem, "instanceClass": "db.r7g.2xlarge", "engineVersion": "8.0.40"},
 	}
 	for _, kv := range valid {

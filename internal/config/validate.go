@@ -103,6 +103,9 @@ func (e Environment) validate(prefix string) []error {
 		}
 	} else {
 		intRange("maxAzs", e.MaxAzs, 2, 6, " (an RDS subnet group needs two zones)")
+		if e.MaxAzs > 2 && (e.Account == "" || e.Region == "") {
+			bad("maxAzs", e.MaxAzs, "2 unless account and region are known (environment-agnostic stacks see two zones) or availabilityZones lists the zones")
+		}
 	}
 	if e.NatGateways < 0 || e.NatGateways > e.AZCount() {
 		bad("natGateways", e.NatGateways, "0..%d (at most one per availability zone)", e.AZCount())

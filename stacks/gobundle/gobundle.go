@@ -1,8 +1,8 @@
 // Package gobundle compiles a Go main package into an AWS Lambda asset at
 // synth time, without Docker.
 //
-// [Bundler] implements awscdk.ILocalBundling: CDK calls TryBundle with the
-// asset's output directory and the bundler runs `go build` with reproducible
+// [Bundler.LocalBundling] implements awscdk.ILocalBundling: CDK calls TryBundle
+// with the asset's output directory and the bundler runs `go build` with reproducible
 // flags for linux/arm64 (provided.al2023), writing the binary as "bootstrap"
 // plus any extra files (such as a CA bundle) next to it.
 //
@@ -98,16 +98,30 @@ func (b *Bundler) Build(outputDir string) error {
 	return nil
 }
 
+// LocalBundling returns the awscdk.ILocalBundling to put in
+// BundlingOptions.Local. It is a separate type without exported fields on
+// purpose: jsii exposes a Go object's exported fields to JavaScript, and CDK
+// mixes JSON.stringify(bundling options) into the asset hash, so exposing
+// ModuleRoot would make the hash depend on the checkout path.
+func (b *Bundler) LocalBundling() awscdk.ILocalBundling {
+	return &localBundling{bundler: b}
+}
+
+// localBundling implements awscdk.ILocalBundling for a Bundler.
+type localBundling struct {
+	bundler *Bundler
+}
+
 // TryBundle implements awscdk.ILocalBundling. It always bundles locally: on
 // failure it panics with the build error because the jsii interface has no
 // error result; the jsii runtime turns the panic into an exception that aborts
 // synth with this message. Returning false instead would make CDK fall back to
 // Docker, which this app deliberately does not use.
-func (b *Bundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+func (l *localBundling) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
 	if outputDir == nil {
 		panic(errors.New("gobundle: CDK passed no output directory"))
 	}
-	if err := b.Build(*outputDir); err != nil {
+	if err := l.bundler.Build(*outputDir); err != nil {
 		panic(fmt.Errorf("gobundle: local bundling failed (no Docker fallback): %w", err))
 	}
 	return jsii.Bool(true)

@@ -201,5 +201,5 @@ func TestBuildFailureNamesPackage(t *testing.T) {
 		}
 	}()
 	out := t.TempDir()
-	b.TryBundle(&out, nil)
+	b.LocalBundling().TryBundle(&out, nil)
 }

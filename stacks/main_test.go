@@ -1,0 +1,162 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/stacks"
+	"github.com/example/secret-rotation/stacks/gobundle"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden templates in testdata/")
+
+// synthesized is the one shared synth of this package (jsii is slow and not
+// thread-safe): the environments of the repository's cdk.json plus "full",
+// which turns on every optional feature.
+var synthesized struct {
+	moduleRoot string
+	outdir     string
+	envs       map[string]*stacks.EnvironmentStacks
+	context    map[string]any
+}
+
+// testEnvironments are synthesized by TestMain, in this order.
+var testEnvironments = []string{"dev", "prod", "full"}
+
+// fullEnvironment enables everything that is off by default.
+func fullEnvironment(root string) map[string]any {
+	return map[string]any{
+		"region": "eu-west-1", "availabilityZones": []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, "natGateways": 3, "operatorAccess": true, "databasePort": 3307,
+		"rotationSchedule": "cron(0 4 ? * SUN *)", "rotationWindowHours": 3,
+		"rotationReservedConcurrency": 0, "logRetentionDays": 7,
+		"caBundlePath": filepath.Join(root, "stacks", "testdata", "test-ca.pem"),
+	}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	defer jsii.Close()
+	if err := synthesize(); err != nil {
+		fmt.Fprintln(os.Stderr, "shared synth:", err)
+		return 1
+	}
+	defer os.RemoveAll(synthesized.outdir)
+	return m.Run()
+}
+
+func synthesize() error {
+	root, err := gobundle.FindModuleRoot(".")
+	if err != nil {
+		return err
+	}
+	// The same context the app sees: cdk.json's feature flags and environments.
+	ctx, err := config.StandaloneContext(root, nil)
+	if err != nil {
+		return err
+	}
+	envs, _ := ctx[config.ContextEnvironments].(map[string]any)
+	withFull := map[string]any{"full": fullEnvironment(root)}
+	for k, v := range envs {
+		withFull[k] = v
+	}
+	ctx[config.ContextEnvironments] = withFull
+	ctx[config.ContextEnv] = strings.Join(testEnvironments, ",")
+	cfg, err := config.Load(config.ContextMap(ctx), nil) // no CDK_DEFAULT_*: environment-agnostic
+	if err != nil {
+		return err
+	}
+	outdir, err := os.MkdirTemp("", "stacks-test-cdk.out-")
+	if err != nil {
+		return err
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir), Context: &ctx})
+	built := map[string]*stacks.EnvironmentStacks{}
+	for _, env := range cfg.SelectedEnvironments() {
+		s, err := stacks.NewEnvironmentStacks(app, env, stacks.WithModuleRoot(root))
+		if err != nil {
+			return err
+		}
+		built[env.Name] = s
+	}
+	app.Synth(nil)
+	synthesized.moduleRoot, synthesized.outdir, synthesized.envs, synthesized.context = root, outdir, built, ctx
+	return nil
+}
+
+// stackName returns the CloudFormation stack name of env's stack kind.
+func stackName(env, kind string) string { return "SecretRotation-" + env + "-" + kind }
+
+// templateOf returns the assertions template of one synthesized stack.
+func templateOf(t *testing.T, env, kind string) assertions.Template {
+	t.Helper()
+	s := synthesized.envs[env]
+	if s == nil {
+		t.Fatalf("environment %s not synthesized", env)
+	}
+	stack := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack, "Database": s.Database.Stack}[kind]
+	return assertions.Template_FromStack(stack, nil)
+}
+
+// templateJSON reads a synthesized template as plain Go values.
+func templateJSON(t *testing.T, env, kind string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(synthesized.outdir, stackName(env, kind)+".template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl map[string]any
+	if err := json.Unmarshal(data, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// resourcesOfType returns the resources of the given type by logical id.
+func resourcesOfType(tpl map[string]any, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	resources, _ := tpl["Resources"].(map[string]any)
+	for id, r := range resources {
+		res, _ := r.(map[string]any)
+		if res["Type"] == typ {
+			out[id] = res
+		}
+	}
+	return out
+}
+
+// props returns a resource's Properties.
+func props(res map[string]any) map[string]any {
+	p, _ := res["Properties"].(map[string]any)
+	return p
+}
+
+// assert runs a jsii assertion, which panics on failure, as a test error.
+func assert(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	f()
+}
+
+// asJSON renders v compactly for substring checks.
+func asJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,83 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// validationReport is the part of cdk.out/validation-report.json we check.
+type validationReport struct {
+	PluginReports []struct {
+		PluginName string `json:"pluginName"`
+		Conclusion string `json:"conclusion"`
+		Violations []struct {
+			RuleName            string `json:"ruleName"`
+			Description         string `json:"description"`
+			Severity            string `json:"severity"`
+			ViolatingConstructs []struct {
+				ConstructPath string `json:"constructPath"`
+			} `json:"violatingConstructs"`
+		} `json:"violations"`
+	} `json:"pluginReports"`
+}
+
+// expectedWarnings are the only findings of aws-cdk-lib's built-in validation
+// (CloudFormation Validate), each explained in the README. Keys are
+// "rule: construct path prefix".
+var expectedWarnings = map[string]bool{
+	// Only the test environment "full" pins its zones (availabilityZones).
+	"AvailabilityZone: SecretRotation-full-": true,
+}
+
+// TestBuiltinValidation proves the shared synth, which ran with aws-cdk-lib's
+// built-in validation on (the default; synth fails on errors), reported no
+// errors and only the expected warnings.
+func TestBuiltinValidation(t *testing.T) {
+	if os.Getenv("CDK_VALIDATION") == "false" {
+		t.Skip("CDK_VALIDATION=false disables the built-in validation")
+	}
+	data, err := os.ReadFile(filepath.Join(synthesized.outdir, "validation-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report validationReport
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, plugin := range report.PluginReports {
+		for _, v := range plugin.Violations {
+			for _, c := range v.ViolatingConstructs {
+				key := ""
+				for want := range expectedWarnings {
+					rule, prefix, _ := strings.Cut(want, ": ")
+					if strings.HasPrefix(v.Description, rule) && strings.HasPrefix(c.ConstructPath, prefix) {
+						key = want
+					}
+				}
+				switch {
+				case v.Severity != "warning":
+					t.Errorf("%s %s %s at %s: %s", plugin.PluginName, v.Severity, v.RuleName, c.ConstructPath, v.Description)
+				case key == "":
+					t.Errorf("unexpected warning %s at %s: %s (fix it or explain it in the README and expectedWarnings)", v.RuleName, c.ConstructPath, v.Description)
+				default:
+					seen[key] = true
+				}
+			}
+		}
+	}
+	var missing []string
+	for k := range expectedWarnings {
+		if !seen[k] {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("expected warnings no longer reported (remove them here and from the README): %v", missing)
+	}
+}
