@@ -1,0 +1,61 @@
+// Package rotation implements the AWS Secrets Manager rotation contract
+// for MySQL, Aurora MySQL and MariaDB single-user secrets: the logic behind
+// the lambda/rotation function.
+//
+// # Contract
+//
+// Secrets Manager invokes the function four times per rotation with an
+// events.SecretsManagerSecretRotationEvent. [Handler.Handle] first guards
+// every step: the step must be one of the four; DescribeSecret must not
+// report RotationEnabled=false; the ClientRequestToken must be a version of
+// the secret; if that version is already AWSCURRENT the step succeeds
+// without doing anything (a retry after finishSecret); otherwise the
+// version must be AWSPENDING. Then:
+//
+//   - createSecret reads and parses AWSCURRENT; if the token already has an
+//     AWSPENDING value it stops; else it calls GetRandomPassword with the
+//     [PasswordPolicy] and stores, with PutSecretValue (token, AWSPENDING,
+//     and the event's RotationToken when present), the current JSON with
+//     only "password" replaced.
+//   - setSecret stops if the pending credentials already log in. It
+//     requires the pending user, host and port to equal AWSCURRENT's, logs
+//     in with AWSCURRENT, or with AWSPREVIOUS if that fails (which recovers a
+//     rotation that changed the database but never finished), and changes
+//     the password. If nothing logs in, the error names every version tried
+//     and why it failed, never a value.
+//   - testSecret logs in with the pending credentials and runs SELECT 1.
+//   - finishSecret moves AWSCURRENT to the token with
+//     UpdateSecretVersionStage (RemoveFromVersionId = the old current);
+//     Secrets Manager moves AWSPREVIOUS itself.
+//
+// Every step is idempotent, so a step invoked twice, or a rotation retried
+// by Secrets Manager after any failure, converges. Every failure is a
+// returned, wrapped error; nothing panics on any input.
+//
+// # Dependencies
+//
+// The handler talks to Secrets Manager through [SecretsManager], the five
+// methods of *secretsmanager.Client it uses, and to the database through
+// [Database] and [Session]. [MySQL] is the real database: it connects with
+// a dbsecret.Dialer (TLS policy of the secret's "ssl" key, CA bundle,
+// 5 s connect timeout) and chooses the password statement by server
+// flavour and numerically parsed version ([ServerVersion.PasswordSQL]),
+// sending the password as a literal escaped for the session's sql_mode
+// ([QuoteString]) because neither statement accepts a placeholder.
+//
+// # Configuration
+//
+// [ConfigFromEnv] reads the environment variables of AWS's own rotation
+// functions (EXCLUDE_CHARACTERS, PASSWORD_LENGTH, EXCLUDE_NUMBERS,
+// EXCLUDE_PUNCTUATION, EXCLUDE_UPPERCASE, EXCLUDE_LOWERCASE,
+// REQUIRE_EACH_INCLUDED_TYPE) plus SECRETS_MANAGER_ENDPOINT and
+// DB_CA_BUNDLE; see the Env constants.
+//
+// # Logs
+//
+// Handle writes one JSON record per invocation through log/slog with
+// secret_arn, step, token (the ClientRequestToken, a version id), outcome
+// (done, noop, failed, refused), duration_ms and, on failure, error. It
+// never logs a password, a secret string or the RotationToken; the tests
+// rotate with known values and scan everything that was logged.
+package rotation
