@@ -10,8 +10,11 @@ import (
 )
 
 // ErrNoServerBinary is returned (wrapped) by Start when neither mariadbd nor
-// mysqld is installed. Its message says what to install.
-var ErrNoServerBinary = errors.New("no MariaDB/MySQL server binary found (looked for mariadbd and mysqld on $PATH and in /usr/sbin, /usr/libexec, /usr/local/sbin): install `mariadb-server` (apt-get install -y mariadb-server)")
+// mysqld is installed. The wrapping message lists the directories searched
+// and says what to install: installHint.
+var ErrNoServerBinary = errors.New("no MariaDB/MySQL server binary found")
+
+const installHint = "install `mariadb-server` (apt-get install -y mariadb-server)"
 
 // defaultSearchDirs are searched after $PATH: Debian puts mariadbd in
 // /usr/sbin, which is not on a non-root $PATH, and RPM distributions use
@@ -39,7 +42,8 @@ func findBinaries(o options) (binaries, error) {
 	dirs := searchDirs(o)
 	server := findExecutable(dirs, "mariadbd", "mysqld")
 	if server == "" {
-		return binaries{}, ErrNoServerBinary
+		return binaries{}, fmt.Errorf("%w (looked for mariadbd and mysqld in %s): %s",
+			ErrNoServerBinary, strings.Join(dirs, ":"), installHint)
 	}
 	b := binaries{server: server}
 	if !isMariaDB(server) {
@@ -50,7 +54,7 @@ func findBinaries(o options) (binaries, error) {
 	local := []string{filepath.Dir(server), filepath.Join(filepath.Dir(server), "..", "bin")}
 	b.installer = findExecutable(append(local, dirs...), "mariadb-install-db", "mysql_install_db")
 	if b.installer == "" {
-		return binaries{}, fmt.Errorf("found %s but not mariadb-install-db: install `mariadb-server` (apt-get install -y mariadb-server)", server)
+		return binaries{}, fmt.Errorf("found %s but not mariadb-install-db: %s", server, installHint)
 	}
 	return b, nil
 }

@@ -174,6 +174,25 @@ func TestMissingServerBinary(t *testing.T) {
 	}
 }
 
+// TestMainFailsWithoutServer runs this test binary with no server binary
+// to be found: testdb.Main must fail the run, saying what to install,
+// rather than skip or pass the tests.
+func TestMainFailsWithoutServer(t *testing.T) {
+	child := exec.Command(os.Args[0], "-test.run=^TestRootDB$", "-test.v")
+	child.Env = append(os.Environ(), noServerEnv+"="+t.TempDir())
+	out, err := child.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
+		t.Fatalf("test binary without server: err %v, want exit status 1; output:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "apt-get install -y mariadb-server") {
+		t.Errorf("output does not say what to install:\n%s", out)
+	}
+	if strings.Contains(string(out), "=== RUN") {
+		t.Errorf("tests ran without a server:\n%s", out)
+	}
+}
+
 func TestUniqueName(t *testing.T) {
 	valid := regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 	seen := map[string]bool{}

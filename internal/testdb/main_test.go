@@ -17,12 +17,19 @@ var srv *testdb.Server
 // TestServerDiesWithTestBinary instead of running tests.
 const childEnv = "TESTDB_TEST_CHILD"
 
+// noServerEnv makes TestMain look for the server in an empty directory, for
+// TestMainFailsWithoutServer.
+const noServerEnv = "TESTDB_TEST_NO_SERVER"
+
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	switch {
+	case os.Getenv(childEnv) == "1":
 		runChild()
-		return
+	case os.Getenv(noServerEnv) != "":
+		testdb.Main(m, &srv, testdb.WithSearchPath(os.Getenv(noServerEnv)))
+	default:
+		testdb.Main(m, &srv)
 	}
-	testdb.Main(m, &srv)
 }
 
 // runChild starts a server, reports its pid and directory, and waits to be

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/example/secret-rotation/internal/testdb/childproc"
 )
@@ -39,6 +40,13 @@ func removeAbandonedDirs() {
 	}
 	for _, dir := range matches {
 		if abandoned(dir) {
+			_ = os.RemoveAll(dir)
+		}
+	}
+	// A template build takes seconds; one this old was interrupted.
+	builds, _ := filepath.Glob(filepath.Join(os.TempDir(), "testdb.building-*"))
+	for _, dir := range builds {
+		if fi, err := os.Stat(dir); err == nil && time.Since(fi.ModTime()) > 10*time.Minute {
 			_ = os.RemoveAll(dir)
 		}
 	}
