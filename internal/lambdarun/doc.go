@@ -37,8 +37,11 @@
 // Lambda error document {"errorMessage": ..., "errorType": ...} and no
 // X-Amz-Function-Error header (unlike the real Invoke API). Invoke turns
 // that document into a *FunctionError. A crashed function (exit, panic)
-// is reported the same way with errorType "Runtime.ExitError" or the
-// panic's type. Logs returns everything the emulator and the function wrote,
+// gets 502 with the same document, errorType "Runtime.ExitError" or the
+// panic's type; a timeout gets 200 and a bare "Task timed out after N
+// seconds", which Invoke reports as errorType "Sandbox.Timedout" like
+// Lambda. After a crash or timeout the next invocation starts a fresh
+// runtime. Logs returns everything the emulator and the function wrote,
 // so tests can assert that no secret value was ever logged.
 //
 // # No leaks

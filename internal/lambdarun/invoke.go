@@ -13,7 +13,8 @@ import (
 // when the handler fails: the handler's error, a panic, or a crash.
 type FunctionError struct {
 	// Type is errorType: the Go type name of the returned error (such as
-	// "errorString"), or a runtime type such as "Runtime.ExitError".
+	// "errorString"), or a runtime type such as "Runtime.ExitError" or
+	// "Sandbox.Timedout".
 	Type string `json:"errorType"`
 	// Message is errorMessage, the error's text.
 	Message string `json:"errorMessage"`
@@ -77,15 +78,25 @@ func encodePayload(payload any) ([]byte, error) {
 	}
 }
 
+// timeoutErrorType is Lambda's errorType for an invocation that ran out of
+// time (AWS_LAMBDA_FUNCTION_TIMEOUT, 60 s by default here).
+const timeoutErrorType = "Sandbox.Timedout"
+
 // functionError recognises a function error. The real Invoke API marks it
 // with the X-Amz-Function-Error header. The emulator drops that header: it
-// answers 200 (handler error) or 502 (panic, crash) with the error document,
-// so a JSON object with a non-empty errorType and no keys besides
+// answers 200 (handler error) or 502 (panic, crash) with the error document
+// and 200 with a bare "Task timed out after N seconds" on a timeout, so that
+// text, and a JSON object with a non-empty errorType and no keys besides
 // errorType, errorMessage and stackTrace counts as well.
 func functionError(h http.Header, body []byte) *FunctionError {
 	marker := h.Get("X-Amz-Function-Error")
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(body, &doc); err != nil {
+		// On a timeout the emulator answers 200 with this bare text; Lambda
+		// reports errorType Sandbox.Timedout with the same message.
+		if bytes.HasPrefix(body, []byte("Task timed out after")) {
+			return &FunctionError{Type: timeoutErrorType, Message: string(body)}
+		}
 		if marker != "" {
 			return &FunctionError{Type: marker, Message: string(body)}
 		}

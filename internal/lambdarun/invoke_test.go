@@ -92,6 +92,21 @@ func TestInvokeFunctionErrors(t *testing.T) {
 	}
 }
 
+// TestInvokeTimeout runs a function with a 1-second timeout into it: the
+// emulator kills the runtime and answers with a bare text, which Invoke
+// reports as Lambda does, errorType Sandbox.Timedout.
+func TestInvokeTimeout(t *testing.T) {
+	f := startEcho(t, map[string]string{"AWS_LAMBDA_FUNCTION_TIMEOUT": "1"})
+	_, err := f.Invoke(testContext(t), map[string]string{"action": "sleep", "message": "1m"})
+	var fe *lambdarun.FunctionError
+	if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" || !strings.Contains(fe.Message, "timed out after 1.00 seconds") {
+		t.Fatalf("Invoke error = %v, want a Sandbox.Timedout FunctionError", err)
+	}
+	if _, err := f.Invoke(testContext(t), map[string]string{"action": "echo"}); err != nil {
+		t.Errorf("echo after timeout: %v", err)
+	}
+}
+
 func TestFunctionErrorRecognition(t *testing.T) {
 	marked := http.Header{"X-Amz-Function-Error": {"Unhandled"}}
 	tests := []struct {
@@ -109,6 +124,8 @@ func TestFunctionErrorRecognition(t *testing.T) {
 		{"header marks error", marked, `{"errorMessage":"m","errorType":"T","x":1}`, "T"},
 		{"header with non-JSON body", marked, `boom`, "Unhandled"},
 		{"header without errorType", marked, `{"errorMessage":"m"}`, "Unhandled"},
+		{"emulator timeout text", nil, `Task timed out after 1.00 seconds`, "Sandbox.Timedout"},
+		{"other text", nil, `Task done`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

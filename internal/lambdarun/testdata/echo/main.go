@@ -1,6 +1,6 @@
 // Command echo is the test function of package lambdarun: a minimal Go
-// Lambda that echoes, fails, logs, reads its environment or crashes on
-// request, so the harness can be checked against every outcome.
+// Lambda that echoes, fails, logs, reads its environment, sleeps or
+// crashes on request, so the harness can be checked against every outcome.
 package main
 
 import (
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -51,6 +52,16 @@ func handle(ctx context.Context, req request) (response, error) {
 		return resp, nil
 	case "env":
 		resp.Message = os.Getenv(req.Message)
+		return resp, nil
+	case "sleep":
+		d, err := time.ParseDuration(req.Message)
+		if err != nil {
+			return response{}, err
+		}
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
 		return resp, nil
 	case "exit":
 		os.Exit(3)
