@@ -15,3 +15,22 @@ vet:
 
 synth:
 	go run .
+
+# --- CDK app (section owned by the cdk-app helper) ---
+ENV ?= dev
+
+.PHONY: golden diagram deploy destroy
+# Regenerate the golden templates after an intended change (e.g. lambda/rotation).
+golden:
+	go test -count=1 ./stacks -update
+
+# Regenerate docs/architecture.md from a fresh synth of $(ENV).
+diagram:
+	@tmp=$$(mktemp -d) && CDK_OUTDIR=$$tmp go run . -c env=$(ENV) && \
+	go run ./cmd/archdiagram -in $$tmp -out docs/architecture.md; status=$$?; rm -rf $$tmp; exit $$status
+
+deploy:
+	cdk deploy --all -c env=$(ENV)
+
+destroy:
+	cdk destroy --all -c env=$(ENV)

@@ -3,9 +3,9 @@
 // `-c env=NAME[,NAME...]` (default dev) from the named environments in
 // cdk.json.
 //
-// `go run . [-c key=value ...]` synthesizes to ./cdk.out without the CDK CLI
-// or AWS credentials, reading cdk.json's context itself; under the CLI
-// (`npx cdk synth|deploy`) the context and the output directory (CDK_OUTDIR)
+// `go run . [-c key=value ...]` synthesizes to ./cdk.out (or $CDK_OUTDIR)
+// without the CDK CLI or AWS credentials, reading cdk.json's context itself;
+// under the CLI (`npx cdk synth|deploy`) the context and the output directory
 // come from the CLI. This is the only place that reads CDK context and the CDK_*
 // environment variables; invalid configuration is reported on stderr with a
 // non-zero exit status before any stack is built.
@@ -39,17 +39,21 @@ func run() (status int) {
 	}()
 
 	props := &awscdk.AppProps{}
-	if os.Getenv("CDK_OUTDIR") == "" {
-		// Without the CLI: write where the CLI would (instead of a temp dir)
-		// and read cdk.json's context and -c arguments as the CLI would, so
-		// `go run .` and `cdk synth` produce the same templates.
+	// The CLI hands the app its context in CDK_CONTEXT_JSON (or a file named
+	// by CONTEXT_OVERFLOW_LOCATION_ENV). Without the CLI, read cdk.json's
+	// context and -c arguments the same way, so `go run .` and `cdk synth`
+	// produce the same templates.
+	if os.Getenv("CDK_CONTEXT_JSON") == "" && os.Getenv("CONTEXT_OVERFLOW_LOCATION_ENV") == "" {
 		ctx, err := config.StandaloneContext(".", os.Args[1:])
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "usage: go run . [-c key=value ...]: %v\n", err)
 			return 2
 		}
-		props.Outdir = jsii.String("cdk.out")
 		props.Context = &ctx
+	}
+	if os.Getenv("CDK_OUTDIR") == "" {
+		// Write where the CLI would instead of a temporary directory.
+		props.Outdir = jsii.String("cdk.out")
 	}
 	app := awscdk.NewApp(props)
 
