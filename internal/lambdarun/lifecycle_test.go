@@ -66,7 +66,8 @@ func TestCloseKillsEmulatorAndFunction(t *testing.T) {
 // Runtime API is gone.
 func TestFunctionDiesWithTestBinary(t *testing.T) {
 	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childEnv+"=1")
+	child.Env = append(os.Environ(), childEnv+"=1",
+		childEnv+"_BOOTSTRAP="+bootstrap, childEnv+"_EMULATOR="+emulator)
 	var stderr bytes.Buffer
 	child.Stderr = &stderr
 	stdout, err := child.StdoutPipe()
