@@ -2,16 +2,18 @@
 //
 // Nothing in this project can be checked against a live RDS instance, so every
 // test that talks to a database talks to a real server started by this
-// package: a fresh data directory made by mariadb-install-db in a temporary
+// package: a fresh data directory (made by mariadb-install-db) in a temporary
 // directory, mariadbd started with --no-defaults (no /etc/mysql, no system
 // service) on 127.0.0.1 and a free port, with its own unix socket. Stop kills
 // the server and removes the directory.
 //
 // # One server per test package
 //
-// Starting a server takes well under two seconds, most of it in
-// mariadb-install-db, so start one per test package in TestMain and give each
-// test its own database or user where isolation is needed:
+// Starting a server takes about a quarter of a second: the slow part,
+// mariadb-install-db, runs once per machine and its result is kept as a
+// template datadir in $TMPDIR that later servers copy. Start one server per
+// test package in TestMain and give each test its own database or user where
+// isolation is needed:
 //
 //	var srv *testdb.Server
 //
