@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/example/secret-rotation/internal/testdb/childproc"
@@ -28,6 +29,7 @@ type Function struct {
 
 	invokeMu sync.Mutex // the emulator serves one invocation at a time
 
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -138,6 +140,7 @@ func (f *Function) Logs() []byte { return f.logs.Bytes() }
 // exit. It is idempotent.
 func (f *Function) Close() error {
 	f.closeOnce.Do(func() {
+		f.closed.Store(true)
 		f.client.CloseIdleConnections()
 		// The emulator put the function in a process group of its own:
 		// kill it first, while it is still the emulator's child and can be
@@ -180,8 +183,16 @@ func waitGone(pids []int, timeout time.Duration) error {
 	return nil
 }
 
-// errClosed is returned by Invoke after Close.
-var errClosed = errors.New("lambdarun: function is closed")
+// ErrClosed is returned by Invoke after Close.
+var ErrClosed = errors.New("lambdarun: function is closed")
 
-// isClosed reports whether Close has run (the emulator is gone).
-func (f *Function) isClosed() bool { return f.proc.Exited() }
+// gone returns why the emulator can no longer serve invocations, or nil.
+func (f *Function) gone() error {
+	if f.closed.Load() {
+		return ErrClosed
+	}
+	if f.proc.Exited() {
+		return fmt.Errorf("lambdarun: emulator exited unexpectedly (%v)\n%s", f.proc.Err(), f.Logs())
+	}
+	return nil
+}

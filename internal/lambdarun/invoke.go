@@ -41,8 +41,8 @@ func (f *Function) Invoke(ctx context.Context, payload any) ([]byte, error) {
 	}
 	f.invokeMu.Lock()
 	defer f.invokeMu.Unlock()
-	if f.isClosed() {
-		return nil, errClosed
+	if err := f.gone(); err != nil {
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.InvokeURL(), bytes.NewReader(body))
 	if err != nil {

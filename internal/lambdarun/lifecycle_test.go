@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"debug/elf"
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
@@ -55,8 +56,8 @@ func TestCloseKillsEmulatorAndFunction(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if _, err := f.Invoke(testContext(t), map[string]string{"action": "echo"}); err == nil {
-		t.Error("Invoke after Close succeeded")
+	if _, err := f.Invoke(testContext(t), map[string]string{"action": "echo"}); !errors.Is(err, lambdarun.ErrClosed) {
+		t.Errorf("Invoke after Close: %v, want ErrClosed", err)
 	}
 }
 
@@ -100,6 +101,25 @@ func TestFunctionDiesWithTestBinary(t *testing.T) {
 	_ = child.Wait()
 	waitDead(t, pids[0], "emulator")
 	waitDead(t, pids[1], "function")
+}
+
+func TestInvokeAfterEmulatorCrash(t *testing.T) {
+	f := startEcho(t, nil)
+	childproc.KillGroup(lambdarun.EmulatorPID(f))
+	waitDead(t, lambdarun.EmulatorPID(f), "emulator")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := f.Invoke(testContext(t), map[string]string{"action": "echo"})
+		if err != nil && strings.Contains(err.Error(), "emulator exited unexpectedly") {
+			break
+		}
+		// The emulator's exit is noticed by the goroutine waiting for it,
+		// a moment after the process is gone.
+		if time.Now().After(deadline) {
+			t.Fatalf("Invoke after the emulator died: %v, want the emulator's exit reported", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func TestBuildFunctionTargetsHost(t *testing.T) {
