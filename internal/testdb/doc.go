@@ -39,7 +39,10 @@
 // # Outages
 //
 // Halt stops the server process but keeps its data; Resume starts it again on
-// the same port. Together they simulate an outage of the database.
+// the same port. Together they simulate an outage of the database in which
+// connections are refused. Freeze and Thaw simulate a hung server instead:
+// connections are accepted but never answered, so clients hit their
+// timeouts.
 //
 // # No leaks, no silent skips
 //

@@ -3,6 +3,7 @@ package testdb_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -50,6 +51,45 @@ func TestHaltResume(t *testing.T) {
 	if err := s.RootDB().PingContext(ctx); err != nil {
 		t.Errorf("RootDB after Resume: %v", err)
 	}
+}
+
+func TestFreezeThaw(t *testing.T) {
+	s := startServer(t)
+	user := newUser(t, s, "pw")
+	if err := s.Freeze(); err != nil {
+		t.Fatalf("Freeze: %v", err)
+	}
+	// A frozen server accepts TCP connections but never answers: the login
+	// runs into the caller's deadline instead of being refused.
+	ctx, cancel := context.WithTimeout(testContext(t), 300*time.Millisecond)
+	ok, err := s.CanLogin(ctx, user, "pw")
+	cancel()
+	if err == nil {
+		t.Fatalf("CanLogin on a frozen server = %v, nil; want an error", ok)
+	}
+	if ctx.Err() == nil {
+		t.Errorf("CanLogin returned %v before the deadline, want it to hang until then", err)
+	}
+	if err := s.Thaw(); err != nil {
+		t.Fatalf("Thaw: %v", err)
+	}
+	if ok, err := s.CanLogin(testContext(t), user, "pw"); err != nil || !ok {
+		t.Errorf("CanLogin after Thaw = %v, %v; want true, nil", ok, err)
+	}
+	t.Run("Halt while frozen", func(t *testing.T) {
+		if err := s.Freeze(); err != nil {
+			t.Fatalf("Freeze: %v", err)
+		}
+		if err := s.Halt(); err != nil {
+			t.Fatalf("Halt: %v", err)
+		}
+		if err := s.Resume(testContext(t)); err != nil {
+			t.Fatalf("Resume: %v", err)
+		}
+		if ok, err := s.CanLogin(testContext(t), user, "pw"); err != nil || !ok {
+			t.Errorf("CanLogin after Halt and Resume = %v, %v; want true, nil", ok, err)
+		}
+	})
 }
 
 func TestStopRemovesEverything(t *testing.T) {

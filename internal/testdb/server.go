@@ -36,6 +36,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	proc    *childproc.Process // nil while halted
+	frozen  bool               // SIGSTOPped by Freeze
 	stopped bool
 	stopErr error
 }
@@ -184,46 +185,6 @@ func (s *Server) Stop() error {
 		s.stopErr = fmt.Errorf("testdb: remove %s: %w", s.dir, err)
 	}
 	return s.stopErr
-}
-
-// Halt shuts the server down cleanly but keeps its data, to simulate a
-// database outage: connections are refused until Resume. Halting a halted
-// server does nothing.
-func (s *Server) Halt() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return errors.New("testdb: Halt after Stop")
-	}
-	if s.proc == nil {
-		return nil
-	}
-	// Close the pool's idle connections while the server still answers, so
-	// neither the driver (logging broken pipes) nor the first query after
-	// Resume has to discover they are dead.
-	s.rootDB.SetMaxIdleConns(0)
-	s.proc.Terminate(30 * time.Second)
-	s.proc = nil
-	s.rootDB.SetMaxIdleConns(rootIdleConns)
-	return nil
-}
-
-// Resume starts a halted server again on the same port with the same data
-// and waits until it accepts connections. Resuming a running server does
-// nothing.
-func (s *Server) Resume(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return errors.New("testdb: Resume after Stop")
-	}
-	if s.proc != nil && !s.proc.Exited() {
-		return nil
-	}
-	if err := s.launch(ctx); err != nil {
-		return fmt.Errorf("testdb: resume: %w", err)
-	}
-	return nil
 }
 
 // Host returns the address the server listens on: always "127.0.0.1".

@@ -2,7 +2,12 @@
 
 package childproc
 
-import "os/exec"
+import (
+	"errors"
+	"os/exec"
+)
+
+var errUnsupported = errors.New("childproc: not supported on this platform")
 
 // SetAttrs does nothing: there are no process groups here.
 func SetAttrs(cmd *exec.Cmd) {}
@@ -22,3 +27,9 @@ func Exists(int) bool { return true }
 
 // Children is not supported here.
 func Children(int) []int { return nil }
+
+// Suspend is not supported here.
+func (p *Process) Suspend() error { return errUnsupported }
+
+// Continue is not supported here.
+func (p *Process) Continue() error { return errUnsupported }

@@ -25,6 +25,12 @@ func SignalGroup(cmd *exec.Cmd, kill bool) {
 	}
 }
 
+// Suspend stops the process (SIGSTOP); Continue resumes it (SIGCONT).
+func (p *Process) Suspend() error { return syscall.Kill(p.Pid(), syscall.SIGSTOP) }
+
+// Continue resumes a process stopped by Suspend (SIGCONT).
+func (p *Process) Continue() error { return syscall.Kill(p.Pid(), syscall.SIGCONT) }
+
 // KillGroup sends SIGKILL to pid's process group and to pid itself (for
 // processes that are not group leaders). Errors are ignored: the target may
 // be gone.
