@@ -22,6 +22,7 @@ type FunctionError struct {
 	StackTrace json.RawMessage `json:"stackTrace,omitempty"`
 }
 
+// Error returns "lambda function error: <errorType>: <errorMessage>".
 func (e *FunctionError) Error() string {
 	return fmt.Sprintf("lambda function error: %s: %s", e.Type, e.Message)
 }
