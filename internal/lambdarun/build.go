@@ -72,8 +72,9 @@ func goBuild(ctx context.Context, out, pkg string, flags ...string) error {
 	args := append([]string{"build", "-o", out}, flags...)
 	cmd := exec.CommandContext(ctx, goBin, append(args, pkg)...)
 	// Whatever GOOS/GOARCH the caller's environment says, the binary must
-	// run here, under the emulator.
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	// run here, under the emulator; and GOFLAGS meant for the tests (say
+	// -race, which needs cgo) must not change the deployment-like build.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH, "GOFLAGS=")
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {

@@ -123,10 +123,11 @@ func TestInvokeAfterEmulatorCrash(t *testing.T) {
 }
 
 func TestBuildFunctionTargetsHost(t *testing.T) {
-	// A cross-compilation setting in the environment must not leak into the
-	// build: the binary has to run here.
+	// Cross-compilation settings and test flags in the environment must not
+	// leak into the build: the binary has to run here, built as deployed.
 	t.Setenv("GOOS", "windows")
 	t.Setenv("GOARCH", "arm")
+	t.Setenv("GOFLAGS", "-race") // needs cgo, which the build turns off
 	path, err := lambdarun.BuildFunction(testContext(t), "./testdata/echo", t.TempDir())
 	if err != nil {
 		t.Fatalf("BuildFunction: %v", err)
