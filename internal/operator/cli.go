@@ -1,0 +1,291 @@
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/example/secret-rotation/internal/dbsecret"
+)
+
+// Exit codes of the rotatectl command line.
+const (
+	ExitOK      = 0 // the command did what it was asked
+	ExitFailed  = 1 // the operation failed (API error, rotation failed, login refused, cannot repair)
+	ExitUsage   = 2 // bad flags or arguments
+	ExitStuck   = 3 // status: the verdict is "stuck"
+	outputText  = "text"
+	outputJSON  = "json"
+	programName = "rotatectl"
+)
+
+// Globals are the flags every command accepts.
+type Globals struct {
+	Output         string
+	Profile        string
+	Region         string
+	EndpointURL    string
+	CABundle       string
+	ConnectTimeout time.Duration
+}
+
+// CLI is the rotatectl command line. The zero value with Stdout and
+// Stderr set uses the standard AWS configuration; tests replace Setup.
+type CLI struct {
+	Stdout, Stderr io.Writer
+	// Setup builds the Operator from the global flags (nil: [DefaultSetup]).
+	Setup func(ctx context.Context, g Globals) (*Operator, error)
+}
+
+// DefaultSetup loads the standard AWS configuration (environment,
+// shared config and credentials files, --profile, --region, IMDS). The
+// SDK itself honours AWS_ENDPOINT_URL_SECRETS_MANAGER and
+// AWS_ENDPOINT_URL; --endpoint-url overrides both. Database logins trust
+// the system roots plus --ca-bundle.
+func DefaultSetup(ctx context.Context, g Globals) (*Operator, error) {
+	var lo []func(*awsconfig.LoadOptions) error
+	if g.Profile != "" {
+		lo = append(lo, awsconfig.WithSharedConfigProfile(g.Profile))
+	}
+	if g.Region != "" {
+		lo = append(lo, awsconfig.WithRegion(g.Region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		if g.EndpointURL != "" {
+			o.BaseEndpoint = &g.EndpointURL
+		}
+	})
+	dopts := []dbsecret.Option{dbsecret.WithCABundleFile(g.CABundle)}
+	if g.ConnectTimeout > 0 {
+		dopts = append(dopts, dbsecret.WithConnectTimeout(g.ConnectTimeout))
+	}
+	dialer, err := dbsecret.NewDialer(dopts...)
+	if err != nil {
+		return nil, fmt.Errorf("database TLS: %w", err)
+	}
+	return New(sm, DBChecker{Dialer: dialer}), nil
+}
+
+const usageText = `Usage: rotatectl [global flags] COMMAND [flags] SECRET
+
+Operate the rotation of a MySQL/MariaDB secret in AWS Secrets Manager.
+SECRET is the secret's name or ARN.
+
+Commands:
+  status   rotation settings, every version with its labels, and a verdict
+           (healthy / rotation in progress / stuck, and why)
+  rotate   start a rotation; --wait follows it and verifies the new password
+  repair   un-stick a rotation (explains first; --dry-run changes nothing)
+  verify   log in with AWSCURRENT and report whether AWSPREVIOUS still works
+
+Global flags (accepted before or after COMMAND):
+  --output text|json     output format (default text)
+  --profile NAME         shared config profile (default: AWS_PROFILE)
+  --region NAME          AWS region (default: AWS_REGION / profile)
+  --endpoint-url URL     Secrets Manager endpoint (default:
+                         AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL)
+  --ca-bundle PATH       PEM file trusted for database TLS, e.g. the RDS bundle
+  --connect-timeout D    database connect timeout (default 5s)
+
+Exit codes: 0 success; 1 the operation failed; 2 usage error;
+3 (status) the rotation is stuck.
+Run "rotatectl COMMAND -h" for a command's flags.
+`
+
+func addGlobals(fs *flag.FlagSet, g *Globals) {
+	fs.StringVar(&g.Output, "output", g.Output, "output format: text or json")
+	fs.StringVar(&g.Profile, "profile", g.Profile, "shared config profile")
+	fs.StringVar(&g.Region, "region", g.Region, "AWS region")
+	fs.StringVar(&g.EndpointURL, "endpoint-url", g.EndpointURL, "Secrets Manager endpoint URL")
+	fs.StringVar(&g.CABundle, "ca-bundle", g.CABundle, "PEM file trusted for database TLS")
+	fs.DurationVar(&g.ConnectTimeout, "connect-timeout", g.ConnectTimeout, "database connect timeout")
+}
+
+// Run executes one command line (without the program name) and returns
+// the exit code.
+func (c *CLI) Run(ctx context.Context, args []string) int {
+	g := Globals{Output: outputText}
+	top := flag.NewFlagSet(programName, flag.ContinueOnError)
+	top.SetOutput(io.Discard)
+	addGlobals(top, &g)
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(c.Stdout, usageText)
+			return ExitOK
+		}
+		return c.usage(err.Error())
+	}
+	rest := top.Args()
+	if len(rest) == 0 {
+		return c.usage("missing COMMAND")
+	}
+	cmd, rest := rest[0], rest[1:]
+	switch cmd {
+	case "help":
+		fmt.Fprint(c.Stdout, usageText)
+		return ExitOK
+	case "status", "rotate", "repair", "verify":
+	default:
+		return c.usage(fmt.Sprintf("unknown command %q", cmd))
+	}
+
+	fs := flag.NewFlagSet(programName+" "+cmd, flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	addGlobals(fs, &g)
+	var ropts RotateOptions
+	var dryRun bool
+	switch cmd {
+	case "rotate":
+		fs.BoolVar(&ropts.Wait, "wait", false, "follow the rotation until AWSCURRENT moved, then verify a login")
+		fs.DurationVar(&ropts.Timeout, "timeout", DefaultRotateTimeout, "how long --wait waits")
+		fs.StringVar(&ropts.Function, "function", "", "rotation function ARN to set (default: keep the secret's)")
+	case "repair":
+		fs.BoolVar(&dryRun, "dry-run", false, "explain what would change and change nothing")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: rotatectl %s [flags] SECRET\n\nFlags:\n", cmd)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(c.Stdout)
+		fs.Usage()
+		return ExitOK
+	}
+	if err != nil {
+		return ExitUsage // the flag package printed the problem and usage
+	}
+	if len(pos) != 1 {
+		return c.usage(fmt.Sprintf("%s needs exactly one SECRET, got %d arguments", cmd, len(pos)))
+	}
+	if g.Output != outputText && g.Output != outputJSON {
+		return c.usage(fmt.Sprintf("--output must be text or json, not %q", g.Output))
+	}
+	setup := c.Setup
+	if setup == nil {
+		setup = DefaultSetup
+	}
+	op, err := setup(ctx, g)
+	if err != nil {
+		return c.fail(g, cmd, nil, err)
+	}
+	secret := pos[0]
+	switch cmd {
+	case "status":
+		r, err := op.Status(ctx, secret)
+		if err != nil {
+			return c.fail(g, cmd, nil, err)
+		}
+		c.emit(g, cmd, r, nil, func(w io.Writer) { renderStatus(w, r) })
+		if r.Verdict == VerdictStuck {
+			return ExitStuck
+		}
+		return ExitOK
+	case "rotate":
+		if g.Output == outputText {
+			ropts.Progress = func(version, phase string) {
+				if phase == PhaseStarted {
+					fmt.Fprintf(c.Stdout, "Rotating %s: new version %s\n", secret, version)
+				}
+				renderPhase(c.Stdout, phase)
+			}
+		}
+		r, err := op.Rotate(ctx, secret, ropts)
+		if r == nil {
+			return c.fail(g, cmd, nil, err)
+		}
+		c.emit(g, cmd, r, err, func(w io.Writer) { renderRotateEnd(w, r) })
+		return exitFor(err)
+	case "repair":
+		r, err := op.Repair(ctx, secret, dryRun)
+		if r == nil {
+			return c.fail(g, cmd, nil, err)
+		}
+		c.emit(g, cmd, r, err, func(w io.Writer) { renderRepair(w, r) })
+		return exitFor(err)
+	default: // verify
+		r, err := op.Verify(ctx, secret)
+		if r == nil {
+			return c.fail(g, cmd, nil, err)
+		}
+		c.emit(g, cmd, r, err, func(w io.Writer) { renderVerify(w, r) })
+		return exitFor(err)
+	}
+}
+
+// parseInterleaved lets flags follow the positional argument
+// ("rotate SECRET --wait"), as most CLIs do.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func exitFor(err error) int {
+	if err != nil {
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func (c *CLI) usage(msg string) int {
+	fmt.Fprintf(c.Stderr, "%s: %s\nRun '%s -h' for usage.\n", programName, msg, programName)
+	return ExitUsage
+}
+
+// envelope is the --output json document: one per command run.
+type envelope struct {
+	Command string `json:"command"`
+	Result  any    `json:"result,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+func (c *CLI) emit(g Globals, cmd string, result any, err error, text func(io.Writer)) {
+	if g.Output == outputJSON {
+		e := envelope{Command: cmd, Result: result}
+		if err != nil {
+			e.Error = err.Error()
+		}
+		enc := json.NewEncoder(c.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(e) // a failed write to stdout has nowhere to be reported
+		return
+	}
+	text(c.Stdout)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "%s: %s\n", programName, strings.TrimSpace(err.Error()))
+	}
+}
+
+func (c *CLI) fail(g Globals, cmd string, result any, err error) int {
+	if g.Output == outputJSON {
+		c.emit(g, cmd, result, err, nil)
+	} else {
+		fmt.Fprintf(c.Stderr, "%s: %v\n", programName, err)
+	}
+	return ExitFailed
+}

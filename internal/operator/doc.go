@@ -1,0 +1,30 @@
+// Package operator implements rotatectl, the operator's command line for
+// secrets rotated by this project's rotation function: the logic of each
+// command as a method of [Operator] (usable from Go, e.g. by the local
+// demo), and the command line itself as [CLI]. cmd/rotatectl is a thin
+// main around [CLI.Run]; its package comment is the user manual.
+//
+// The commands only read secrets, start rotations and move staging
+// labels; they never write a secret value or change a database password.
+// Database logins ([LoginChecker]) use package dbsecret, so they follow
+// the secret's "ssl" key exactly as the rotation function and the
+// connect library do.
+//
+// # What "stuck" means
+//
+// Secrets Manager refuses RotateSecret while AWSPENDING is on a version
+// other than AWSCURRENT ("A previous rotation isn't complete"). That is
+// normal while a rotation runs, and a fault when the rotation died: a
+// failed step leaves the label behind and every later rotation fails.
+// [Operator.Status] calls it stuck once the pending version is older than
+// [DefaultStuckAfter]; [Operator.Repair] decides from actual logins what
+// the database accepts and moves labels accordingly (see its
+// documentation for every case).
+//
+// # Determinism
+//
+// Output depends only on Secrets Manager's answers, the database's
+// answers and two injectable sources: the clock ([WithClock]) and the
+// ClientRequestToken generator ([WithTokenSource]). Golden tests in
+// testdata/ pin the text and JSON formats (go test -update rewrites them).
+package operator

@@ -1,0 +1,105 @@
+package operator
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The text renderers print one report each. Every line is stable for a
+// given report, so golden files can pin the format.
+
+func renderStatus(w io.Writer, r *StatusReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Secret:\t%s\n", r.Name)
+	fmt.Fprintf(tw, "ARN:\t%s\n", r.ARN)
+	enabled := "disabled"
+	if r.RotationEnabled {
+		enabled = "enabled"
+	}
+	fmt.Fprintf(tw, "Rotation:\t%s\n", enabled)
+	fmt.Fprintf(tw, "Function:\t%s\n", orNone(r.Function))
+	fmt.Fprintf(tw, "Rules:\t%s\n", orNone(r.Rules))
+	fmt.Fprintf(tw, "Last rotated:\t%s\n", timeOrNever(r.LastRotated))
+	fmt.Fprintf(tw, "Next rotation:\t%s\n", timeOrNever(r.NextRotation))
+	tw.Flush()
+	fmt.Fprintln(w, "Versions:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  VERSION\tSTAGES\tCREATED")
+	for _, v := range r.Versions {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.ID, strings.Join(v.Stages, ","), formatTime(v.Created))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "Verdict: %s: %s\n", r.Verdict, r.Reason)
+}
+
+func renderPhase(w io.Writer, phase string) {
+	fmt.Fprintf(w, "  %-12s %s\n", phase, PhaseText(phase))
+}
+
+func renderRotateEnd(w io.Writer, r *RotateReport) {
+	switch {
+	case r.Finished && r.Verified != nil:
+		fmt.Fprintf(w, "Verified: %s logs in with the new AWSCURRENT\n", r.Verified.Username)
+	case len(r.Phases) == 1 && r.Error == "":
+		fmt.Fprintln(w, "Not waiting; follow it with `rotatectl status`.")
+	}
+}
+
+func renderRepair(w io.Writer, r *RepairReport) {
+	fmt.Fprintf(w, "Secret: %s\n", r.Name)
+	fmt.Fprintln(w, "Logins:")
+	for _, l := range r.Logins {
+		fmt.Fprintf(w, "  %s\n", loginLine(l))
+	}
+	if len(r.Actions) > 0 {
+		if r.Applied {
+			fmt.Fprintln(w, "Changed:")
+		} else {
+			fmt.Fprintln(w, "Plan:")
+		}
+		for i, a := range r.Actions {
+			fmt.Fprintf(w, "  %d. %s\n", i+1, a)
+		}
+	}
+	if r.Result != "" {
+		fmt.Fprintf(w, "Result: %s\n", r.Result)
+	}
+}
+
+func renderVerify(w io.Writer, r *VerifyReport) {
+	fmt.Fprintf(w, "Secret: %s\n", r.Name)
+	fmt.Fprintf(w, "  %s\n", loginLine(r.Current))
+	if r.Previous != nil {
+		fmt.Fprintf(w, "  %s\n", loginLine(*r.Previous))
+	}
+	fmt.Fprintf(w, "Mode: %s: %s\n", r.Mode, r.Explanation)
+}
+
+func loginLine(l Login) string {
+	s := fmt.Sprintf("%-11s version %s", l.Stage, l.Version)
+	if l.Username != "" {
+		s += " user " + l.Username
+	}
+	s += ": " + l.Result
+	if l.Detail != "" {
+		s += " (" + l.Detail + ")"
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func timeOrNever(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return formatTime(*t)
+}

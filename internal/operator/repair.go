@@ -1,0 +1,162 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// Action is one staging-label change `repair` makes.
+type Action struct {
+	// Stage is the label moved or removed.
+	Stage string `json:"stage"`
+	// From is the version the label is removed from ("" when the label
+	// is only attached).
+	From string `json:"from,omitempty"`
+	// To is the version the label is moved to ("" for a removal).
+	To     string `json:"to,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// String describes the action in one line.
+func (a Action) String() string {
+	if a.To == "" {
+		return fmt.Sprintf("remove %s from version %s: %s", a.Stage, a.From, a.Reason)
+	}
+	return fmt.Sprintf("move %s from version %s to version %s: %s", a.Stage, a.From, a.To, a.Reason)
+}
+
+// RepairReport is what `repair` prints.
+type RepairReport struct {
+	Name    string   `json:"name"`
+	ARN     string   `json:"arn"`
+	Logins  []Login  `json:"logins"`
+	Actions []Action `json:"actions"`
+	DryRun  bool     `json:"dryRun"`
+	Applied bool     `json:"applied"`
+	Result  string   `json:"result"`
+}
+
+// ErrCannotRepair is matched by Repair errors where no safe change exists
+// (the database accepts none of the stored passwords, or it cannot be
+// reached to tell). Nothing is changed in that case.
+var ErrCannotRepair = errors.New("cannot repair safely")
+
+// Repair puts a secret whose rotation is stuck back into a state from
+// which RotateSecret works and AWSCURRENT logs in, changing staging labels
+// only (never a value or the database). It first logs in with AWSCURRENT,
+// the AWSPENDING version when it is not AWSCURRENT, and AWSPREVIOUS, then
+// decides:
+//
+//   - AWSPENDING has no value (createSecret never stored one), or the
+//     database refuses it while AWSCURRENT works: remove AWSPENDING.
+//   - The database accepts AWSPENDING but not AWSCURRENT: setSecret
+//     changed the password and finishSecret never ran. Removing
+//     AWSPENDING would leave every stored password but the pending one
+//     useless (and the next rotation could not log in), so repair
+//     finishes the rotation instead: it moves AWSCURRENT to the pending
+//     version, exactly what finishSecret does (AWSPREVIOUS follows
+//     automatically), then removes AWSPENDING.
+//   - Both AWSPENDING and AWSCURRENT work: remove AWSPENDING (applications
+//     keep the password they use).
+//   - Only AWSPREVIOUS works: move AWSCURRENT back to it (and remove
+//     AWSPENDING if it is elsewhere).
+//   - Nothing works, or a login cannot be checked: change nothing and
+//     return an error wrapping [ErrCannotRepair].
+//
+// With dryRun the plan is returned and nothing is changed.
+func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*RepairReport, error) {
+	s, err := o.snapshot(ctx, secretID)
+	if err != nil {
+		return nil, err
+	}
+	r := &RepairReport{Name: s.name(), ARN: s.arn(), DryRun: dryRun, Actions: []Action{}}
+	cur, ok := s.byStage[StageCurrent]
+	if !ok {
+		return r, fmt.Errorf("%w: no version of %s is labelled AWSCURRENT", ErrCannotRepair, r.Name)
+	}
+	login := func(stage, version string) Login {
+		l := o.tryLogin(ctx, s, stage, version)
+		r.Logins = append(r.Logins, l)
+		return l
+	}
+	curL := login(StageCurrent, cur)
+	pending, pendingElsewhere := s.pendingElsewhere()
+	var pendL Login
+	if pendingElsewhere {
+		pendL = login(StagePending, pending)
+	}
+	prev, hasPrev := s.byStage[StagePrevious]
+	var prevL Login
+	if hasPrev && prev != cur && prev != pending {
+		prevL = login(StagePrevious, prev)
+	}
+	for _, l := range r.Logins {
+		// A refused or working login is evidence; an unreachable
+		// database is not, and guessing could lock applications out.
+		if l.Result == LoginError && (l.Stage != StagePrevious || curL.Result != LoginAccepted) {
+			return r, fmt.Errorf("%w: cannot tell whether the database accepts %s (version %s): %s; nothing changed", ErrCannotRepair, l.Stage, l.Version, l.Detail)
+		}
+	}
+	curOK := curL.Result == LoginAccepted
+	removePending := func(reason string) {
+		r.Actions = append(r.Actions, Action{Stage: StagePending, From: pending, Reason: reason})
+	}
+	moveCurrent := func(to, reason string) {
+		r.Actions = append(r.Actions, Action{Stage: StageCurrent, From: cur, To: to, Reason: reason})
+	}
+	switch {
+	case pendingElsewhere && pendL.Result == LoginNoValue:
+		removePending("createSecret never stored a value for it")
+	case pendingElsewhere && pendL.Result == LoginAccepted && !curOK:
+		moveCurrent(pending, "the database already uses the pending password (setSecret ran, finishSecret did not); this finishes the rotation as finishSecret would")
+		removePending("the rotation it belonged to is now finished")
+	case pendingElsewhere && pendL.Result == LoginAccepted:
+		removePending("AWSCURRENT logs in too, so applications keep the password they use")
+	case pendingElsewhere && curOK:
+		removePending("the database refuses it, so its password was never applied")
+	}
+	if !curOK && !(pendingElsewhere && pendL.Result == LoginAccepted) {
+		if prevL.Result != LoginAccepted {
+			r.Result = "the database accepts none of the stored passwords; reset the database user's password by hand and store it with put-secret-value"
+			return r, fmt.Errorf("%w: %s; nothing changed", ErrCannotRepair, r.Result)
+		}
+		if pendingElsewhere && len(r.Actions) == 0 {
+			removePending("the database refuses it")
+		}
+		moveCurrent(prev, "the database only accepts the AWSPREVIOUS password")
+	}
+	if len(r.Actions) == 0 {
+		r.Result = "nothing to repair: AWSCURRENT logs in and no rotation is pending"
+		return r, nil
+	}
+	if dryRun {
+		r.Result = "dry run: nothing changed"
+		return r, nil
+	}
+	for _, a := range r.Actions {
+		in := &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(r.ARN), VersionStage: aws.String(a.Stage), RemoveFromVersionId: aws.String(a.From)}
+		if a.To != "" {
+			in.MoveToVersionId = aws.String(a.To)
+		}
+		if _, err := o.sm.UpdateSecretVersionStage(ctx, in); err != nil {
+			return r, fmt.Errorf("repair %s: %s: %w", r.Name, a, err)
+		}
+	}
+	r.Applied = true
+	after, err := o.snapshot(ctx, r.ARN)
+	if err != nil {
+		return r, fmt.Errorf("re-read after repair: %w", err)
+	}
+	if p, stuck := after.pendingElsewhere(); stuck {
+		return r, fmt.Errorf("after repair AWSPENDING is still on version %s", p)
+	}
+	if l := o.tryLogin(ctx, after, StageCurrent, after.byStage[StageCurrent]); l.Result != LoginAccepted {
+		return r, fmt.Errorf("after repair the database %s AWSCURRENT %s", l.Result, l.Detail)
+	}
+	r.Result = "repaired: AWSCURRENT logs in and RotateSecret can start a new rotation"
+	return r, nil
+}

@@ -1,0 +1,214 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+)
+
+// Rotation phases as `rotate --wait` observes them from outside, in order.
+// Each is named after the rotation step whose effect was seen.
+const (
+	PhaseStarted      = "started"      // RotateSecret accepted; AWSPENDING is on the new version
+	PhaseCreateSecret = "createSecret" // the new version has a value
+	PhaseSetSecret    = "setSecret"    // the database accepts the new version's password
+	PhaseFinishSecret = "finishSecret" // AWSCURRENT is on the new version
+)
+
+var phaseOrder = []string{PhaseStarted, PhaseCreateSecret, PhaseSetSecret, PhaseFinishSecret}
+
+var phaseText = map[string]string{
+	PhaseStarted:      "RotateSecret accepted; AWSPENDING is on the new version",
+	PhaseCreateSecret: "createSecret done: the new version has a value",
+	PhaseSetSecret:    "setSecret done: the database accepts the new password",
+	PhaseFinishSecret: "finishSecret done: AWSCURRENT is on the new version",
+}
+
+// PhaseText describes a phase in one line.
+func PhaseText(phase string) string { return phaseText[phase] }
+
+// DefaultRotateTimeout bounds `rotate --wait`.
+const DefaultRotateTimeout = 5 * time.Minute
+
+// ErrRotationFailed is matched by Rotate errors where the rotation did not
+// complete or the new password does not log in.
+var ErrRotationFailed = errors.New("rotation did not complete")
+
+// RotateOptions are the flags of `rotate`.
+type RotateOptions struct {
+	// Wait follows the rotation until AWSCURRENT has moved and then
+	// verifies a login with it.
+	Wait bool
+	// Timeout bounds the wait (default [DefaultRotateTimeout]).
+	Timeout time.Duration
+	// Function, when set, is the rotation function ARN to configure;
+	// empty keeps the secret's.
+	Function string
+	// Progress is called once per phase reached, in order, with the new
+	// version's id.
+	Progress func(version, phase string)
+}
+
+// RotateReport is what `rotate` prints.
+type RotateReport struct {
+	Name     string   `json:"name"`
+	ARN      string   `json:"arn"`
+	Version  string   `json:"version"`
+	Phases   []string `json:"phases"`
+	Finished bool     `json:"finished"`
+	Verified *Login   `json:"verified,omitempty"`
+	LogGroup string   `json:"logGroup,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// Rotate starts a rotation with a fresh ClientRequestToken. With Wait it
+// polls until the new version is AWSCURRENT and AWSPENDING is settled,
+// reporting each phase, then logs in with the new AWSCURRENT. A timeout
+// or a refused login is an error wrapping [ErrRotationFailed] that names
+// the function's CloudWatch log group.
+func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptions) (*RotateReport, error) {
+	token := o.newToken()
+	in := &secretsmanager.RotateSecretInput{SecretId: aws.String(secretID), ClientRequestToken: aws.String(token), RotateImmediately: aws.Bool(true)}
+	if opts.Function != "" {
+		in.RotationLambdaARN = aws.String(opts.Function)
+	}
+	out, err := o.sm.RotateSecret(ctx, in)
+	if err != nil {
+		var ir *types.InvalidRequestException
+		if errors.As(err, &ir) && strings.Contains(strings.ToLower(ir.ErrorMessage()), "previous rotation") {
+			return nil, fmt.Errorf("rotate %s: a previous rotation isn't complete (AWSPENDING is on another version); see `rotatectl status`, then `rotatectl repair`: %w", secretID, err)
+		}
+		return nil, fmt.Errorf("rotate %s: %w", secretID, err)
+	}
+	r := &RotateReport{Name: aws.ToString(out.Name), ARN: aws.ToString(out.ARN), Version: aws.ToString(out.VersionId)}
+	if r.Version == "" {
+		r.Version = token
+	}
+	// r.Phases is always a prefix of phaseOrder. Phases a poll skipped
+	// over are reported too, so the output does not depend on timing.
+	reach := func(phase string) {
+		for i := len(r.Phases); i <= indexOf(phaseOrder, phase); i++ {
+			r.Phases = append(r.Phases, phaseOrder[i])
+			if opts.Progress != nil {
+				opts.Progress(r.Version, phaseOrder[i])
+			}
+		}
+	}
+	reach(PhaseStarted)
+	if !opts.Wait {
+		return r, nil
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultRotateTimeout
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		s, err := o.snapshot(wctx, r.ARN)
+		if err == nil {
+			phase, perr := o.observe(wctx, s, r.Version)
+			err = perr
+			reach(phase)
+			if phase == PhaseFinishSecret {
+				l := o.tryLogin(ctx, s, StageCurrent, r.Version)
+				r.Verified = &l
+				if l.Result != LoginAccepted {
+					return o.failed(r, s, fmt.Errorf("%w: AWSCURRENT moved but the database login with it: %s", ErrRotationFailed, strings.TrimSpace(l.Result+" "+l.Detail)))
+				}
+				r.Finished = true
+				return r, nil
+			}
+		}
+		if wctx.Err() != nil || sleepCtx(wctx, o.pollInterval) != nil {
+			last := r.Phases[len(r.Phases)-1]
+			cause := fmt.Errorf("%w within %s: the new version %s got no further than %q", ErrRotationFailed, timeout, r.Version, last)
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				cause = fmt.Errorf("%w (last error: %v)", cause, err)
+			}
+			if ctx.Err() != nil {
+				cause = fmt.Errorf("%w: %w", cause, ctx.Err())
+			}
+			s, _ := o.snapshot(ctx, r.ARN)
+			return o.failed(r, s, cause)
+		}
+	}
+}
+
+// observe returns the furthest phase the new version has visibly reached.
+func (o *Operator) observe(ctx context.Context, s *snapshot, version string) (string, error) {
+	v := s.version(version)
+	if contains(v.Stages, StageCurrent) {
+		if _, pending := s.pendingElsewhere(); !pending {
+			return PhaseFinishSecret, nil
+		}
+	}
+	if !contains(v.Stages, StagePending) && !contains(v.Stages, StageCurrent) {
+		return PhaseStarted, fmt.Errorf("version %s lost its AWSPENDING label", version)
+	}
+	l := o.tryLogin(ctx, s, StagePending, version)
+	switch l.Result {
+	case LoginNoValue:
+		return PhaseStarted, nil
+	case LoginAccepted:
+		return PhaseSetSecret, nil
+	case LoginError:
+		return PhaseCreateSecret, errors.New(l.Detail)
+	}
+	return PhaseCreateSecret, nil
+}
+
+// failed completes a report for a rotation that did not finish.
+func (o *Operator) failed(r *RotateReport, s *snapshot, err error) (*RotateReport, error) {
+	fn := ""
+	if s != nil {
+		fn = aws.ToString(s.desc.RotationLambdaARN)
+	}
+	r.LogGroup = LogGroup(fn)
+	where := "the rotation function's CloudWatch logs"
+	if r.LogGroup != "" {
+		where = "CloudWatch log group " + r.LogGroup
+	}
+	err = fmt.Errorf("%w; look at %s, then run `rotatectl status %s` (and `rotatectl repair` if it is stuck)", err, where, r.Name)
+	r.Error = err.Error()
+	return r, err
+}
+
+// LogGroup returns the CloudWatch log group of a Lambda function ARN
+// (/aws/lambda/NAME), or "" if arn is not a function ARN.
+func LogGroup(arn string) string {
+	_, rest, ok := strings.Cut(arn, ":function:")
+	if !ok || rest == "" {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, ":")
+	return "/aws/lambda/" + name
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func contains(list []string, s string) bool { return indexOf(list, s) >= 0 }

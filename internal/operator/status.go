@@ -1,0 +1,107 @@
+package operator
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+)
+
+// Verdicts of [StatusReport].
+const (
+	VerdictHealthy    = "healthy"
+	VerdictInProgress = "rotation in progress"
+	VerdictStuck      = "stuck"
+)
+
+// StatusReport is what `status` prints.
+type StatusReport struct {
+	Name            string     `json:"name"`
+	ARN             string     `json:"arn"`
+	RotationEnabled bool       `json:"rotationEnabled"`
+	Function        string     `json:"function,omitempty"`
+	Rules           string     `json:"rules,omitempty"`
+	LastRotated     *time.Time `json:"lastRotated,omitempty"`
+	NextRotation    *time.Time `json:"nextRotation,omitempty"`
+	Versions        []Version  `json:"versions"`
+	Verdict         string     `json:"verdict"`
+	Reason          string     `json:"reason"`
+}
+
+// Status describes the secret's rotation configuration and versions and
+// judges whether rotation is healthy, in progress or stuck. It reads
+// Secrets Manager only; `verify` and `repair` log in to the database.
+func (o *Operator) Status(ctx context.Context, secretID string) (*StatusReport, error) {
+	s, err := o.snapshot(ctx, secretID)
+	if err != nil {
+		return nil, err
+	}
+	d := s.desc
+	r := &StatusReport{
+		Name:            s.name(),
+		ARN:             s.arn(),
+		RotationEnabled: aws.ToBool(d.RotationEnabled),
+		Function:        aws.ToString(d.RotationLambdaARN),
+		Rules:           describeRules(d.RotationRules),
+		LastRotated:     utcPtr(d.LastRotatedDate),
+		NextRotation:    utcPtr(d.NextRotationDate),
+		Versions:        s.versions,
+	}
+	r.Verdict, r.Reason = o.verdict(s)
+	return r, nil
+}
+
+func (o *Operator) verdict(s *snapshot) (string, string) {
+	if _, ok := s.byStage[StageCurrent]; !ok {
+		return VerdictStuck, "no version is labelled AWSCURRENT; applications cannot read the secret"
+	}
+	if p, ok := s.pendingElsewhere(); ok {
+		v := s.version(p)
+		age := o.now().Sub(v.Created)
+		if v.Created.IsZero() || age >= o.stuckAfter {
+			return VerdictStuck, fmt.Sprintf("AWSPENDING has been on version %s since %s (over %s); RotateSecret refuses to start until it is removed: run `rotatectl repair`",
+				p, formatTime(v.Created), o.stuckAfter)
+		}
+		return VerdictInProgress, fmt.Sprintf("AWSPENDING is on version %s, created %s", p, formatTime(v.Created))
+	}
+	if !aws.ToBool(s.desc.RotationEnabled) {
+		return VerdictHealthy, "AWSCURRENT is set and no rotation is pending; automatic rotation is off"
+	}
+	return VerdictHealthy, "AWSCURRENT is set and no rotation is pending"
+}
+
+func describeRules(r *types.RotationRulesType) string {
+	if r == nil {
+		return ""
+	}
+	var parts []string
+	if r.AutomaticallyAfterDays != nil {
+		parts = append(parts, fmt.Sprintf("every %d days", *r.AutomaticallyAfterDays))
+	}
+	if r.ScheduleExpression != nil {
+		parts = append(parts, "schedule "+*r.ScheduleExpression)
+	}
+	if r.Duration != nil {
+		parts = append(parts, "window "+*r.Duration)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// formatTime prints t in UTC to the second, or "unknown".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
