@@ -1,0 +1,183 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/config"
+)
+
+// StageID returns the construct id of env's pipeline Stage. Stacks inside a
+// Stage are named "<stage>-<stack id>", so with this id the pipeline deploys
+// the same CloudFormation stacks (SecretRotation-dev-Network, ...) as
+// `cdk deploy` of the plain app: a hand-deployed environment is taken over by
+// the pipeline instead of being duplicated.
+func StageID(env string) string { return "SecretRotation-" + env }
+
+// EnvironmentStage is one environment as a CDK Pipelines deployment unit.
+type EnvironmentStage struct {
+	awscdk.Stage
+	// Stacks are the environment's network, rotation and database stacks.
+	Stacks *EnvironmentStacks
+	// Check is the in-VPC post-deploy check, nil when disabled or impossible
+	// (an environment without NAT gateways, see [NewPostDeployCheckStack]).
+	Check *PostDeployCheckStack
+}
+
+// NewEnvironmentStage creates env's Stage under scope with the environment
+// stacks (via [NewEnvironmentStacks]) and, when withCheck is true and the
+// environment has NAT gateways, the post-deploy check stack whose starter
+// role trusts pipelineAccount (empty: the environment's own account).
+func NewEnvironmentStage(scope constructs.Construct, env config.Environment, withCheck bool, pipelineAccount string, opts ...Option) (*EnvironmentStage, error) {
+	stage := awscdk.NewStage(scope, jsii.String(StageID(env.Name)), &awscdk.StageProps{Env: stackEnv(env)})
+	envStacks, err := NewEnvironmentStacks(stage, env, append([]Option{WithStackIDPrefix("")}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	out := &EnvironmentStage{Stage: stage, Stacks: envStacks}
+	if withCheck && env.NatGateways > 0 {
+		out.Check = NewPostDeployCheckStack(stage, "PostDeployCheck", &PostDeployCheckStackProps{
+			StackProps: awscdk.StackProps{
+				Env:         stackEnv(env),
+				Description: jsii.String("Post-deploy check: forces one rotation and logs in with the new secret (secret-rotation, " + env.Name + ")"),
+			},
+			Environment:      env,
+			Vpc:              envStacks.Network.Vpc,
+			Subnets:          envStacks.Network.PrivateSubnets,
+			Secret:           envStacks.Database.Secret,
+			DatabaseGroup:    envStacks.Database.SecurityGroup,
+			RotationFunction: envStacks.Rotation.Function,
+			PipelineAccount:  pipelineAccount,
+		})
+	}
+	return out, nil
+}
+
+// PostDeployCheckStackProps configures [NewPostDeployCheckStack].
+type PostDeployCheckStackProps struct {
+	awscdk.StackProps
+	Environment config.Environment
+	// Vpc and Subnets place the check next to the database.
+	Vpc     awsec2.IVpc
+	Subnets *awsec2.SubnetSelection
+	// Secret is the attached master secret to rotate and log in with.
+	Secret awssecretsmanager.ISecret
+	// DatabaseGroup is the database's security group; the check is admitted to its port.
+	DatabaseGroup awsec2.ISecurityGroup
+	// RotationFunction is invoked by Secrets Manager on behalf of the caller
+	// of RotateSecret, which therefore needs lambda:InvokeFunction on it.
+	RotationFunction awslambda.IFunction
+	// PipelineAccount may assume the starter role; empty means this account.
+	PipelineAccount string
+}
+
+// PostDeployCheckStack is a CodeBuild project inside the environment's VPC
+// that forces one rotation and logs in with the new AWSCURRENT, plus a role
+// the pipeline assumes to start it. It lives in the environment (not in the
+// pipeline stack) because a CodeBuild project's VPC is fixed when the project
+// is created: the pipeline stack is deployed before the environment's VPC
+// exists and may be in another account.
+type PostDeployCheckStack struct {
+	awscdk.Stack
+	// Project runs [postDeployCheckScript] in the private subnets.
+	Project awscodebuild.Project
+	// SecurityGroup is the project's group (HTTPS out, database port to the database).
+	SecurityGroup awsec2.SecurityGroup
+	// StarterRole may only start and watch Project; the pipeline assumes it.
+	StarterRole awsiam.Role
+	// Outputs read by the pipeline step through envFromCfnOutputs.
+	ProjectNameOutput, StarterRoleArnOutput, RegionOutput awscdk.CfnOutput
+}
+
+// CheckStarterRoleName is the fixed name of env's starter role, so the
+// pipeline stack can grant sts:AssumeRole on it before the stage exists.
+func CheckStarterRoleName(env string) string { return "secret-rotation-" + env + "-check-starter" }
+
+// checkWaitSeconds bounds each wait of the check (pending rotation, AWSCURRENT move).
+const checkWaitSeconds = 600
+
+// NewPostDeployCheckStack creates the check project, its least-privilege
+// role (read, describe and rotate this one secret; invoke its rotation
+// function) and the starter role.
+func NewPostDeployCheckStack(scope constructs.Construct, id string, props *PostDeployCheckStackProps) *PostDeployCheckStack {
+	env := props.Environment
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	tagStack(stack, env)
+
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("CheckSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("Post-deploy check: HTTPS to AWS APIs and packages, database port"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to AWS APIs"), nil)
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP to the Ubuntu package mirrors (apt)"), nil)
+	// From this side, both rules (egress here, ingress on the database
+	// group) are created in this stack, so the database stack is unchanged.
+	sg.Connections().AllowTo(props.DatabaseGroup, awsec2.Port_Tcp(jsii.Number(env.DatabasePort)), jsii.String("Post-deploy check login"))
+
+	role := awsiam.NewRole(stack, jsii.String("CheckRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codebuild.amazonaws.com"), nil),
+		Description: jsii.String("Post-deploy check of " + env.Name + ": rotates and reads one secret"),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("RotateAndReadThisSecret"),
+		Actions: jsii.Strings("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+			"secretsmanager:RotateSecret"),
+		Resources: jsii.Strings(*props.Secret.SecretArn()),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("InvokeThisRotationFunction"),
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: jsii.Strings(*props.RotationFunction.FunctionArn()),
+	}))
+
+	project := awscodebuild.NewProject(stack, jsii.String("Check"), &awscodebuild.ProjectProps{
+		Description:     jsii.String(fmt.Sprintf("Forces one rotation of the %s master secret and logs in with the new AWSCURRENT", env.Name)),
+		Role:            role,
+		Vpc:             props.Vpc,
+		SubnetSelection: props.Subnets,
+		SecurityGroups:  &[]awsec2.ISecurityGroup{sg},
+		Environment:     &awscodebuild.BuildEnvironment{BuildImage: PipelineBuildImage(), ComputeType: awscodebuild.ComputeType_SMALL},
+		BuildSpec:       postDeployCheckBuildSpec(),
+		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+			"SECRET_ARN":   {Value: props.Secret.SecretArn()},
+			"WAIT_SECONDS": {Value: jsii.String(fmt.Sprint(checkWaitSeconds))},
+		},
+		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
+	})
+
+	var trusted awsiam.IPrincipal = awsiam.NewAccountRootPrincipal()
+	if props.PipelineAccount != "" {
+		trusted = awsiam.NewAccountPrincipal(jsii.String(props.PipelineAccount))
+	}
+	starter := awsiam.NewRole(stack, jsii.String("StarterRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(CheckStarterRoleName(env.Name)),
+		AssumedBy:   trusted,
+		Description: jsii.String("Assumed by the delivery pipeline to start the post-deploy check of " + env.Name),
+	})
+	starter.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("StartAndWatchTheCheck"),
+		Actions:   jsii.Strings("codebuild:StartBuild", "codebuild:BatchGetBuilds"),
+		Resources: jsii.Strings(*project.ProjectArn()),
+	}))
+
+	out := &PostDeployCheckStack{Stack: stack, Project: project, SecurityGroup: sg, StarterRole: starter}
+	out.ProjectNameOutput = awscdk.NewCfnOutput(stack, jsii.String("CheckProjectName"), &awscdk.CfnOutputProps{
+		Value: project.ProjectName(), Description: jsii.String("CodeBuild project of the post-deploy check"),
+	})
+	out.StarterRoleArnOutput = awscdk.NewCfnOutput(stack, jsii.String("CheckStarterRoleArn"), &awscdk.CfnOutputProps{
+		Value: starter.RoleArn(), Description: jsii.String("role the pipeline assumes to start the check"),
+	})
+	out.RegionOutput = awscdk.NewCfnOutput(stack, jsii.String("CheckRegion"), &awscdk.CfnOutputProps{
+		Value: stack.Region(), Description: jsii.String("region of the check project"),
+	})
+	return out
+}
