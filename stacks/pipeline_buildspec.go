@@ -8,7 +8,9 @@ import (
 // PipelineBuildImage is the CodeBuild image of the synth step and the
 // post-deploy checks: Ubuntu 22.04 with Node.js 22 and a Go >= 1.21 that can
 // switch to the go.mod toolchain.
-func PipelineBuildImage() awscodebuild.IBuildImage { return awscodebuild.LinuxBuildImage_STANDARD_7_0() }
+func PipelineBuildImage() awscodebuild.IBuildImage {
+	return awscodebuild.LinuxBuildImage_STANDARD_7_0()
+}
 
 // Cache directories of the synth step, set as GOMODCACHE, GOCACHE and the npm
 // cache so the CodeBuild local cache (custom mode) keeps them between builds.
