@@ -130,12 +130,16 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		},
 	})
 
-	// Secrets Manager may invoke the function, from this account only.
+	// Secrets Manager may invoke the function for this secret, from this
+	// account only. AWS recommends SourceAccount alone for a function shared
+	// by many secrets; here every database stack adds its own permission, so
+	// SourceArn can name its secret as well (confused-deputy protection).
 	permission := awslambda.NewCfnPermission(stack, jsii.String("AllowSecretsManagerInvoke"), &awslambda.CfnPermissionProps{
 		Action:        jsii.String("lambda:InvokeFunction"),
 		FunctionName:  props.RotationFunction.FunctionArn(),
 		Principal:     jsii.String("secretsmanager.amazonaws.com"),
 		SourceAccount: stack.Account(),
+		SourceArn:     secret.SecretArn(),
 	})
 
 	rules := &awssecretsmanager.CfnRotationSchedule_RotationRulesProperty{}

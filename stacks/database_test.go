@@ -65,6 +65,7 @@ func TestDatabase(t *testing.T) {
 				tpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), map[string]any{
 					"Action": "lambda:InvokeFunction", "Principal": "secretsmanager.amazonaws.com",
 					"SourceAccount": map[string]any{"Ref": "AWS::AccountId"},
+					"SourceArn":     map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^MasterSecret"))},
 				})
 			})
 			for _, out := range []string{"DatabaseEndpoint", "DatabasePort", "SecretArn", "SecretName"} {
