@@ -1,6 +1,7 @@
 package lambdarun
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -61,6 +62,23 @@ func Start(ctx context.Context, bootstrap string, env map[string]string, opts ..
 			return nil, err
 		}
 	}
+	for attempt := 1; ; attempt++ {
+		f, err := launch(ctx, o, emulator, bootstrap, environ)
+		// Another process may take a port between freePorts and the
+		// emulator binding it; try other ports then.
+		if err != nil && errors.Is(err, errPortInUse) && attempt < 3 {
+			continue
+		}
+		return f, err
+	}
+}
+
+// errPortInUse marks a start that failed because a port was taken.
+var errPortInUse = errors.New("port already in use")
+
+// launch starts the emulator on two fresh free ports and waits until it
+// listens.
+func launch(ctx context.Context, o options, emulator, bootstrap string, environ []string) (*Function, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, fmt.Errorf("lambdarun: %w", err)
@@ -88,7 +106,11 @@ func Start(ctx context.Context, bootstrap string, env map[string]string, opts ..
 	}
 	if err := f.waitListening(ctx, o.startTimeout); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("lambdarun: %w\nemulator output:\n%s", err, f.Logs())
+		out := f.Logs()
+		if bytes.Contains(out, []byte("address already in use")) {
+			err = fmt.Errorf("%w: %w", errPortInUse, err)
+		}
+		return nil, fmt.Errorf("lambdarun: %w\nemulator output:\n%s", err, out)
 	}
 	return f, nil
 }
@@ -133,7 +155,11 @@ func (f *Function) waitListening(ctx context.Context, timeout time.Duration) err
 func (f *Function) InvokeURL() string { return "http://" + f.addr + invokePath }
 
 // Logs returns a copy of everything the emulator and the function have
-// written to stdout and stderr so far.
+// written to stdout and stderr so far. Output travels through pipes in the
+// emulator, so a line the function wrote just before an invocation returned
+// may not be here yet; after Close it is complete (Close lets the emulator
+// collect the function's output before killing it). Scan for leaked secrets
+// after Close.
 func (f *Function) Logs() []byte { return f.logs.Bytes() }
 
 // Close kills the function and the emulator and waits for the emulator to

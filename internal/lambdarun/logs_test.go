@@ -18,6 +18,10 @@ func TestLogsCaptureFunctionAndEmulator(t *testing.T) {
 	if _, err := f.Invoke(testContext(t), map[string]string{"action": "error", "message": "failure-" + marker}); err == nil {
 		t.Fatal("error action succeeded")
 	}
+	// Logs are complete after Close (Cleanup's second Close is a no-op).
+	if err := f.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
 	logs := string(f.Logs())
 	for _, want := range []string{
 		"stdout: " + marker,  // function stdout
