@@ -1,7 +1,9 @@
 // Command secret-rotation is the CDK app: it synthesizes the network,
 // rotation and database stacks of the environments selected with
 // `-c env=NAME[,NAME...]` (default dev) from the named environments in
-// cdk.json.
+// cdk.json, or, when the pipeline is enabled (`-c pipeline=true` or a
+// "pipeline" object in cdk.json), only the self-mutating pipeline stack that
+// deploys every environment through its stages.
 //
 // `go run . [-c key=value ...]` synthesizes to ./cdk.out (or $CDK_OUTDIR)
 // without the CDK CLI or AWS credentials, reading cdk.json's context itself;
@@ -57,24 +59,44 @@ func run() (status int) {
 	}
 	app := awscdk.NewApp(props)
 
-	cfg, err := config.Load(config.ContextFunc(func(key string) any {
-		return app.Node().TryGetContext(jsii.String(key))
-	}), map[string]string{
+	procEnv := map[string]string{
 		config.EnvDefaultAccount: os.Getenv(config.EnvDefaultAccount),
 		config.EnvDefaultRegion:  os.Getenv(config.EnvDefaultRegion),
-	})
+	}
+	cfg, err := config.Load(config.ContextFunc(func(key string) any {
+		return app.Node().TryGetContext(jsii.String(key))
+	}), procEnv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "invalid configuration (cdk.json context or -c):\n%v\n", err)
 		return 2
 	}
 
-	for _, env := range cfg.SelectedEnvironments() {
-		if _, err := stacks.NewEnvironmentStacks(app, env); err != nil {
-			fmt.Fprintf(os.Stderr, "build environment %s: %v\n", env.Name, err)
+	if cfg.Pipeline.Enabled {
+		// The pipeline deploys every environment through its stages (stacks
+		// named like the plain ones), so only the pipeline stack is synthesized.
+		settings, err := config.DecodePipelineSettings(cfg.Pipeline.Raw, cfg.Environments, procEnv)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "invalid configuration (cdk.json context or -c):\n%v\n", err)
+			return 2
+		}
+		pipelineProps := &stacks.PipelineStackProps{Settings: settings, Environments: cfg.Environments}
+		if cfg.Pipeline.Raw == nil {
+			// Enabled by a plain true (possibly only on the command line):
+			// the pipeline's own synth must enable itself too.
+			pipelineProps.SynthArgs = "-c pipeline=true"
+		}
+		if _, err := stacks.NewPipelineStack(app, pipelineProps); err != nil {
+			fmt.Fprintf(os.Stderr, "build pipeline: %v\n", err)
 			return 1
 		}
+	} else {
+		for _, env := range cfg.SelectedEnvironments() {
+			if _, err := stacks.NewEnvironmentStacks(app, env); err != nil {
+				fmt.Fprintf(os.Stderr, "build environment %s: %v\n", env.Name, err)
+				return 1
+			}
+		}
 	}
-	// The delivery pipeline (cfg.Pipeline) is added here by the pipeline package.
 
 	app.Synth(nil)
 	return 0

@@ -69,6 +69,18 @@ func TestApp(t *testing.T) {
 		}
 	})
 
+	t.Run("pipeline enabled synthesizes only the pipeline stack", func(t *testing.T) {
+		outdir := t.TempDir()
+		stderr, code := runApp(t, bin, []string{"CDK_OUTDIR=" + outdir}, "-c", "pipeline=true")
+		if code != 0 {
+			t.Fatalf("exit %d:\n%s", code, stderr)
+		}
+		templates, _ := filepath.Glob(filepath.Join(outdir, "*.template.json"))
+		if len(templates) != 1 || !strings.Contains(templates[0], "Pipeline") {
+			t.Errorf("top-level templates %v, want only the pipeline stack", templates)
+		}
+	})
+
 	bad := []struct {
 		name string
 		args []string
