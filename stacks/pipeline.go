@@ -141,7 +141,7 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 	waves := map[string]pipelines.Wave{}
 	for _, name := range s.Environments {
 		e := props.Environments[name]
-		stage, err := NewEnvironmentStage(stack, e, s.PostDeployCheckEnabled(), s.Account, WithModuleRoot(root))
+		stage, err := NewEnvironmentStage(stack, e, s.PostDeployCheckEnabled(), s.Account, root)
 		if err != nil {
 			return nil, err
 		}

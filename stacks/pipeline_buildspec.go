@@ -82,33 +82,23 @@ func synthCache() awscodebuild.Cache {
 }
 
 // postDeployCheckScript runs inside the environment's VPC (see
-// [PostDeployCheckStack]). It waits for any rotation in progress (the
-// rotation schedule rotates once when it is created), forces one rotation,
-// waits until AWSCURRENT has moved to a new version, and then logs in to the
-// database with the new AWSCURRENT credentials. The password only ever lives
-// in MYSQL_PWD of the one mysql process; nothing prints it.
+// [PostDeployCheckStack]) with the operator CLI, rotatectl, unpacked as
+// ./bootstrap. It waits while a rotation is pending (the rotation schedule
+// rotates once when it is created, and RotateSecret refuses to start while
+// AWSPENDING is on another version), then `rotatectl rotate --wait` forces
+// one rotation, follows it until AWSCURRENT has moved and logs in with the
+// new AWSCURRENT; `rotatectl verify` logs in again and reports AWSPREVIOUS.
+// Either failing fails the build and so the pipeline stage. rotatectl never
+// prints a password.
 const postDeployCheckScript = `set -eu
-pending() { aws secretsmanager describe-secret --secret-id "$SECRET_ARN" --query 'VersionIdsToStages' --output text | grep -qw AWSPENDING; }
+chmod +x ./bootstrap
 waited=0
-while pending; do
-  [ "$waited" -lt "$WAIT_SECONDS" ] || { echo "a rotation is still pending after $WAIT_SECONDS s (failed rotation? see the rotation function's log group)"; exit 1; }
+while aws secretsmanager describe-secret --secret-id "$SECRET_ARN" --query 'VersionIdsToStages' --output text | grep -qw AWSPENDING; do
+  [ "$waited" -lt "$WAIT_SECONDS" ] || { echo "a rotation is still pending after $WAIT_SECONDS s; inspect with: rotatectl status $SECRET_ARN"; ./bootstrap $ROTATECTL_ARGS status "$SECRET_ARN" || true; exit 1; }
   sleep 10; waited=$((waited + 10))
 done
-before=$(aws secretsmanager get-secret-value --secret-id "$SECRET_ARN" --version-stage AWSCURRENT --query VersionId --output text)
-echo "AWSCURRENT before: $before; forcing a rotation"
-aws secretsmanager rotate-secret --secret-id "$SECRET_ARN" --query VersionId --output text
-waited=0
-while :; do
-  now=$(aws secretsmanager get-secret-value --secret-id "$SECRET_ARN" --version-stage AWSCURRENT --query VersionId --output text)
-  [ "$now" != "$before" ] && break
-  [ "$waited" -lt "$WAIT_SECONDS" ] || { echo "AWSCURRENT did not move within $WAIT_SECONDS s: rotation failed"; exit 1; }
-  sleep 10; waited=$((waited + 10))
-done
-echo "AWSCURRENT after: $now"
-secret=$(aws secretsmanager get-secret-value --secret-id "$SECRET_ARN" --version-stage AWSCURRENT --query SecretString --output text)
-host=$(printf '%s' "$secret" | jq -r .host); port=$(printf '%s' "$secret" | jq -r .port); user=$(printf '%s' "$secret" | jq -r .username)
-MYSQL_PWD=$(printf '%s' "$secret" | jq -r .password) mysql --host="$host" --port="$port" --user="$user" --ssl --connect-timeout=10 --batch --skip-column-names -e 'SELECT CURRENT_USER()'
-echo "logged in to $host:$port as $user with the new AWSCURRENT"`
+./bootstrap $ROTATECTL_ARGS rotate --wait --timeout "${WAIT_SECONDS}s" "$SECRET_ARN"
+./bootstrap $ROTATECTL_ARGS verify "$SECRET_ARN"`
 
 // postDeployCheckBuildSpec is the buildspec of the in-VPC check project.
 func postDeployCheckBuildSpec() awscodebuild.BuildSpec {
@@ -116,11 +106,6 @@ func postDeployCheckBuildSpec() awscodebuild.BuildSpec {
 		"version": "0.2",
 		"env":     map[string]any{"shell": "bash"},
 		"phases": map[string]any{
-			"install": map[string]any{
-				"commands": []any{
-					`command -v mysql >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mariadb-client jq >/dev/null)`,
-				},
-			},
 			"build": map[string]any{"commands": []any{postDeployCheckScript}},
 		},
 	})

@@ -2,17 +2,20 @@ package stacks
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/stacks/gobundle"
 )
 
 // StageID returns the construct id of env's pipeline Stage. Stacks inside a
@@ -36,14 +39,18 @@ type EnvironmentStage struct {
 // stacks (via [NewEnvironmentStacks]) and, when withCheck is true and the
 // environment has NAT gateways, the post-deploy check stack whose starter
 // role trusts pipelineAccount (empty: the environment's own account).
-func NewEnvironmentStage(scope constructs.Construct, env config.Environment, withCheck bool, pipelineAccount string, opts ...Option) (*EnvironmentStage, error) {
+func NewEnvironmentStage(scope constructs.Construct, env config.Environment, withCheck bool, pipelineAccount, moduleRoot string) (*EnvironmentStage, error) {
 	stage := awscdk.NewStage(scope, jsii.String(StageID(env.Name)), &awscdk.StageProps{Env: stackEnv(env)})
-	envStacks, err := NewEnvironmentStacks(stage, env, append([]Option{WithStackIDPrefix("")}, opts...)...)
+	envStacks, err := NewEnvironmentStacks(stage, env, WithStackIDPrefix(""), WithModuleRoot(moduleRoot))
 	if err != nil {
 		return nil, err
 	}
 	out := &EnvironmentStage{Stage: stage, Stacks: envStacks}
 	if withCheck && env.NatGateways > 0 {
+		code, err := rotatectlAsset(moduleRoot, env.CABundlePath)
+		if err != nil {
+			return nil, err
+		}
 		out.Check = NewPostDeployCheckStack(stage, "PostDeployCheck", &PostDeployCheckStackProps{
 			StackProps: awscdk.StackProps{
 				Env:         stackEnv(env),
@@ -56,6 +63,7 @@ func NewEnvironmentStage(scope constructs.Construct, env config.Environment, wit
 			DatabaseGroup:    envStacks.Database.SecurityGroup,
 			RotationFunction: envStacks.Rotation.Function,
 			PipelineAccount:  pipelineAccount,
+			Rotatectl:        code,
 		})
 	}
 	return out, nil
@@ -77,6 +85,39 @@ type PostDeployCheckStackProps struct {
 	RotationFunction awslambda.IFunction
 	// PipelineAccount may assume the starter role; empty means this account.
 	PipelineAccount string
+	// Rotatectl is the operator CLI compiled for linux/arm64 (see
+	// [RotatectlPackage]), the check project's source.
+	Rotatectl *awss3assets.AssetProps
+}
+
+// RotatectlPackage is the operator CLI's main package, relative to the module root.
+const RotatectlPackage = "./cmd/rotatectl"
+
+// rotatectlAsset compiles the operator CLI like the rotation function
+// (reproducible linux/arm64 build, hash of its Go sources), with the
+// environment's CA bundle next to it when one is configured.
+func rotatectlAsset(moduleRoot, caBundlePath string) (*awss3assets.AssetProps, error) {
+	b := &gobundle.Bundler{ModuleRoot: moduleRoot, Package: RotatectlPackage}
+	if caBundlePath != "" {
+		abs, err := filepath.Abs(caBundlePath)
+		if err != nil {
+			return nil, fmt.Errorf("CA bundle %s: %w", caBundlePath, err)
+		}
+		b.ExtraFiles = map[string]string{CABundleFileName: abs}
+	}
+	hash, err := b.SourceHash()
+	if err != nil {
+		return nil, fmt.Errorf("hash rotatectl sources: %w", err)
+	}
+	return &awss3assets.AssetProps{
+		Path:          jsii.String(moduleRoot),
+		AssetHashType: awscdk.AssetHashType_CUSTOM,
+		AssetHash:     jsii.String(hash),
+		Bundling: &awscdk.BundlingOptions{
+			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-bundling-only")),
+			Local: b.LocalBundling(),
+		},
+	}, nil
 }
 
 // PostDeployCheckStack is a CodeBuild project inside the environment's VPC
@@ -114,11 +155,10 @@ func NewPostDeployCheckStack(scope constructs.Construct, id string, props *PostD
 
 	sg := awsec2.NewSecurityGroup(stack, jsii.String("CheckSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
-		Description:      jsii.String("Post-deploy check: HTTPS to AWS APIs and packages, database port"),
+		Description:      jsii.String("Post-deploy check: HTTPS to AWS APIs, database port"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to AWS APIs"), nil)
-	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP to the Ubuntu package mirrors (apt)"), nil)
 	// From this side, both rules (egress here, ingress on the database
 	// group) are created in this stack, so the database stack is unchanged.
 	sg.Connections().AllowTo(props.DatabaseGroup, awsec2.Port_Tcp(jsii.Number(env.DatabasePort)), jsii.String("Post-deploy check login"))
@@ -127,10 +167,12 @@ func NewPostDeployCheckStack(scope constructs.Construct, id string, props *PostD
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codebuild.amazonaws.com"), nil),
 		Description: jsii.String("Post-deploy check of " + env.Name + ": rotates and reads one secret"),
 	})
+	// What `rotatectl rotate --wait` and `verify` call, on this secret only
+	// (no PutSecretValue or UpdateSecretVersionStage: the check never repairs).
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("RotateAndReadThisSecret"),
 		Actions: jsii.Strings("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
-			"secretsmanager:RotateSecret"),
+			"secretsmanager:ListSecretVersionIds", "secretsmanager:RotateSecret"),
 		Resources: jsii.Strings(*props.Secret.SecretArn()),
 	}))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -139,17 +181,26 @@ func NewPostDeployCheckStack(scope constructs.Construct, id string, props *PostD
 		Resources: jsii.Strings(*props.RotationFunction.FunctionArn()),
 	}))
 
+	bundle := awss3assets.NewAsset(stack, jsii.String("Rotatectl"), props.Rotatectl)
+	bundle.GrantRead(role)
+	caFlag := ""
+	if env.CABundlePath != "" {
+		caFlag = "--ca-bundle " + CABundleFileName
+	}
 	project := awscodebuild.NewProject(stack, jsii.String("Check"), &awscodebuild.ProjectProps{
-		Description:     jsii.String(fmt.Sprintf("Forces one rotation of the %s master secret and logs in with the new AWSCURRENT", env.Name)),
+		Description:     jsii.String(fmt.Sprintf("Forces one rotation of the %s master secret and logs in with the new AWSCURRENT (rotatectl)", env.Name)),
 		Role:            role,
+		Source:          awscodebuild.Source_S3(&awscodebuild.S3SourceProps{Bucket: bundle.Bucket(), Path: bundle.S3ObjectKey()}),
 		Vpc:             props.Vpc,
 		SubnetSelection: props.Subnets,
 		SecurityGroups:  &[]awsec2.ISecurityGroup{sg},
-		Environment:     &awscodebuild.BuildEnvironment{BuildImage: PipelineBuildImage(), ComputeType: awscodebuild.ComputeType_SMALL},
-		BuildSpec:       postDeployCheckBuildSpec(),
+		// arm64, like the rotatectl build (and the rotation function).
+		Environment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxArmBuildImage_AMAZON_LINUX_2023_STANDARD_3_0(), ComputeType: awscodebuild.ComputeType_SMALL},
+		BuildSpec:   postDeployCheckBuildSpec(),
 		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-			"SECRET_ARN":   {Value: props.Secret.SecretArn()},
-			"WAIT_SECONDS": {Value: jsii.String(fmt.Sprint(checkWaitSeconds))},
+			"SECRET_ARN":     {Value: props.Secret.SecretArn()},
+			"WAIT_SECONDS":   {Value: jsii.String(fmt.Sprint(checkWaitSeconds))},
+			"ROTATECTL_ARGS": {Value: jsii.String(caFlag)},
 		},
 		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
 	})

@@ -434,6 +434,12 @@ func TestPostDeployCheck(t *testing.T) {
 	}
 	for _, p := range projects {
 		vpc, _ := props(p)["VpcConfig"].(map[string]any)
+		if img := asJSON(props(p)["Environment"]); !strings.Contains(img, "aarch64") {
+			t.Errorf("check image = %s, want arm64 (rotatectl is built for linux/arm64)", img)
+		}
+		if src := asJSON(props(p)["Source"]); !strings.Contains(src, `"Type":"S3"`) || !strings.Contains(src, ".zip") {
+			t.Errorf("check source = %s, want the rotatectl asset", src)
+		}
 		if vpc == nil || !strings.Contains(asJSON(vpc["VpcId"]), "SecretRotation-dev-Network") || vpc["SecurityGroupIds"] == nil {
 			t.Errorf("check project VpcConfig = %s, want the environment's VPC, private subnets and its group", asJSON(vpc))
 		}
@@ -441,7 +447,7 @@ func TestPostDeployCheck(t *testing.T) {
 			t.Errorf("check subnets = %s, want the private subnets", asJSON(vpc["Subnets"]))
 		}
 		spec := asJSON(props(p)["Source"])
-		for _, want := range []string{"rotate-secret", "AWSCURRENT", "mysql", "MYSQL_PWD"} {
+		for _, want := range []string{"rotate --wait", "verify", "AWSPENDING", "$SECRET_ARN"} {
 			if !strings.Contains(spec, want) {
 				t.Errorf("check buildspec lacks %q", want)
 			}
@@ -465,7 +471,8 @@ func TestPostDeployCheck(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(actions, " "); !strings.Contains(got, "secretsmanager:RotateSecret") || strings.Contains(got, "PutSecretValue") || strings.Contains(got, "secretsmanager:*") {
+	if got := strings.Join(actions, " "); !strings.Contains(got, "secretsmanager:RotateSecret") || strings.Contains(got, "PutSecretValue") ||
+		strings.Contains(got, "UpdateSecretVersionStage") || strings.Contains(got, "secretsmanager:*") {
 		t.Errorf("check secret permissions = %s", got)
 	}
 	// The check reaches the database port through an ingress rule in its own stack.
