@@ -1,11 +1,19 @@
 package config_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/example/secret-rotation/internal/config"
 )
@@ -137,7 +145,9 @@ func TestStandaloneContextArguments(t *testing.T) {
 
 func TestInvalidConfigs(t *testing.T) {
 	pem := filepath.Join(t.TempDir(), "ca.pem")
-	write(t, pem, "pem")
+	write(t, pem, selfSignedPEM(t))
+	notCert := filepath.Join(t.TempDir(), "key.pem")
+	write(t, notCert, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
 	tests := []struct {
 		name string
 		ctx  config.ContextMap
@@ -180,7 +190,8 @@ func TestInvalidConfigs(t *testing.T) {
 		{"concurrency", ctxWith(map[string]any{"rotationReservedConcurrency": -1}), []string{"rotationReservedConcurrency", "0..1000"}},
 		{"password length", ctxWith(map[string]any{"passwordLength": 64}), []string{"passwordLength", "= 64", "8..41"}},
 		{"exclusions", ctxWith(map[string]any{"excludeCharacters": "'"}), []string{"excludeCharacters", `/ @ and "`}},
-		{"CA bundle missing", ctxWith(map[string]any{"caBundlePath": "/nonexistent/ca.pem"}), []string{"caBundlePath", "existing PEM file"}},
+		{"CA bundle missing", ctxWith(map[string]any{"caBundlePath": "/nonexistent/ca.pem"}), []string{"caBundlePath", "X.509 certificates only", "no such file"}},
+		{"CA bundle with a key", ctxWith(map[string]any{"caBundlePath": notCert}), []string{"caBundlePath", "PRIVATE KEY", "truststore.pki.rds.amazonaws.com"}},
 		{"protected without deletion protection", ctxWith(map[string]any{"protected": true, "removalPolicy": "retain"}), []string{"deletionProtection", "true when protected"}},
 		{"protected destroyable", ctxWith(map[string]any{"protected": true, "deletionProtection": true}), []string{"removalPolicy", `"destroy"`, "snapshot or retain when protected"}},
 		{"protected few backups", ctxWith(map[string]any{"protected": true, "deletionProtection": true, "removalPolicy": "snapshot", "backupRetentionDays": 1}), []string{"backupRetentionDays", "7..35 when protected"}},
@@ -232,6 +243,25 @@ func TestDerivedNames(t *testing.T) {
 	if e.EngineMajorVersion() != "8.4" || e.InstanceTypeName() != "t4g.micro" || e.AZCount() != 2 {
 		t.Errorf("derived = %s %s %d", e.EngineMajorVersion(), e.InstanceTypeName(), e.AZCount())
 	}
+}
+
+// selfSignedPEM returns a throwaway self-signed CA certificate (no key).
+func selfSignedPEM(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(0, 0).AddDate(100, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -157,8 +156,8 @@ func (e Environment) validate(prefix string) []error {
 		}
 	}
 	if e.CABundlePath != "" {
-		if st, err := os.Stat(e.CABundlePath); err != nil || !st.Mode().IsRegular() {
-			bad("caBundlePath", e.CABundlePath, "the path of an existing PEM file (relative to the app directory), or empty for the system roots")
+		if _, err := CheckCABundle(e.CABundlePath); err != nil {
+			bad("caBundlePath", e.CABundlePath, "the path (relative to the app directory) of a PEM file of X.509 certificates only, e.g. the RDS bundle from %s, or empty for the system roots (%v)", RDSCABundleURL, err)
 		}
 	}
 
