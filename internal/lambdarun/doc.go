@@ -42,7 +42,8 @@
 // seconds", which Invoke reports as errorType "Sandbox.Timedout" like
 // Lambda. After a crash or timeout the next invocation starts a fresh
 // runtime. Logs returns everything the emulator and the function wrote,
-// so tests can assert that no secret value was ever logged.
+// so tests can assert that no secret value was ever logged; it includes
+// all output written before the last invocation returned.
 //
 // # No leaks
 //

@@ -25,7 +25,7 @@ const invokePath = "/2015-03-31/functions/function/invocations"
 type Function struct {
 	addr   string // emulator HTTP address 127.0.0.1:port
 	proc   *childproc.Process
-	logs   *logBuffer
+	logs   *logPipe
 	client *http.Client
 
 	invokeMu sync.Mutex // the emulator serves one invocation at a time
@@ -92,9 +92,15 @@ func launch(ctx context.Context, o options, emulator, bootstrap string, environ 
 		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap) // like /var/task
 	cmd.Env = environ
-	logs := &logBuffer{copy: o.logOutput}
-	cmd.Stdout, cmd.Stderr = logs, logs
+	logs, logWriter, err := newLogPipe(o.logOutput)
+	if err != nil {
+		return nil, fmt.Errorf("lambdarun: %w", err)
+	}
+	// An *os.File is handed to the child as is: no copying goroutine in
+	// between, see logPipe.
+	cmd.Stdout, cmd.Stderr = logWriter, logWriter
 	proc, err := childproc.Start(cmd)
+	logWriter.Close() // the emulator has its copy; EOF comes when it and the function exit
 	if err != nil {
 		return nil, fmt.Errorf("lambdarun: start emulator: %w", err)
 	}
@@ -155,11 +161,10 @@ func (f *Function) waitListening(ctx context.Context, timeout time.Duration) err
 func (f *Function) InvokeURL() string { return "http://" + f.addr + invokePath }
 
 // Logs returns a copy of everything the emulator and the function have
-// written to stdout and stderr so far. Output travels through pipes in the
-// emulator, so a line the function wrote just before an invocation returned
-// may not be here yet; after Close it is complete (Close lets the emulator
-// collect the function's output before killing it). Scan for leaked secrets
-// after Close.
+// written to stdout and stderr so far. It reads the output pipe itself
+// before answering, so whatever the function wrote before an invocation
+// returned is included; output of work the function does after answering
+// may still be on its way until Close. Logs stays available after Close.
 func (f *Function) Logs() []byte { return f.logs.Bytes() }
 
 // Close kills the function and the emulator and waits for the emulator to
@@ -178,6 +183,9 @@ func (f *Function) Close() error {
 		}
 		waitReaped(kids, 2*time.Second)
 		f.proc.Terminate(0)
+		// Collect the last output: EOF arrives once no process holds the
+		// pipe any more.
+		f.logs.wait(5 * time.Second)
 		if err := waitGone(kids, 10*time.Second); err != nil {
 			f.closeErr = fmt.Errorf("lambdarun: close: %w", err)
 		}
