@@ -34,3 +34,17 @@ deploy:
 
 destroy:
 	cdk destroy --all -c env=$(ENV)
+
+# Local walkthrough: MariaDB, local Secrets Manager, the compiled rotation
+# function under the Lambda emulator, continuous queries, rotations, a
+# broken rotation repaired by rotatectl, and a report (cmd/demo).
+.PHONY: demo loadtest
+demo:
+	go run ./cmd/demo
+
+# Bounded load run: CLIENTS concurrent clients (new connection per query)
+# while ROTATIONS rotations run through the compiled function (see README).
+CLIENTS ?= 32
+ROTATIONS ?= 20
+loadtest:
+	go test -count=1 -timeout 20m -run '^TestLoad$$' -v ./internal/connect -load -load.clients=$(CLIENTS) -load.rotations=$(ROTATIONS)

@@ -12,17 +12,18 @@
 //
 // # Commands
 //
-// status SECRET
+// status [--stuck-after 1h] SECRET
 //
 // Prints whether rotation is enabled, the rotation function, the rules,
 // the last and next rotation dates, every version with its staging labels
 // and creation time, and a one-line verdict:
 //
 //	healthy               AWSCURRENT is set, no rotation pending
-//	rotation in progress  AWSPENDING is on a newer version, younger than 1h
-//	stuck                 AWSPENDING has been on another version for 1h or
-//	                      more (RotateSecret refuses to start), or no
-//	                      version is AWSCURRENT
+//	rotation in progress  AWSPENDING is on a newer version, younger than
+//	                      --stuck-after
+//	stuck                 AWSPENDING has been on another version for
+//	                      --stuck-after or more (RotateSecret refuses to
+//	                      start), or no version is AWSCURRENT
 //
 // Exit status 3 when stuck. status reads Secrets Manager only.
 //

@@ -52,9 +52,10 @@ type Stats struct {
 	// RefusedLogins is the number of login attempts refused with MySQL
 	// error 1045.
 	RefusedLogins uint64
-	// PendingLogins is the number of connections opened with the
-	// AWSPENDING value (the rotation window between setSecret and
-	// finishSecret).
+	// PendingLogins is the number of connections that fell back to the
+	// AWSPENDING value because AWSCURRENT was refused (the rotation window
+	// between setSecret and finishSecret). Later connections reuse those
+	// credentials without counting here.
 	PendingLogins uint64
 }
 
@@ -164,7 +165,7 @@ func (c *Connector) tryGeneration(ctx context.Context, gen *generation) (driver.
 	}
 	tried := make(map[*credential]bool, 3)
 	var lastErr error
-	try := func(cr *credential) (driver.Conn, error, bool) {
+	try := func(cr *credential, fallback bool) (driver.Conn, error, bool) {
 		if cr == nil || tried[cr] {
 			return nil, nil, false
 		}
@@ -173,7 +174,7 @@ func (c *Connector) tryGeneration(ctx context.Context, gen *generation) (driver.
 		if err == nil {
 			c.setGood(cr)
 			c.connections.Add(1)
-			if cr.stage == stagePending {
+			if fallback {
 				c.pendingLogins.Add(1)
 			}
 			return conn, nil, true
@@ -186,13 +187,13 @@ func (c *Connector) tryGeneration(ctx context.Context, gen *generation) (driver.
 		lastErr = err
 		return nil, nil, false
 	}
-	if conn, err, done := try(c.goodCredential()); done {
+	if conn, err, done := try(c.goodCredential(), false); done {
 		return conn, err
 	}
-	if conn, err, done := try(cur); done {
+	if conn, err, done := try(cur, false); done {
 		return conn, err
 	}
-	if conn, err, done := try(gen.pending(ctx)); done {
+	if conn, err, done := try(gen.pending(ctx), true); done {
 		return conn, err
 	}
 	return nil, lastErr // not prefixed: Connect wraps it once

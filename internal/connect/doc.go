@@ -34,7 +34,7 @@
 //     only the pending value logs in, and a client that re-reads
 //     AWSCURRENT alone fails there.
 //
-// If nothing logs in, it backs off (100 ms doubling, [WithRetry]) and
+// If nothing logs in, it backs off (50 ms doubling, [WithRetry]) and
 // refreshes again, up to a bounded number of attempts. Refreshes are
 // single-flight: concurrent connections that fail with the same cached
 // value wait for one refresh instead of each calling Secrets Manager, and

@@ -12,8 +12,8 @@ import (
 const (
 	DefaultCacheTTL           = time.Hour
 	DefaultRetryAttempts      = 4
-	DefaultRetryBackoff       = 100 * time.Millisecond
-	DefaultMinRefreshInterval = 200 * time.Millisecond
+	DefaultRetryBackoff       = 50 * time.Millisecond
+	DefaultMinRefreshInterval = 100 * time.Millisecond
 )
 
 // Option configures a [Connector].
@@ -115,7 +115,7 @@ func WithRetry(attempts int, backoff time.Duration) Option {
 }
 
 // WithMinRefreshInterval sets the shortest time between two refreshes of
-// the secret (default 200 ms), which bounds Secrets Manager calls when
+// the secret (default 100 ms), which bounds Secrets Manager calls when
 // the database refuses every stored password.
 func WithMinRefreshInterval(d time.Duration) Option {
 	return func(cfg *config) error {

@@ -146,7 +146,10 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	addGlobals(fs, &g)
 	var ropts RotateOptions
 	var dryRun bool
+	stuckAfter := DefaultStuckAfter
 	switch cmd {
+	case "status":
+		fs.DurationVar(&stuckAfter, "stuck-after", DefaultStuckAfter, "age of an unfinished rotation from which it counts as stuck")
 	case "rotate":
 		fs.BoolVar(&ropts.Wait, "wait", false, "follow the rotation until AWSCURRENT moved, then verify a login")
 		fs.DurationVar(&ropts.Timeout, "timeout", DefaultRotateTimeout, "how long --wait waits")
@@ -184,6 +187,7 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	secret := pos[0]
 	switch cmd {
 	case "status":
+		op.stuckAfter = stuckAfter
 		r, err := op.Status(ctx, secret)
 		if err != nil {
 			return c.fail(g, cmd, nil, err)
