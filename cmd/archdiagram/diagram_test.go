@@ -86,3 +86,20 @@ func TestLoadTemplatesEmptyDir(t *testing.T) {
 		t.Fatalf("err = %v, want a hint to synthesize first", err)
 	}
 }
+
+// TestCommittedDiagramIsCurrent renders the dev golden templates of the
+// stacks package (the same templates `make diagram` synthesizes) and
+// compares the result with docs/architecture.md.
+func TestCommittedDiagramIsCurrent(t *testing.T) {
+	stacks, err := loadTemplates(goldenAssembly(t, "dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(committed) != document(stacks) {
+		t.Errorf("docs/architecture.md is stale: regenerate it with `make diagram` (after `go test ./stacks -update` if the goldens changed too)")
+	}
+}
