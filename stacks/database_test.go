@@ -22,6 +22,8 @@ func TestDatabase(t *testing.T) {
 			rules: map[string]any{"AutomaticallyAfterDays": 30, "ScheduleExpression": assertions.Match_Absent(), "Duration": assertions.Match_Absent()}},
 		{env: "prod", port: 3306, multiAz: true, protected: true, deletionPolicy: "Snapshot", ingressSources: 1,
 			rules: map[string]any{"AutomaticallyAfterDays": 30, "ScheduleExpression": assertions.Match_Absent()}},
+		{env: "isolated", port: 3306, deletionPolicy: "Delete", ingressSources: 1,
+			rules: map[string]any{"AutomaticallyAfterDays": 30, "ScheduleExpression": assertions.Match_Absent(), "Duration": assertions.Match_Absent()}},
 		{env: "full", port: 3307, deletionPolicy: "Delete", ingressSources: 2,
 			rules: map[string]any{"ScheduleExpression": "cron(0 4 ? * SUN *)", "Duration": "3h", "AutomaticallyAfterDays": assertions.Match_Absent()}},
 	}

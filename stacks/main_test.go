@@ -31,7 +31,13 @@ var synthesized struct {
 }
 
 // testEnvironments are synthesized by TestMain, in this order.
-var testEnvironments = []string{"dev", "prod", "full"}
+var testEnvironments = []string{"dev", "prod", "full", "isolated"}
+
+// isolatedEnvironment has no NAT gateway: isolated private subnets and the
+// Secrets Manager endpoint as the function's only way out.
+func isolatedEnvironment() map[string]any {
+	return map[string]any{"natGateways": 0, "secretsManagerEndpoint": true}
+}
 
 // fullEnvironment enables everything that is off by default.
 func fullEnvironment(root string) map[string]any {
@@ -69,7 +75,7 @@ func synthesize() error {
 		return err
 	}
 	envs, _ := ctx[config.ContextEnvironments].(map[string]any)
-	withFull := map[string]any{"full": fullEnvironment(root)}
+	withFull := map[string]any{"full": fullEnvironment(root), "isolated": isolatedEnvironment()}
 	for k, v := range envs {
 		withFull[k] = v
 	}

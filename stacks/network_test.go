@@ -17,6 +17,7 @@ func TestNetwork(t *testing.T) {
 		{env: "dev", nat: 1, subnets: 4},
 		{env: "prod", nat: 2, subnets: 4, endpoint: true},
 		{env: "full", nat: 3, subnets: 6},
+		{env: "isolated", nat: 0, subnets: 4, endpoint: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.env, func(t *testing.T) {
@@ -72,5 +73,21 @@ func TestPrivateSubnetsRouteThroughNAT(t *testing.T) {
 	}
 	if routes != 2 {
 		t.Errorf("dev has %d NAT routes, want 2 (one per private subnet)", routes)
+	}
+}
+
+// TestIsolatedSubnetsWithoutNAT checks that without NAT gateways the private
+// subnets have no default route at all (isolated) and the endpoint lives in them.
+func TestIsolatedSubnetsWithoutNAT(t *testing.T) {
+	raw := templateJSON(t, "isolated", "Network")
+	for id, r := range resourcesOfType(raw, "AWS::EC2::Route") {
+		if strings.Contains(id, "Private") {
+			t.Errorf("isolated private subnets have route %s: %s", id, asJSON(props(r)))
+		}
+	}
+	for _, ep := range resourcesOfType(raw, "AWS::EC2::VPCEndpoint") {
+		if subnets := asJSON(props(ep)["SubnetIds"]); !strings.Contains(subnets, "PrivateSubnet") {
+			t.Errorf("endpoint subnets %s, want the private subnets", subnets)
+		}
 	}
 }
