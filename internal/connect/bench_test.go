@@ -1,0 +1,51 @@
+package connect_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/example/secret-rotation/internal/dbsecret"
+)
+
+// BenchmarkConnect measures one new TLS connection through the connector
+// (cached secret) against the same connection made directly by a
+// dbsecret connector: the difference is the connector's overhead.
+//
+//	go test -run '^$' -bench Connect -benchtime 200x ./internal/connect
+func BenchmarkConnect(b *testing.B) {
+	f := newFixture(b, db, true)
+	c := f.connector()
+	sec, err := dbsecret.Parse(f.secretString(f.password, true))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(db.CAPEM()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	direct, err := dialer.Connector(sec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.Run("connector", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			conn, err := c.Connect(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			conn.Close()
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			conn, err := direct.Connect(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			conn.Close()
+		}
+	})
+}
