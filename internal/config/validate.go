@@ -20,6 +20,7 @@ type FieldError struct {
 	Allowed string
 }
 
+// Error renders "key = value: allowed: what is allowed".
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s = %s: allowed: %s", e.Key, e.Value, e.Allowed)
 }
