@@ -15,8 +15,11 @@ import (
 
 // EnvironmentStacks are the stacks of one environment, in dependency order.
 type EnvironmentStacks struct {
-	Network  *NetworkStack
+	// Network holds the VPC; it depends on nothing.
+	Network *NetworkStack
+	// Rotation holds the function; it depends on Network.
 	Rotation *RotationStack
+	// Database holds the database, secret and rotation schedule; it depends on both.
 	Database *DatabaseStack
 }
 
