@@ -38,6 +38,7 @@ func TestGolden(t *testing.T) {
 	if err := db.CreateUser(ctx, "dbconnect_app", "app-secret-pw"); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.DropUser(context.Background(), "dbconnect_app") })
 	secret := func(name string, port int, password string) {
 		b, _ := json.Marshal(map[string]any{"engine": "mariadb", "host": db.Host(), "port": port,
 			"username": "dbconnect_app", "password": password, "ssl": true})
