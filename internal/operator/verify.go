@@ -52,7 +52,7 @@ func (o *Operator) Verify(ctx context.Context, secretID string) (*VerifyReport, 
 		r.Explanation = "no AWSPREVIOUS version yet (the secret was never rotated)"
 	case p.Username != "" && p.Username != r.Current.Username:
 		r.Mode = ModeAlternatingUsers
-		r.Explanation = fmt.Sprintf("AWSPREVIOUS is another user (%s), whose login %s", p.Username, p.Result)
+		r.Explanation = fmt.Sprintf("AWSPREVIOUS is another user (%s); its login: %s", p.Username, p.Result)
 	case p.Result == LoginRefused:
 		r.Mode = ModeSingleUser
 		r.Explanation = "AWSPREVIOUS is the same user and its old password is refused: rotation changes this user's password in place"

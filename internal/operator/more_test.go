@@ -1,0 +1,66 @@
+package operator_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/operator"
+)
+
+// A secret whose AWSPREVIOUS is another user is alternating-users
+// rotation, and verify says so.
+func TestVerifyAlternatingUsers(t *testing.T) {
+	r := newRig(t, "u_alt")
+	if err := db.CreateUser(ctxT(t), "u_alt_clone", "clone-pw"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.DropUser(context.Background(), "u_alt_clone") })
+	clone := strings.Replace(r.value("clone-pw"), `"u_alt"`, `"u_alt_clone"`, 1)
+	if _, err := r.client.PutSecretValue(ctxT(t), &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(r.secret), SecretString: aws.String(clone),
+		ClientRequestToken: aws.String(r.token("clone")), VersionStages: []string{"AWSCURRENT"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := r.run("verify", r.secret)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "verify_alternating_users", out, errOut, code)
+}
+
+// failingStage is the real client with UpdateSecretVersionStage denied.
+type failingStage struct {
+	operator.SecretsManager
+}
+
+var errDenied = errors.New("AccessDeniedException: not allowed to update version stages")
+
+func (failingStage) UpdateSecretVersionStage(context.Context, *secretsmanager.UpdateSecretVersionStageInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error) {
+	return nil, errDenied
+}
+
+// A repair whose label change is denied reports the failed action and
+// the API error, and exits 1.
+func TestRepairDeniedUpdate(t *testing.T) {
+	r := newRig(t, "u_denied")
+	r.put("pending", "pending-pw", "AWSPENDING")
+	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(db.CAPEM()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := operator.New(failingStage{r.client}, operator.DBChecker{Dialer: dialer})
+	rep, err := op.Repair(ctxT(t), r.secret, false)
+	if !errors.Is(err, errDenied) || rep.Applied {
+		t.Fatalf("Repair = %+v, %v; want the denial and nothing applied", rep, err)
+	}
+	if !strings.Contains(err.Error(), "remove AWSPENDING") {
+		t.Fatalf("error %q does not say which change failed", err)
+	}
+}
