@@ -132,7 +132,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		if round > 1 {
 			// The first refresh is immediate; later ones wait, because
 			// the rotation may be between two of its steps.
-			if err := sleepCtx(ctx, c.cfg.sleep, backoff); err != nil {
+			if err := sleepCtx(ctx, backoff); err != nil {
 				return nil, c.errorf("%w (last refusal: %w)", err, lastErr)
 			}
 			backoff *= 2
@@ -211,7 +211,7 @@ func (c *Connector) refresh(ctx context.Context, seen *generation) error {
 			return nil, nil // someone refreshed since this caller read
 		}
 		if wait := c.cfg.minRefresh - time.Since(last); wait > 0 {
-			if err := sleepCtx(ctx, c.cfg.sleep, wait); err != nil {
+			if err := sleepCtx(ctx, wait); err != nil {
 				return nil, err
 			}
 		}
@@ -269,14 +269,14 @@ func (c *Connector) errorf(format string, args ...any) error {
 	return fmt.Errorf("secret %s: "+format, append([]any{c.id}, args...)...)
 }
 
-func sleepCtx(ctx context.Context, sleep func(time.Duration), d time.Duration) error {
+func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	done := make(chan struct{})
-	go func() { sleep(d); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
-	case <-done:
+	case <-t.C:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

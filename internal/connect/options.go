@@ -26,9 +26,7 @@ type config struct {
 	dialerOpts    []dbsecret.Option
 	attempts      int
 	backoff       time.Duration
-	minRefresh    time.Duration
-	sleep         func(time.Duration) // replaced in tests
-	loadAWSConfig bool
+	minRefresh time.Duration
 }
 
 func defaultConfig() config {
@@ -38,7 +36,6 @@ func defaultConfig() config {
 		attempts:   DefaultRetryAttempts,
 		backoff:    DefaultRetryBackoff,
 		minRefresh: DefaultMinRefreshInterval,
-		sleep:      time.Sleep,
 	}
 }
 
