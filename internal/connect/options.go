@@ -20,12 +20,12 @@ const (
 type Option func(*config) error
 
 type config struct {
-	client        SecretsClient
-	cacheTTL      time.Duration
-	logger        *slog.Logger
-	dialerOpts    []dbsecret.Option
-	attempts      int
-	backoff       time.Duration
+	client     SecretsClient
+	cacheTTL   time.Duration
+	logger     *slog.Logger
+	dialerOpts []dbsecret.Option
+	attempts   int
+	backoff    time.Duration
 	minRefresh time.Duration
 }
 
