@@ -67,6 +67,8 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
 	})
 
+	routeProviderLogs(stack, env)
+
 	private := &awsec2.SubnetSelection{SubnetGroupName: jsii.String(privateSubnetGroup)}
 	out := &NetworkStack{Stack: stack, Vpc: vpc, PrivateSubnets: private}
 
@@ -100,4 +102,29 @@ func output(stack awscdk.Stack, id string, value *string, description string) {
 		Description: jsii.String(description),
 		ExportName:  jsii.String(*stack.StackName() + "-" + id),
 	})
+}
+
+// restrictDefaultSGProvider is the construct id CDK gives the singleton
+// custom resource provider that removes the default security group's rules.
+const restrictDefaultSGProvider = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+
+// routeProviderLogs sends the logs of CDK's restrict-default-security-group
+// handler to a log group of this stack, with retention and the environment's
+// removal policy. Otherwise Lambda creates /aws/lambda/<handler> on first
+// use, which never expires and survives `cdk destroy`.
+func routeProviderLogs(stack awscdk.Stack, env config.Environment) {
+	provider := stack.Node().TryFindChild(jsii.String(restrictDefaultSGProvider))
+	if provider == nil {
+		return
+	}
+	handler, ok := provider.Node().TryFindChild(jsii.String("Handler")).(awscdk.CfnResource)
+	if !ok {
+		return
+	}
+	logGroup := awslogs.NewLogGroup(stack, jsii.String("RestrictDefaultSGHandlerLogGroup"), &awslogs.LogGroupProps{
+		Retention:     retentionDays[env.LogRetentionDays],
+		RemovalPolicy: plainRemovalPolicy(env),
+	})
+	handler.AddPropertyOverride(jsii.String("LoggingConfig.LogGroup"), logGroup.LogGroupName())
+	handler.AddDependency(logGroup.Node().DefaultChild().(awscdk.CfnResource))
 }

@@ -35,6 +35,13 @@ func TestNetwork(t *testing.T) {
 			assert(t, "flow log retention", func() {
 				tpl.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": assertions.Match_AnyValue()})
 			})
+			// CDK's default-SG handler logs to a log group of the stack (no orphan after destroy).
+			raw := templateJSON(t, tc.env, "Network")
+			for id, fn := range resourcesOfType(raw, "AWS::Lambda::Function") {
+				if lg := asJSON(props(fn)["LoggingConfig"]); !strings.Contains(lg, "RestrictDefaultSGHandlerLogGroup") {
+					t.Errorf("%s LoggingConfig = %s, want the stack's log group", id, lg)
+				}
+			}
 			endpoints := 0
 			if tc.endpoint {
 				endpoints = 1
@@ -44,7 +51,6 @@ func TestNetwork(t *testing.T) {
 						"ServiceName": assertions.Match_ObjectLike(&map[string]any{}),
 					})
 				})
-				raw := templateJSON(t, tc.env, "Network")
 				for _, ep := range resourcesOfType(raw, "AWS::EC2::VPCEndpoint") {
 					if !strings.Contains(asJSON(props(ep)["ServiceName"]), "secretsmanager") {
 						t.Errorf("endpoint service = %s, want secretsmanager", asJSON(props(ep)["ServiceName"]))
