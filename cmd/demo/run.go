@@ -63,13 +63,13 @@ func run(ctx context.Context, w io.Writer, rotations, clients int) error {
 
 	say("breaking a rotation on purpose: the function crashes at finishSecret, after setSecret changed the password")
 	env.SM.RegisterFunction(localenv.FunctionARN, crashAtFinish{env.Invoker})
-	if code := rotatectl("rotate", "--wait", "--timeout", "5s", env.SecretID); code == 0 {
+	if code := rotatectl("rotate", "--wait", "--timeout", "10s", env.SecretID); code == 0 {
 		load.stop()
 		return errors.New("the broken rotation unexpectedly succeeded")
 	}
 	env.SM.RegisterFunction(localenv.FunctionARN, env.Invoker)
 	fmt.Fprintf(w, "    meanwhile: %d queries, %d failed (clients log in with AWSPENDING while AWSCURRENT is stale)\n", load.queries.Load(), load.failed.Load())
-	rotatectl("status", "--stuck-after", "3s", env.SecretID)
+	rotatectl("status", "--stuck-after", "5s", env.SecretID)
 	rotatectl("rotate", env.SecretID) // refused: a previous rotation isn't complete
 
 	say("repairing it")
