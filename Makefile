@@ -2,7 +2,9 @@
 # Keep `test` identical to the README's test command.
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-GO_PACKAGES := ./...
+# node_modules holds the CDK CLI's Go init templates, which are not part of
+# this module, so the package list leaves them out.
+GO_PACKAGES = $(shell go list -e ./... | grep -v /node_modules/)
 
 .PHONY: test vet synth
 test: vet
