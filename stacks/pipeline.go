@@ -22,6 +22,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 	"github.com/example/secret-rotation/stacks/gobundle"
 )
@@ -39,9 +40,11 @@ type PipelineStackProps struct {
 	// "-c pipeline=true" when the pipeline is enabled on the command line
 	// rather than in cdk.json (the pipeline must synthesize itself to mutate).
 	SynthArgs string
-	// StageHook, when set, is called with every Stage after its stacks are
-	// built (the app applies the cdk-nag checks there).
-	StageHook func(awscdk.Stage)
+	// CheckCompliance adds the cdk-nag rule packs (compliance.Apply) to every
+	// Stage, before BuildPipeline synthesizes them, and to the pipeline
+	// stack. The app turns it on together with compliance.Apply(app); the
+	// pipeline's reviewed suppressions are recorded either way.
+	CheckCompliance bool
 }
 
 // PipelineStack is the self-mutating CDK Pipelines stack that tests this
@@ -146,8 +149,10 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 			return nil, err
 		}
 		out.Stages[name] = stage
-		if props.StageHook != nil {
-			props.StageHook(stage.Stage)
+		if props.CheckCompliance {
+			// cdk-nag aspects on the App do not reach into a Stage's assembly.
+			// They must be added before BuildPipeline, which synthesizes the Stages.
+			compliance.Apply(stage.Stage)
 		}
 		waveName := s.WaveOf(name)
 		wave, ok := waves[waveName]
@@ -169,6 +174,12 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 
 	pipeline.BuildPipeline()
 	out.Topic = notifyOnFailure(stack, pipeline.Pipeline(), s.NotificationEmail)
+	// The checks apply to the finished pipeline (BuildPipeline creates its
+	// resources), then the reviewed exceptions are recorded on them.
+	if props.CheckCompliance {
+		compliance.Apply(stack)
+	}
+	suppressPipelineFindings(out, cross)
 	return out, nil
 }
 

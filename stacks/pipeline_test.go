@@ -2,8 +2,9 @@ package stacks_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,16 +16,20 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 	"github.com/example/secret-rotation/stacks"
 )
 
 // pipelineCase is one synthesized pipeline app.
 type pipelineCase struct {
-	outdir string
-	stack  *stacks.PipelineStack
-	cfg    *config.Config
-	err    error
+	// findings are cdk-nag's, from the assembly or, when aws-cdk-lib's
+	// validation rejected the synthesis, from its report.
+	findings []compliance.Finding
+	outdir   string
+	stack    *stacks.PipelineStack
+	cfg      *config.Config
+	err      error
 }
 
 // pipelineCases are built once, lazily, after TestMain's shared synth (jsii
@@ -91,19 +96,26 @@ func synthPipeline(ctx map[string]any, procEnv map[string]string, root string) *
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(pc.outdir), Context: &ctx})
 	pc.stack, pc.err = stacks.NewPipelineStack(app, &stacks.PipelineStackProps{
-		Settings: settings, Environments: pc.cfg.Environments, ModuleRoot: root,
+		Settings: settings, Environments: pc.cfg.Environments, ModuleRoot: root, CheckCompliance: true,
 	})
 	if pc.err != nil {
 		return pc
 	}
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				pc.err = fmt.Errorf("synth: %v", r)
-			}
-		}()
-		app.Synth(nil)
-	}()
+	// compliance.Synth is what the app runs: synthesis plus the cdk-nag
+	// check. Findings of the environment stacks (checked by their own tests)
+	// must not hide the pipeline's: the templates are written either way.
+	assembly, err := compliance.Synth(app)
+	switch {
+	case err == nil:
+		pc.findings = compliance.Findings(assembly)
+	case errors.Is(err, compliance.ErrFindings):
+		pc.findings, pc.err = compliance.ReadValidationReport(filepath.Join(pc.outdir, compliance.ValidationReportFile))
+		if pc.findings == nil && pc.err == nil {
+			pc.findings = compliance.Findings(assembly)
+		}
+	default:
+		pc.err = err
+	}
 	return pc
 }
 
@@ -571,4 +583,60 @@ func TestPipelineGolden(t *testing.T) {
 		t.Errorf("pipeline template differs from %s (first difference %s); if intended, regenerate with: go test ./stacks -update",
 			golden, firstDifference(want, got))
 	}
+}
+
+// TestPipelineCompliance: cdk-nag runs on the pipeline stack and inside the
+// stages, and leaves nothing non-compliant and unsuppressed on the pipeline
+// stack or the post-deploy check stacks (the environment stacks have their
+// own tests). The rule packs' CSV reports prove the checks ran and that the
+// reviewed suppressions took effect.
+func TestPipelineCompliance(t *testing.T) {
+	for _, name := range []string{"main", "cross"} {
+		t.Run(name, func(t *testing.T) {
+			pc := pipelineCaseOf(t, name)
+			for _, f := range pc.findings {
+				mine := strings.HasPrefix(f.Path, "/"+config.DefaultPipelineStackName+"/") && !strings.Contains(f.Path, "/SecretRotation-") ||
+					strings.Contains(f.Path, "/PostDeployCheck/")
+				if mine && f.Level == compliance.LevelError {
+					t.Errorf("%s", f)
+				}
+			}
+			stacksChecked := []string{"-" + config.DefaultPipelineStackName}
+			for env := range pc.stack.Stages {
+				stacksChecked = append(stacksChecked, stacks.StageID(env)+"-"+stacks.StageID(env)+"-PostDeployCheck")
+			}
+			for _, pack := range compliance.Packs {
+				for _, st := range stacksChecked {
+					rows := nagReport(t, filepath.Join(pc.outdir, pack+"-"+st+"-NagReport.csv"))
+					suppressed := 0
+					for _, row := range rows {
+						switch row[2] {
+						case "Non-Compliant":
+							t.Errorf("%s on %s: non-compliant: %s", row[0], row[1], row[5])
+						case "Suppressed":
+							suppressed++
+						}
+					}
+					if suppressed == 0 {
+						t.Errorf("%s report of %s: no suppressed finding, so the reviewed suppressions did not apply", pack, st)
+					}
+				}
+			}
+		})
+	}
+}
+
+// nagReport reads a cdk-nag CSV report: rule, resource, compliance, reason, level, info.
+func nagReport(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("cdk-nag report: %v", err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("cdk-nag report %s: %d rows, %v", path, len(rows), err)
+	}
+	return rows[1:]
 }
