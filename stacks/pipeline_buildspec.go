@@ -62,7 +62,6 @@ func synthPartialBuildSpec() awscodebuild.BuildSpec {
 				"GOMODCACHE":       synthGoModCache,
 				"GOCACHE":          synthGoCache,
 				"npm_config_cache": synthNpmCache,
-				"GOFLAGS":          "-mod=readonly",
 			},
 		},
 		"phases": map[string]any{
