@@ -207,6 +207,9 @@ func pipelineSource(stack awscdk.Stack, s config.PipelineSettings, root string) 
 		Description:    jsii.String("secret-rotation source; pushes to " + s.Branch + " run the delivery pipeline"),
 		Code:           awscodecommit.Code_FromAsset(seed, jsii.String(s.Branch)),
 	})
+	// The repository holds everything pushed since it was seeded: deleting
+	// the pipeline stack must not delete the source with it.
+	repo.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 	return pipelines.CodePipelineSource_CodeCommit(repo, jsii.String(s.Branch), nil), repo, nil
 }
 

@@ -260,6 +260,9 @@ func TestPipelineCodeCommitSeed(t *testing.T) {
 		if p["RepositoryName"] != "secret-rotation" {
 			t.Errorf("RepositoryName = %v", p["RepositoryName"])
 		}
+		if r["DeletionPolicy"] != "Retain" {
+			t.Errorf("repository DeletionPolicy = %v, want Retain (it holds the pushed source)", r["DeletionPolicy"])
+		}
 		code, _ = p["Code"].(map[string]any)
 	}
 	if code["BranchName"] != "main" {
