@@ -169,11 +169,13 @@ func NewPostDeployCheckStack(scope constructs.Construct, id string, props *PostD
 		Description: jsii.String("Post-deploy check of " + env.Name + ": rotates and reads one secret"),
 	})
 	// What `rotatectl rotate --wait` and `verify` call, on this secret only
-	// (no PutSecretValue or UpdateSecretVersionStage: the check never repairs).
+	// (no PutSecretValue or UpdateSecretVersionStage: the check never
+	// repairs). GrantRead adds kms:Decrypt through Secrets Manager when the
+	// secret has a customer-managed key.
+	props.Secret.GrantRead(role, nil)
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("RotateAndReadThisSecret"),
-		Actions: jsii.Strings("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
-			"secretsmanager:ListSecretVersionIds", "secretsmanager:RotateSecret"),
+		Sid:       jsii.String("RotateThisSecret"),
+		Actions:   jsii.Strings("secretsmanager:ListSecretVersionIds", "secretsmanager:RotateSecret"),
 		Resources: jsii.Strings(*props.Secret.SecretArn()),
 	}))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

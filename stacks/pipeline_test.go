@@ -556,8 +556,9 @@ func firstOf(m map[string]map[string]any) map[string]any {
 var assetHashRe = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 
 // TestPipelineGolden compares the pipeline stack's template with
-// testdata/SecretRotation-Pipeline.json after replacing every 64-hex-digit
-// hash with <hash>. Unlike the environment stacks, whose only asset is the
+// testdata/SecretRotation-Pipeline.json (and dev's post-deploy check stack
+// with testdata/SecretRotation-Pipeline-dev-PostDeployCheck.json) after
+// replacing every 64-hex-digit hash with <hash>. Unlike the environment stacks, whose only asset is the
 // rotation function (hashed from its Go sources), the pipeline stack embeds
 // the hash of the CodeCommit seed, i.e. of the whole working tree: it changes
 // on every commit and with every untracked file, so it cannot be pinned. The
@@ -566,25 +567,37 @@ var assetHashRe = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 // goldens. Regenerate with `go test ./stacks -update`.
 func TestPipelineGolden(t *testing.T) {
 	pc := pipelineCaseOf(t, "main")
-	got, err := canonical(filepath.Join(pc.outdir, *pc.stack.ArtifactId()+".template.json"))
-	if err != nil {
-		t.Fatal(err)
+	dev := pc.stack.Stages["dev"]
+	checkPath, _ := filepath.Glob(filepath.Join(pc.outdir, "assembly-*"+StageSuffix("dev"), *dev.Check.ArtifactId()+".template.json"))
+	if len(checkPath) != 1 {
+		t.Fatalf("dev check template: %v", checkPath)
 	}
-	got = assetHashRe.ReplaceAll(got, []byte("<hash>"))
-	golden := filepath.Join("testdata", config.DefaultPipelineStackName+".json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v; create it with: go test ./stacks -update", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("pipeline template differs from %s (first difference %s); if intended, regenerate with: go test ./stacks -update",
-			golden, firstDifference(want, got))
+	for golden, path := range map[string]string{
+		config.DefaultPipelineStackName + ".json":                     filepath.Join(pc.outdir, *pc.stack.ArtifactId()+".template.json"),
+		config.DefaultPipelineStackName + "-dev-PostDeployCheck.json": checkPath[0],
+	} {
+		t.Run(golden, func(t *testing.T) {
+			got, err := canonical(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = assetHashRe.ReplaceAll(got, []byte("<hash>"))
+			golden := filepath.Join("testdata", golden)
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v; create it with: go test ./stacks -update", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("template differs from %s (first difference %s); if intended, regenerate with: go test ./stacks -update",
+					golden, firstDifference(want, got))
+			}
+		})
 	}
 }
 
