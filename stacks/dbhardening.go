@@ -10,6 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 )
 
@@ -18,10 +19,12 @@ import (
 var DatabaseLogExports = []string{"error", "slowquery", "audit"}
 
 // DatabaseParameters are set in the instance's parameter group: TLS is
-// required for every connection, and the slow query log is written to a
-// file so that it can be exported.
+// required for every connection (require_secure_transport=ON, which RDS for
+// MySQL instance parameter groups spell 1; "ON" is only accepted by cluster
+// parameter groups), and the slow query log is written to a file so that it
+// can be exported.
 var DatabaseParameters = map[string]string{
-	"require_secure_transport": "ON",
+	"require_secure_transport": "1",
 	"slow_query_log":           "1",
 	"long_query_time":          "2",
 	"log_output":               "FILE",
@@ -89,4 +92,34 @@ func newDatabaseOptionGroup(scope constructs.Construct, engine awsrds.IInstanceE
 			Settings: &map[string]*string{"SERVER_AUDIT_EVENTS": jsii.String(AuditEvents)},
 		}},
 	})
+}
+
+// suppressDatabaseFindings records the reviewed exceptions on the instance:
+// the ones that hold in every environment, and the development-only ones
+// exactly when the configuration makes them true.
+func suppressDatabaseFindings(db awsrds.DatabaseInstance, env config.Environment) {
+	s := []compliance.Suppression{
+		{Rule: "NIST.800.53.R5-RDSInBackupPlan", Reason: ReasonBackupPlan},
+		{Rule: "NIST.800.53.R5-RDSLoggingEnabled", Reason: ReasonGeneralLog, AppliesTo: []string{"LogExport::general"}},
+	}
+	if env.DatabasePort == 3306 {
+		s = append(s, compliance.Suppression{Rule: "AwsSolutions-RDS11", Reason: ReasonDefaultPort})
+	}
+	if !env.MultiAz {
+		s = append(s,
+			compliance.Suppression{Rule: "AwsSolutions-RDS3", Reason: ReasonSingleAZ},
+			compliance.Suppression{Rule: "NIST.800.53.R5-RDSMultiAZSupport", Reason: ReasonSingleAZ})
+	}
+	if !env.DeletionProtection {
+		s = append(s,
+			compliance.Suppression{Rule: "AwsSolutions-RDS10", Reason: ReasonNoDeletionProtection},
+			compliance.Suppression{Rule: "NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled", Reason: ReasonNoDeletionProtection})
+	}
+	compliance.MustSuppress(db, s...)
+	if role, ok := db.Node().TryFindChild(jsii.String("MonitoringRole")).(constructs.IConstruct); ok && role != nil {
+		compliance.MustSuppress(role, compliance.Suppression{
+			Rule: "AwsSolutions-IAM4", Reason: ReasonMonitoringRole,
+			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"},
+		})
+	}
 }
