@@ -36,12 +36,17 @@ const (
 //     Ubuntu; .ci/run does the same on Debian).
 //   - npm ci: the CDK CLI and Node 22 pins from package-lock.json.
 var synthInstallCommands = []string{
-	`v=$(sed -n 's/^go //p' go.mod) && (cd / && GOTOOLCHAIN=local go env -w GOTOOLCHAIN="go$v")`,
+	GoVersionFromGoMod + ` && (cd / && GOTOOLCHAIN=local go env -w GOTOOLCHAIN="go$v")`,
 	`go version`,
 	`command -v mariadbd >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client zip >/dev/null)`,
 	`npm ci --no-audit --no-fund --loglevel=error`,
 	`go mod download`,
 }
+
+// GoVersionFromGoMod is the shell snippet of the synth step that sets v to
+// the Go version go.mod requires: its toolchain line when present, else its
+// go line (run in the module root; exported for the test that runs it).
+const GoVersionFromGoMod = `v=$(sed -n 's/^toolchain go//p' go.mod) && [ -n "$v" ] || v=$(sed -n 's/^go //p' go.mod)`
 
 // synthCommands runs the project's test command (the README's and .ci/run's)
 // and then synthesizes; synthArgs carries the context that enables the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -376,6 +377,21 @@ func TestPipelineSynthBuildSpec(t *testing.T) {
 		if dir == "" || !strings.Contains(asJSON(spec.Cache.Paths), dir+"/**/*") {
 			t.Errorf("cache dir %q not in cache paths %v", dir, spec.Cache.Paths)
 		}
+	}
+	// The snippet really yields go.mod's version (run here, on this checkout).
+	out, err := exec.Command("sh", "-c", "cd \"$0\" && "+stacks.GoVersionFromGoMod+` && printf %s "$v"`, synthesized.moduleRoot).Output()
+	if err != nil {
+		t.Fatalf("GoVersionFromGoMod: %v", err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(synthesized.moduleRoot, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := "\n" + string(gomod)
+	want := strings.Contains(mod, "\ntoolchain go"+string(out)+"\n") ||
+		!strings.Contains(mod, "\ntoolchain ") && strings.Contains(mod, "\ngo "+string(out)+"\n")
+	if len(out) == 0 || !want {
+		t.Errorf("GoVersionFromGoMod = %q, want go.mod's toolchain version, or its go version without a toolchain line", out)
 	}
 	// The Makefile's test target is the command the synth step runs.
 	mk, err := os.ReadFile(filepath.Join(synthesized.moduleRoot, "Makefile"))
