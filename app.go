@@ -80,6 +80,10 @@ func run() (status int) {
 			return 2
 		}
 		pipelineProps := &stacks.PipelineStackProps{Settings: settings, Environments: cfg.Environments}
+		// cdk-nag (issue 5): set pipelineProps.CheckCompliance = true where
+		// compliance.Apply(app) is wired. A Stage needs the rule packs before
+		// BuildPipeline synthesizes it (inside NewPipelineStack), and the
+		// environment stacks must pass them first, or every pipeline synth fails.
 		if cfg.Pipeline.Raw == nil {
 			// Enabled by a plain true (possibly only on the command line):
 			// the pipeline's own synth must enable itself too.
