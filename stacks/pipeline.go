@@ -2,11 +2,13 @@ package stacks
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -126,11 +128,21 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 		Cache:            synthCache(),
 		Timeout:          awscdk.Duration_Minutes(jsii.Number(60)),
 	})
+	cliVersion, err := CLIVersion(root)
+	if err != nil {
+		return nil, err
+	}
 	cross := s.CrossAccount(props.Environments)
 	pipeline := pipelines.NewCodePipeline(stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
 		PipelineName: jsii.String(s.StackName),
 		Synth:        synth,
 		SelfMutation: jsii.Bool(true),
+		// Self-mutation and asset publishing install their tools with npm;
+		// pin them instead of CDK Pipelines' floating aws-cdk@2 and
+		// cdk-assets@latest: the CLI of package.json (the one the synth
+		// step and developers use) and a fixed cdk-assets.
+		CliVersion:          jsii.String(cliVersion),
+		CdkAssetsCliVersion: jsii.String(CDKAssetsVersion),
 		// KMS-encrypted artifacts readable by the other accounts' deploy
 		// roles are needed (and billed) only when an environment is elsewhere.
 		CrossAccountKeys:  jsii.Bool(cross),
@@ -212,6 +224,31 @@ func pipelineSource(stack awscdk.Stack, s config.PipelineSettings, root string) 
 	repo.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 	return pipelines.CodePipelineSource_CodeCommit(repo, jsii.String(s.Branch), nil), repo, nil
 }
+
+// CDKAssetsVersion is the cdk-assets release the Assets stage installs.
+const CDKAssetsVersion = "4.7.3"
+
+// CLIVersion returns the exact aws-cdk CLI version pinned in
+// root/package.json (devDependencies), which self-mutation installs too.
+func CLIVersion(root string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(root, "package.json"))
+	if err != nil {
+		return "", fmt.Errorf("CDK CLI version: %w", err)
+	}
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	if err := json.Unmarshal(data, &pkg); err != nil {
+		return "", fmt.Errorf("CDK CLI version: package.json: %w", err)
+	}
+	v := pkg.DevDependencies["aws-cdk"]
+	if !exactVersionRe.MatchString(v) {
+		return "", fmt.Errorf("CDK CLI version: package.json devDependencies.aws-cdk = %q: want an exact version such as 2.1148.1", v)
+	}
+	return v, nil
+}
+
+var exactVersionRe = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // SeedExcludes returns the git-style patterns left out of the CodeCommit
 // seed: [seedExcludes] plus the non-comment lines of root/.gitignore, so the

@@ -400,6 +400,38 @@ func TestPipelineSynthBuildSpec(t *testing.T) {
 	}
 }
 
+// TestPipelineToolVersions: self-mutation installs the CLI version of
+// package.json and the Assets stage a fixed cdk-assets, never a floating tag.
+func TestPipelineToolVersions(t *testing.T) {
+	cli, err := stacks.CLIVersion(synthesized.moduleRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := pipelineTemplate(t, pipelineCaseOf(t, "main"))
+	installs := 0
+	for id, p := range resourcesOfType(tpl, "AWS::CodeBuild::Project") {
+		spec := asJSON(props(p)["Source"])
+		switch {
+		case strings.Contains(id, "SelfMutation"):
+			installs++
+			if !strings.Contains(spec, "npm install -g aws-cdk@"+cli) {
+				t.Errorf("self-mutation build spec does not install aws-cdk@%s: %s", cli, spec)
+			}
+		case strings.Contains(id, "FileAsset"):
+			installs++
+			if !strings.Contains(spec, "npm install -g cdk-assets@"+stacks.CDKAssetsVersion) {
+				t.Errorf("asset build spec does not install cdk-assets@%s: %s", stacks.CDKAssetsVersion, spec)
+			}
+		}
+		if strings.Contains(spec, "@latest") {
+			t.Errorf("project %s installs a floating version: %s", id, spec)
+		}
+	}
+	if installs < 2 {
+		t.Errorf("found %d self-mutation/asset projects, want at least 2", installs)
+	}
+}
+
 func TestPipelineCrossAccountKeys(t *testing.T) {
 	for _, tc := range []struct {
 		name string
