@@ -66,7 +66,8 @@ func pipelineApps(t *testing.T) map[string]*pipelineCase {
 		}
 		cross[config.ContextEnvironments] = map[string]any{
 			"dev": map[string]any{},
-			"ext": map[string]any{"account": "222222222222", "region": "eu-central-1"},
+			"ext": map[string]any{"account": "222222222222", "region": "eu-central-1",
+				"caBundlePath": filepath.Join(root, "stacks", "testdata", "test-ca.pem")},
 		}
 		cross[config.ContextPipeline] = map[string]any{
 			"source": "connection", "repository": "example/secret-rotation", "branch": "release",
@@ -549,6 +550,34 @@ func TestPostDeployCheck(t *testing.T) {
 	step := actionNamed(stageActions["SecretRotation-dev"], "PostDeployCheck-dev")
 	if cfg := asJSON(step["Configuration"]); !strings.Contains(cfg, "CHECK_PROJECT") || !strings.Contains(cfg, "CHECK_ROLE_ARN") {
 		t.Errorf("check step configuration = %s, want the check outputs as variables", cfg)
+	}
+}
+
+// TestPostDeployCheckCABundle: an environment's CA bundle travels with
+// rotatectl and is passed to it; without one, rotatectl gets no flag.
+func TestPostDeployCheckCABundle(t *testing.T) {
+	pc := pipelineCaseOf(t, "cross")
+	for _, tc := range []struct {
+		env  string
+		args string
+	}{{"dev", ""}, {"ext", "--ca-bundle " + stacks.CABundleFileName}} {
+		t.Run(tc.env, func(t *testing.T) {
+			for _, p := range resourcesOfType(checkTemplate(t, pc, tc.env), "AWS::CodeBuild::Project") {
+				env := asJSON(props(p)["Environment"])
+				if want := `{"Name":"ROTATECTL_ARGS","Type":"PLAINTEXT","Value":"` + tc.args + `"}`; !strings.Contains(env, want) {
+					t.Errorf("check project environment = %s, want %s", env, want)
+				}
+				key := asJSON(props(p)["Source"])
+				m := assetHashRe.FindString(key)
+				_, err := os.Stat(filepath.Join(pc.outdir, "asset."+m, stacks.CABundleFileName))
+				if got := err == nil; got != (tc.args != "") {
+					t.Errorf("rotatectl asset %s has the CA bundle: %v, want %v", m, got, tc.args != "")
+				}
+				if _, err := os.Stat(filepath.Join(pc.outdir, "asset."+m, "bootstrap")); err != nil {
+					t.Errorf("rotatectl asset: %v", err)
+				}
+			}
+		})
 	}
 }
 
