@@ -67,9 +67,11 @@ type PipelineStack struct {
 // repository's .gitignore: build output, dependencies and Git's own data.
 var seedExcludes = []string{".git/", "cdk.out/", "node_modules/", "cdk.context.json"}
 
-// NewPipelineStack creates the pipeline stack under scope. The pipeline is
-// built (BuildPipeline) before it returns, so callers can apply aspects
-// such as cdk-nag and their suppressions to the finished stack.
+// NewPipelineStack creates the pipeline stack under scope, with one Stage
+// per configured environment, and builds the pipeline (BuildPipeline, which
+// synthesizes the Stages) before it returns. It returns an error for
+// invalid settings and for any failure while building (jsii panics
+// included).
 func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps *PipelineStack, err error) {
 	// jsii reports construct errors as panics; return them as errors.
 	defer func() {
@@ -107,7 +109,7 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 		Description: jsii.String("Delivery pipeline: tests and deploys secret-rotation to " + strings.Join(s.Environments, ", ")),
 	})
 	awscdk.Tags_Of(stack).Add(jsii.String("project"), jsii.String("secret-rotation"), nil)
-	out := &PipelineStack{Stack: stack, Stages: map[string]*EnvironmentStage{}}
+	out := &PipelineStack{Stack: stack}
 
 	source, repo, err := pipelineSource(stack, s, root)
 	if err != nil {
@@ -151,8 +153,28 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 	})
 	out.Pipeline = pipeline
 
-	// Waves in the order their first environment appears; each environment
-	// is a Stage of its wave.
+	if out.Stages, err = addEnvironments(stack, pipeline, props, root); err != nil {
+		return nil, err
+	}
+
+	pipeline.BuildPipeline()
+	out.Topic = notifyOnFailure(stack, pipeline.Pipeline(), s.NotificationEmail)
+	// The checks apply to the finished pipeline (BuildPipeline creates its
+	// resources), then the reviewed exceptions are recorded on them.
+	if props.CheckCompliance {
+		compliance.Apply(stack)
+	}
+	suppressPipelineFindings(out, cross)
+	return out, nil
+}
+
+// addEnvironments adds one Stage per environment to the pipeline, in the
+// configured order, each in its wave (waves in the order their first
+// environment appears): a manual approval before protected environments,
+// the post-deploy check after each environment that has one.
+func addEnvironments(stack awscdk.Stack, pipeline pipelines.CodePipeline, props *PipelineStackProps, root string) (map[string]*EnvironmentStage, error) {
+	s := props.Settings
+	stages := map[string]*EnvironmentStage{}
 	waves := map[string]pipelines.Wave{}
 	for _, name := range s.Environments {
 		e := props.Environments[name]
@@ -160,7 +182,7 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 		if err != nil {
 			return nil, err
 		}
-		out.Stages[name] = stage
+		stages[name] = stage
 		if props.CheckCompliance {
 			// cdk-nag aspects on the App do not reach into a Stage's assembly.
 			// They must be added before BuildPipeline, which synthesizes the Stages.
@@ -183,16 +205,7 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 		}
 		wave.AddStage(stage.Stage, opts)
 	}
-
-	pipeline.BuildPipeline()
-	out.Topic = notifyOnFailure(stack, pipeline.Pipeline(), s.NotificationEmail)
-	// The checks apply to the finished pipeline (BuildPipeline creates its
-	// resources), then the reviewed exceptions are recorded on them.
-	if props.CheckCompliance {
-		compliance.Apply(stack)
-	}
-	suppressPipelineFindings(out, cross)
-	return out, nil
+	return stages, nil
 }
 
 // pipelineSource returns the pipeline's source: a CodeCommit repository
