@@ -73,6 +73,7 @@ func NewEnvironmentStage(scope constructs.Construct, env config.Environment, wit
 // PostDeployCheckStackProps configures [NewPostDeployCheckStack].
 type PostDeployCheckStackProps struct {
 	awscdk.StackProps
+	// Environment is the validated environment configuration.
 	Environment config.Environment
 	// Vpc and Subnets place the check next to the database.
 	Vpc     awsec2.IVpc

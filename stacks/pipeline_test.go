@@ -68,10 +68,13 @@ func pipelineApps(t *testing.T) map[string]*pipelineCase {
 			"dev": map[string]any{},
 			"ext": map[string]any{"account": "222222222222", "region": "eu-central-1",
 				"caBundlePath": filepath.Join(root, "stacks", "testdata", "test-ca.pem")},
+			// No NAT gateway: no post-deploy check (CodeBuild in a VPC needs egress).
+			"iso": map[string]any{"natGateways": 0, "secretsManagerEndpoint": true},
 		}
 		cross[config.ContextPipeline] = map[string]any{
 			"source": "connection", "repository": "example/secret-rotation", "branch": "release",
 			"connectionArn": "arn:aws:codeconnections:eu-west-1:111111111111:connection/0123abcd-0123-4567-89ab-0123456789ab",
+			"environments":  []any{"dev", "ext", "iso"},
 			"waves":         map[string]any{"dev": "all", "ext": "all"},
 		}
 		pipelineCases["cross"] = synthPipeline(cross, map[string]string{
@@ -191,7 +194,8 @@ func TestPipelineStageOrder(t *testing.T) {
 		want []string
 	}{
 		{"main", []string{"Source", "Build", "UpdatePipeline", "Assets", "SecretRotation-dev", "SecretRotation-prod"}},
-		{"cross", []string{"Source", "Build", "UpdatePipeline", "Assets", "all"}},
+		// A wave of one Stage is named after the Stage.
+		{"cross", []string{"Source", "Build", "UpdatePipeline", "Assets", "all", "SecretRotation-iso"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -581,6 +585,22 @@ func TestPostDeployCheckCABundle(t *testing.T) {
 	}
 }
 
+func TestPostDeployCheckSkippedWithoutNAT(t *testing.T) {
+	pc := pipelineCaseOf(t, "cross")
+	if stage := pc.stack.Stages["iso"]; stage == nil || stage.Check != nil {
+		t.Fatalf("iso stage = %+v, want a stage without check", stage)
+	}
+	_, actions := pipelineStages(t, pipelineTemplate(t, pc))
+	if len(actions["SecretRotation-iso"]) == 0 {
+		t.Fatal("no iso stage")
+	}
+	for _, a := range actions["SecretRotation-iso"] {
+		if name, _ := a["Name"].(string); strings.Contains(name, "PostDeployCheck") {
+			t.Errorf("iso has action %s", name)
+		}
+	}
+}
+
 func TestPostDeployCheckCrossAccountTrust(t *testing.T) {
 	tpl := checkTemplate(t, pipelineCaseOf(t, "cross"), "ext")
 	found := false
@@ -695,7 +715,10 @@ func TestPipelineCompliance(t *testing.T) {
 				}
 			}
 			stacksChecked := []string{"-" + config.DefaultPipelineStackName}
-			for env := range pc.stack.Stages {
+			for env, stage := range pc.stack.Stages {
+				if stage.Check == nil {
+					continue
+				}
 				stacksChecked = append(stacksChecked, stacks.StageID(env)+"-"+stacks.StageID(env)+"-PostDeployCheck")
 			}
 			for _, pack := range compliance.Packs {
