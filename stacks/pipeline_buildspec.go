@@ -5,9 +5,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// PipelineBuildImage is the CodeBuild image of the synth step and the
-// post-deploy checks: Ubuntu 22.04 with Node.js 22 and a Go >= 1.21 that can
-// switch to the go.mod toolchain.
+// PipelineBuildImage is the CodeBuild image of the synth step and of the
+// pipeline-side post-deploy steps: Ubuntu 22.04 with Node.js 22 and a
+// Go >= 1.21 that can switch to the go.mod toolchain. (The in-VPC check
+// itself runs rotatectl on an arm64 Amazon Linux image.)
 func PipelineBuildImage() awscodebuild.IBuildImage {
 	return awscodebuild.LinuxBuildImage_STANDARD_7_0()
 }
