@@ -395,7 +395,9 @@ func TestCancelRotateSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if aws.ToBool(d.RotationEnabled) || d.LastRotatedDate != nil {
+	// A cancelled rotation reports RotationEnabled=false, not null: null means
+	// "never been configured for rotation" (DescribeSecret, RotationEnabled).
+	if d.RotationEnabled == nil || *d.RotationEnabled || d.LastRotatedDate != nil {
 		t.Fatalf("RotationEnabled %v LastRotatedDate %v", d.RotationEnabled, d.LastRotatedDate)
 	}
 	if got := d.VersionIdsToStages[*token("async")]; !slices.Equal(got, []string{"AWSPENDING"}) {

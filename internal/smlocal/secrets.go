@@ -133,10 +133,17 @@ func (s *Server) describeSecret(body []byte) (any, *apiError) {
 // fillRotation copies the rotation fields shared by DescribeSecret and
 // ListSecrets. The caller holds s.mu.
 func (s *Server) fillRotation(sec *secret, enabled **bool, arn **string, rules **rotationRules, next **epoch) {
-	if sec.rotationEnabled {
+	// "If the secret has never been configured for rotation, Secrets Manager
+	// returns null" (DescribeSecret, RotationEnabled): a secret whose rotation
+	// was configured and then cancelled reports an explicit false.
+	switch {
+	case sec.rotationEnabled:
 		t := true
 		*enabled = &t
 		*next = ep(sec.nextRotation)
+	case sec.rotationARN != "":
+		f := false
+		*enabled = &f
 	}
 	if sec.rotationARN != "" {
 		a := sec.rotationARN
