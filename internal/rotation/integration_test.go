@@ -270,12 +270,7 @@ func TestFaultBadRequests(t *testing.T) {
 		{"wrong step", nil, func(r *rig) events.SecretsManagerSecretRotationEvent {
 			return events.SecretsManagerSecretRotationEvent{Step: "deleteSecret", SecretID: r.secretID, ClientRequestToken: r.versionWith(rotation.StageCurrent)}
 		}},
-		// smlocal omits RotationEnabled from DescribeSecret once rotation is
-		// cancelled, so the wrapper reports it as false the way the service
-		// does; the guard itself is what is under test.
-		{"disabled rotation", []rigOption{func(c *rigConfig) {
-			c.wrapSM = func(api rotation.SecretsManager) rotation.SecretsManager { return cancelledAware{api} }
-		}}, func(r *rig) events.SecretsManagerSecretRotationEvent {
+		{"disabled rotation", nil, func(r *rig) events.SecretsManagerSecretRotationEvent {
 			if _, err := r.client.CancelRotateSecret(r.ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String(r.secretID)}); err != nil {
 				r.t.Fatal(err)
 			}
@@ -336,16 +331,4 @@ func TestFaultBadRequests(t *testing.T) {
 			}
 		})
 	}
-}
-
-// cancelledAware reports RotationEnabled=false when the endpoint omits it
-// for a secret that has a rotation function configured.
-type cancelledAware struct{ rotation.SecretsManager }
-
-func (c cancelledAware) DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, o ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
-	out, err := c.SecretsManager.DescribeSecret(ctx, in, o...)
-	if err == nil && out.RotationEnabled == nil && out.RotationLambdaARN != nil {
-		out.RotationEnabled = aws.Bool(false)
-	}
-	return out, err
 }
