@@ -308,12 +308,9 @@ func (s *Server) cancelRotateSecret(body []byte) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
+	sec, err := s.lookupLive(in.SecretId)
 	if err != nil {
 		return nil, err
-	}
-	if sec.isDeleted() {
-		return nil, markedForDeletion()
 	}
 	out := cancelRotateSecretOutput{ARN: sec.arn, Name: sec.name}
 	// "If you cancel a rotation in progress, it can leave the VersionStage

@@ -170,12 +170,9 @@ func (s *Server) updateSecret(body []byte) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
+	sec, err := s.lookupLive(in.SecretId)
 	if err != nil {
 		return nil, err
-	}
-	if sec.isDeleted() {
-		return nil, markedForDeletion()
 	}
 	if in.Description != nil {
 		sec.description = in.Description

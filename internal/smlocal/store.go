@@ -214,6 +214,19 @@ func (s *Server) arnPrefix() string {
 	return "arn:aws:secretsmanager:" + s.cfg.region + ":" + s.cfg.accountID + ":secret:"
 }
 
+// lookupLive is lookup for operations that the service refuses on a secret
+// scheduled for deletion (InvalidRequestException).
+func (s *Server) lookupLive(id string) (*secret, *apiError) {
+	sec, err := s.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	if sec.isDeleted() {
+		return nil, markedForDeletion()
+	}
+	return sec, nil
+}
+
 // lookup finds a secret by name, full ARN or partial ARN (the ARN without the
 // "-" and 6 random characters), the three forms SecretId accepts.
 // The caller holds s.mu.

@@ -85,12 +85,9 @@ func (s *Server) getSecretValue(body []byte) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
+	sec, err := s.lookupLive(in.SecretId)
 	if err != nil {
 		return nil, err
-	}
-	if sec.isDeleted() {
-		return nil, markedForDeletion()
 	}
 	var v *version
 	switch {
@@ -146,12 +143,9 @@ func (s *Server) putSecretValue(body []byte) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
+	sec, err := s.lookupLive(in.SecretId)
 	if err != nil {
 		return nil, err
-	}
-	if sec.isDeleted() {
-		return nil, markedForDeletion()
 	}
 	v, repeat, err := s.putVersion(sec, id, in.SecretString, in.SecretBinary)
 	if err != nil {
@@ -182,12 +176,9 @@ func (s *Server) updateSecretVersionStage(body []byte) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
+	sec, err := s.lookupLive(in.SecretId)
 	if err != nil {
 		return nil, err
-	}
-	if sec.isDeleted() {
-		return nil, markedForDeletion()
 	}
 	holder, attached := sec.labels[in.VersionStage]
 	removeFrom := ""
