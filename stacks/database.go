@@ -7,12 +7,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 )
 
@@ -27,6 +29,8 @@ type DatabaseStackProps struct {
 	// RotationFunction rotates the master secret; RotationSecurityGroup is its group.
 	RotationFunction      awslambda.IFunction
 	RotationSecurityGroup awsec2.ISecurityGroup
+	// LogsKey encrypts the log groups of the database's log exports.
+	LogsKey awskms.IKey
 }
 
 // DatabaseStack holds the database, its master secret and the rotation schedule.
@@ -34,12 +38,17 @@ type DatabaseStack struct {
 	awscdk.Stack
 	// Instance is the RDS for MySQL instance.
 	Instance awsrds.IDatabaseInstance
-	// Secret is the master secret, attached to the instance.
+	// Secret is the master secret, attached to the instance, as a reference
+	// whose grants go to the grantee's IAM policy only (its key allows reads
+	// through Secrets Manager), so stacks deployed after this one can be
+	// granted access.
 	Secret awssecretsmanager.ISecret
 	// SecurityGroup is the database's group.
 	SecurityGroup awsec2.ISecurityGroup
+	// Key is the customer-managed KMS key of the secret and the database storage.
+	Key awskms.IKey
 	// RotationPolicy is the policy on the function's role that grants access to Secret.
-	RotationPolicy awsiam.Policy
+	RotationPolicy awsiam.ManagedPolicy
 	// RotationSchedule is the AWS::SecretsManager::RotationSchedule resource.
 	RotationSchedule awssecretsmanager.CfnRotationSchedule
 	// OperatorHost is the SSM-managed client host, nil unless enabled.
@@ -60,8 +69,11 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	if err != nil {
 		return nil, fmt.Errorf("secret template: %w", err)
 	}
+	key := newKey(stack, "DatabaseKey", "RDS storage and master secret encryption", env)
+	allowReadsThroughSecretsManager(key)
 	secret := awssecretsmanager.NewSecret(stack, jsii.String("MasterSecret"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("RDS for MySQL master credentials (" + env.Name + "), rotated by the rotation function"),
+		EncryptionKey: key,
+		Description:   jsii.String("RDS for MySQL master credentials (" + env.Name + "), rotated by the rotation function"),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			SecretStringTemplate: jsii.String(string(template)),
 			GenerateStringKey:    jsii.String("password"),
@@ -70,6 +82,7 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		},
 		RemovalPolicy: plainRemovalPolicy(env),
 	})
+	protectSecret(stack, secret)
 
 	dbSG := awsec2.NewSecurityGroup(stack, jsii.String("DatabaseSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
@@ -78,10 +91,16 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	})
 
 	removal := dataRemovalPolicy(env)
+	engine := awsrds.DatabaseInstanceEngine_Mysql(&awsrds.MySqlInstanceEngineProps{
+		Version: awsrds.MysqlEngineVersion_Of(jsii.String(env.EngineVersion), jsii.String(env.EngineMajorVersion())),
+	})
+	identifier := dbInstanceIdentifier(*stack.StackName())
+	logGroups := newDatabaseLogGroups(stack, identifier, props.LogsKey, env)
 	db := awsrds.NewDatabaseInstance(stack, jsii.String("Database"), &awsrds.DatabaseInstanceProps{
-		Engine: awsrds.DatabaseInstanceEngine_Mysql(&awsrds.MySqlInstanceEngineProps{
-			Version: awsrds.MysqlEngineVersion_Of(jsii.String(env.EngineVersion), jsii.String(env.EngineMajorVersion())),
-		}),
+		InstanceIdentifier:      jsii.String(identifier),
+		Engine:                  engine,
+		ParameterGroup:          newDatabaseParameterGroup(stack, engine),
+		OptionGroup:             newDatabaseOptionGroup(stack, engine),
 		InstanceType:            awsec2.NewInstanceType(jsii.String(env.InstanceTypeName())),
 		Vpc:                     props.Vpc,
 		VpcSubnets:              props.Subnets,
@@ -91,6 +110,9 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		AllocatedStorage:        jsii.Number(env.AllocatedStorageGiB),
 		StorageType:             awsrds.StorageType_GP3,
 		StorageEncrypted:        jsii.Bool(true),
+		StorageEncryptionKey:    key,
+		CloudwatchLogsExports:   jsii.Strings(DatabaseLogExports...),
+		MonitoringInterval:      awscdk.Duration_Seconds(jsii.Number(60)),
 		MultiAz:                 jsii.Bool(env.MultiAz),
 		PubliclyAccessible:      jsii.Bool(false),
 		AutoMinorVersionUpgrade: jsii.Bool(true),
@@ -104,6 +126,10 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	// (AWS::SecretsManager::SecretTargetAttachment), which adds host, port,
 	// engine and dbInstanceIdentifier to it; Secret() is the attached secret.
 	attached := db.Secret()
+	for _, g := range logGroups {
+		db.Node().AddDependency(g) // RDS would otherwise create them, unencrypted and kept forever
+	}
+	suppressDatabaseFindings(db, env)
 
 	// Function -> database port. Both rules live in this stack: the ingress on
 	// the database group, and (because the peer is in another stack) the
@@ -112,8 +138,9 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 
 	// Permissions on the function's role for this secret only. The policy is a
 	// resource of this stack attached to the role by name: a forward reference.
-	policy := awsiam.NewPolicy(stack, jsii.String("RotationFunctionPolicy"), &awsiam.PolicyProps{
-		Roles: &[]awsiam.IRole{props.RotationFunction.Role()},
+	policy := awsiam.NewManagedPolicy(stack, jsii.String("RotationFunctionPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Rotation function: rotate the master secret of " + *stack.StackName()),
+		Roles:       &[]awsiam.IRole{props.RotationFunction.Role()},
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid: jsii.String("RotateThisSecret"),
@@ -127,8 +154,18 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 				Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
 				Resources: jsii.Strings("*"),
 			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				// The secret's key, and only through Secrets Manager.
+				Sid:       jsii.String("SecretKeyThroughSecretsManager"),
+				Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+				Resources: jsii.Strings(*key.KeyArn()),
+				Conditions: &map[string]any{"StringEquals": map[string]any{
+					"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
+				}},
+			}),
 		},
 	})
+	compliance.MustSuppress(policy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonGetRandomPassword, AppliesTo: []string{"Resource::*"}})
 
 	// Secrets Manager may invoke the function for this secret, from this
 	// account only. AWS recommends SourceAccount alone for a function shared
@@ -161,7 +198,17 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	// The first rotation runs on creation: the function must be allowed and able to reach the DB.
 	schedule.Node().AddDependency(policy, permission, dbSG, db)
 
-	out := &DatabaseStack{Stack: stack, Instance: db, Secret: attached, SecurityGroup: dbSG, RotationPolicy: policy, RotationSchedule: schedule}
+	// Others (the pipeline's post-deploy check) are granted access through a
+	// reference to the attached secret: grants go into the grantee's IAM
+	// policy only, and decryption is allowed by the key policy's Secrets
+	// Manager statement (allowReadsThroughSecretsManager). Granting through
+	// the secret's own key object would write the grantee's role into this
+	// stack's key policy and make this stack depend on the grantee's, a cycle
+	// when the grantee depends on this one.
+	grantable := awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("MasterSecretReference"), &awssecretsmanager.SecretAttributes{
+		SecretCompleteArn: attached.SecretArn(),
+	})
+	out := &DatabaseStack{Stack: stack, Instance: db, Secret: grantable, Key: key, SecurityGroup: dbSG, RotationPolicy: policy, RotationSchedule: schedule}
 	if env.OperatorAccess {
 		out.OperatorHost = newOperatorHost(stack, props.Vpc, props.Subnets)
 		db.Connections().AllowFrom(out.OperatorHost, port, jsii.String("Operator access host"))

@@ -160,9 +160,13 @@ func TestOperatorHost(t *testing.T) {
 	tpl := templateOf(t, "full", "Database")
 	assert(t, "host", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::Instance"), map[string]any{
-			"KeyName":           assertions.Match_Absent(),
-			"InstanceType":      "t4g.nano",
-			"NetworkInterfaces": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"AssociatePublicIpAddress": false})}),
+			"KeyName":      assertions.Match_Absent(),
+			"InstanceType": "t4g.nano",
+			// No public IP: the private subnets never map one, and there is
+			// no network interface block that could ask for one.
+			"NetworkInterfaces": assertions.Match_Absent(),
+			"SubnetId":          assertions.Match_AnyValue(),
+			"Monitoring":        true,
 		})
 	})
 	assert(t, "IMDSv2", func() {
@@ -176,13 +180,21 @@ func TestOperatorHost(t *testing.T) {
 		if ud := asJSON(p["UserData"]); !strings.Contains(ud, "mariadb105") {
 			t.Errorf("user data %s, want the MySQL client installed", ud)
 		}
-		if subnets := asJSON(p["NetworkInterfaces"]); !strings.Contains(subnets, "PrivateSubnet") {
-			t.Errorf("host subnet %s, want a private subnet", subnets)
+		if subnet := asJSON(p["SubnetId"]); !strings.Contains(subnet, "PrivateSubnet") {
+			t.Errorf("host subnet %s, want a private subnet", subnet)
 		}
 	}
-	for _, role := range resourcesOfType(raw, "AWS::IAM::Role") {
+	hostRoles := 0
+	for id, role := range resourcesOfType(raw, "AWS::IAM::Role") {
+		if !strings.HasPrefix(id, "OperatorHost") {
+			continue
+		}
+		hostRoles++
 		if !strings.Contains(asJSON(props(role)["ManagedPolicyArns"]), "AmazonSSMManagedInstanceCore") {
 			t.Errorf("host role %s, want SSM managed", asJSON(props(role)))
 		}
+	}
+	if hostRoles != 1 {
+		t.Errorf("%d operator host roles, want 1", hostRoles)
 	}
 }

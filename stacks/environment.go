@@ -129,6 +129,7 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 		SecretsManagerEndpointURL: network.SecretsManagerEndpointURL,
 		Code:                      code,
 		CABundleName:              caName,
+		LogsKey:                   network.LogsKey,
 	})
 	database, err := NewDatabaseStack(scope, prefix+"Database", &DatabaseStackProps{
 		StackProps:            stackProps("RDS for MySQL with a rotated master secret"),
@@ -137,6 +138,7 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 		Subnets:               network.PrivateSubnets,
 		RotationFunction:      rotation.Function,
 		RotationSecurityGroup: rotation.SecurityGroup,
+		LogsKey:               network.LogsKey,
 	})
 	if err != nil {
 		return nil, err

@@ -43,3 +43,24 @@ func newLogsKey(stack awscdk.Stack, env config.Environment) awskms.Key {
 	}), jsii.Bool(false))
 	return key
 }
+
+// allowReadsThroughSecretsManager lets principals of this account decrypt
+// with key only when Secrets Manager does it for them (kms:ViaService and
+// kms:CallerAccount), as the AWS managed aws/secretsmanager key does. Who
+// may read the secret is then decided by secretsmanager:GetSecretValue
+// permissions alone, and stacks deployed after the database stack (the
+// pipeline's post-deploy check) can be granted read access without writing
+// their roles into this key's policy, which would be a dependency cycle.
+// Nothing else may use the key unless an IAM policy grants it.
+func allowReadsThroughSecretsManager(key awskms.Key) {
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ReadSecretsThroughSecretsManager"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService":    awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
+			"kms:CallerAccount": awscdk.Aws_ACCOUNT_ID(),
+		}},
+	}), jsii.Bool(false))
+}

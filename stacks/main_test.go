@@ -11,8 +11,10 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 	"github.com/example/secret-rotation/stacks"
 	"github.com/example/secret-rotation/stacks/gobundle"
@@ -28,6 +30,10 @@ var synthesized struct {
 	outdir     string
 	envs       map[string]*stacks.EnvironmentStacks
 	context    map[string]any
+	// assembly is the synthesized cloud assembly, nil when compliance.Synth failed.
+	assembly cxapi.CloudAssembly
+	// complianceErr is compliance.Synth's verdict (cdk-nag packs on the App).
+	complianceErr error
 }
 
 // testEnvironments are synthesized by TestMain, in this order.
@@ -44,7 +50,7 @@ func fullEnvironment(root string) map[string]any {
 	return map[string]any{
 		"region": "eu-west-1", "availabilityZones": []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, "natGateways": 3, "operatorAccess": true, "databasePort": 3307,
 		"rotationSchedule": "cron(0 4 ? * SUN *)", "rotationWindowHours": 3,
-		"rotationReservedConcurrency": 0, "logRetentionDays": 7,
+		"rotationReservedConcurrency": 2, "logRetentionDays": 7,
 		"caBundlePath": filepath.Join(root, "stacks", "testdata", "test-ca.pem"),
 	}
 }
@@ -89,7 +95,11 @@ func synthesize() error {
 	if err != nil {
 		return err
 	}
+	if err := plantCanaries(ctx); err != nil {
+		return err
+	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir), Context: &ctx})
+	compliance.Apply(app) // as app.go does
 	built := map[string]*stacks.EnvironmentStacks{}
 	for _, env := range cfg.SelectedEnvironments() {
 		s, err := stacks.NewEnvironmentStacks(app, env, stacks.WithModuleRoot(root))
@@ -98,7 +108,7 @@ func synthesize() error {
 		}
 		built[env.Name] = s
 	}
-	app.Synth(nil)
+	synthesized.assembly, synthesized.complianceErr = compliance.Synth(app)
 	synthesized.moduleRoot, synthesized.outdir, synthesized.envs, synthesized.context = root, outdir, built, ctx
 	return nil
 }

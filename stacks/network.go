@@ -3,10 +3,13 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 )
 
@@ -28,6 +31,9 @@ type NetworkStack struct {
 	// SecretsManagerEndpointURL is https://<endpoint DNS> of the interface
 	// endpoint, or nil when the endpoint is disabled.
 	SecretsManagerEndpointURL *string
+	// LogsKey is the customer-managed KMS key of every log group of the
+	// environment (see newLogsKey).
+	LogsKey awskms.IKey
 }
 
 // NewNetworkStack creates the VPC, its flow logs and the optional Secrets
@@ -58,26 +64,59 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	}
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), vpcProps)
 
+	// The public subnets exist for the NAT gateways; their default route to
+	// the internet gateway is what NAT needs.
+	for _, subnet := range *vpc.PublicSubnets() {
+		if route, ok := subnet.Node().TryFindChild(jsii.String("DefaultRoute")).(awsec2.CfnRoute); ok {
+			compliance.MustSuppress(route, compliance.Suppression{Rule: "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW", Reason: ReasonPublicRoute})
+		}
+	}
+
+	logsKey := newLogsKey(stack, env)
 	flowLogGroup := awslogs.NewLogGroup(stack, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
 		Retention:     retentionDays[env.LogRetentionDays],
+		EncryptionKey: logsKey,
 		RemovalPolicy: plainRemovalPolicy(env),
 	})
-	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
-		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogGroup, nil),
+	flowLogRole, flowLogPolicy := newFlowLogRole(stack, flowLogGroup)
+	flowLog := vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogGroup, flowLogRole),
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
 	})
+	flowLog.Node().AddDependency(flowLogPolicy)
 
-	routeProviderLogs(stack, env)
+	routeProviderLogs(stack, env, logsKey)
 
 	private := &awsec2.SubnetSelection{SubnetGroupName: jsii.String(privateSubnetGroup)}
-	out := &NetworkStack{Stack: stack, Vpc: vpc, PrivateSubnets: private}
+	out := &NetworkStack{Stack: stack, Vpc: vpc, PrivateSubnets: private, LogsKey: logsKey}
 
 	if env.SecretsManagerEndpoint {
+		// Its own group: HTTPS from inside the VPC only (a literal CIDR, so
+		// the rule packs can evaluate it).
+		endpointSG := awsec2.NewSecurityGroup(stack, jsii.String("SecretsManagerEndpointSecurityGroup"), &awsec2.SecurityGroupProps{
+			Vpc:              vpc,
+			Description:      jsii.String("Secrets Manager endpoint: HTTPS from inside the VPC"),
+			AllowAllOutbound: jsii.Bool(false),
+		})
+		endpointSG.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(env.VpcCidr)), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS from the VPC"), nil)
 		endpoint := vpc.AddInterfaceEndpoint(jsii.String("SecretsManagerEndpoint"), &awsec2.InterfaceVpcEndpointOptions{
 			Service:           awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
 			PrivateDnsEnabled: jsii.Bool(true),
 			Subnets:           private,
+			SecurityGroups:    &[]awsec2.ISecurityGroup{endpointSG},
+			Open:              jsii.Bool(false),
 		})
+		// Only principals of this account, on secrets of this account.
+		endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ThisAccountOnly"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings("secretsmanager:*"),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"aws:PrincipalAccount": awscdk.Aws_ACCOUNT_ID(),
+				"aws:ResourceAccount":  awscdk.Aws_ACCOUNT_ID(),
+			}},
+		}))
 		// DnsEntries are "<hosted zone id>:<dns name>"; the first is the regional name.
 		dns := awscdk.Fn_Select(jsii.Number(1), awscdk.Fn_Split(jsii.String(":"), awscdk.Fn_Select(jsii.Number(0), endpoint.VpcEndpointDnsEntries()), nil))
 		out.SecretsManagerEndpointURL = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dns})
@@ -88,6 +127,30 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	output(stack, "PublicSubnetIds", joinSubnetIDs(vpc, publicSubnetGroup), "comma-separated public subnet ids")
 	output(stack, "PrivateSubnetIds", joinSubnetIDs(vpc, privateSubnetGroup), "comma-separated private subnet ids")
 	return out
+}
+
+// newFlowLogRole is the role VPC Flow Logs assume to write to the log
+// group, with a customer-managed policy instead of the inline policy the
+// FlowLog construct would add (the returned role ignores grants).
+func newFlowLogRole(stack awscdk.Stack, logGroup awslogs.ILogGroup) (awsiam.IRole, awsiam.ManagedPolicy) {
+	role := awsiam.NewRole(stack, jsii.String("FlowLogRole"), &awsiam.RoleProps{
+		Description: jsii.String("VPC Flow Logs delivery to the flow log group"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+		}),
+	})
+	policy := awsiam.NewManagedPolicy(stack, jsii.String("FlowLogPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("VPC Flow Logs: write to the flow log group only"),
+		Roles:       &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("WriteFlowLogGroup"),
+				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+				Resources: jsii.Strings(*logGroup.LogGroupArn()),
+			}),
+		},
+	})
+	return role.WithoutPolicyUpdates(nil), policy
 }
 
 func joinSubnetIDs(vpc awsec2.IVpc, group string) *string {
@@ -112,7 +175,7 @@ const restrictDefaultSGProvider = "Custom::VpcRestrictDefaultSGCustomResourcePro
 // handler to a log group of this stack, with retention and the environment's
 // removal policy. Otherwise Lambda creates /aws/lambda/<handler> on first
 // use, which never expires and survives `cdk destroy`.
-func routeProviderLogs(stack awscdk.Stack, env config.Environment) {
+func routeProviderLogs(stack awscdk.Stack, env config.Environment, key awskms.IKey) {
 	provider := stack.Node().TryFindChild(jsii.String(restrictDefaultSGProvider))
 	if provider == nil {
 		return
@@ -123,8 +186,9 @@ func routeProviderLogs(stack awscdk.Stack, env config.Environment) {
 	}
 	logGroup := awslogs.NewLogGroup(stack, jsii.String("RestrictDefaultSGHandlerLogGroup"), &awslogs.LogGroupProps{
 		Retention:     retentionDays[env.LogRetentionDays],
+		EncryptionKey: key,
 		RemovalPolicy: plainRemovalPolicy(env),
 	})
 	handler.AddPropertyOverride(jsii.String("LoggingConfig.LogGroup"), logGroup.LogGroupName())
-	handler.AddDependency(logGroup.Node().DefaultChild().(awscdk.CfnResource))
+	handler.Node().AddDependency(logGroup)
 }

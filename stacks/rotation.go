@@ -5,11 +5,13 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 )
 
@@ -35,6 +37,8 @@ type RotationStackProps struct {
 	Code awslambda.Code
 	// CABundleName is the file name of the bundled CA PEM, empty when none.
 	CABundleName string
+	// LogsKey encrypts the function's log group.
+	LogsKey awskms.IKey
 }
 
 // RotationStack holds the rotation function.
@@ -59,12 +63,19 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 		Description:      jsii.String("Rotation function: HTTPS to Secrets Manager; database port added by the database stack"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to Secrets Manager (NAT or VPC endpoint)"), nil)
+	if props.SecretsManagerEndpointURL != nil {
+		// Private DNS resolves Secrets Manager to the endpoint inside the VPC.
+		sg.AddEgressRule(awsec2.Peer_Ipv4(jsii.String(env.VpcCidr)), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to the Secrets Manager endpoint"), nil)
+	} else {
+		sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to Secrets Manager through NAT"), nil)
+	}
 
 	logGroup := awslogs.NewLogGroup(stack, jsii.String("FunctionLogGroup"), &awslogs.LogGroupProps{
 		Retention:     retentionDays[env.LogRetentionDays],
+		EncryptionKey: props.LogsKey,
 		RemovalPolicy: plainRemovalPolicy(env),
 	})
+	role, basePolicy := newFunctionRole(stack, logGroup)
 
 	vars := map[string]*string{
 		EnvPasswordLength:    jsii.String(strconv.Itoa(env.PasswordLength)),
@@ -90,11 +101,18 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 		VpcSubnets:     props.Subnets,
 		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
 		LogGroup:       logGroup,
+		Role:           role,
 		Environment:    &vars,
 	}
 	if env.RotationReservedConcurrency > 0 {
 		fnProps.ReservedConcurrentExecutions = jsii.Number(env.RotationReservedConcurrency)
 	}
 	fn := awslambda.NewFunction(stack, jsii.String("RotationFunction"), fnProps)
+	fn.Node().AddDependency(basePolicy)
+	compliance.MustSuppress(fn, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaDLQ", Reason: ReasonLambdaDLQ})
+	if props.CABundleName == "" {
+		awscdk.Annotations_Of(fn).AddInfo(jsii.String("no caBundlePath: the function verifies the database certificate against the system roots, " +
+			"which do not contain the Amazon RDS CAs; set caBundlePath to the RDS CA bundle before deploying"))
+	}
 	return &RotationStack{Stack: stack, Function: fn, SecurityGroup: sg}
 }

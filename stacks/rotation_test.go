@@ -20,7 +20,7 @@ func TestRotationFunction(t *testing.T) {
 	}{
 		{env: "dev", concurrency: 1},
 		{env: "prod", endpoint: true, concurrency: 1},
-		{env: "full", caBundle: true, concurrency: assertions.Match_Absent()},
+		{env: "full", caBundle: true, concurrency: 2},
 		{env: "isolated", endpoint: true, concurrency: 1},
 	}
 	for _, tc := range tests {
