@@ -112,7 +112,7 @@ type Environment struct {
 	RotationWindowHours int `json:"rotationWindowHours"`
 	// RotationTimeoutSeconds is the function timeout (30..900).
 	RotationTimeoutSeconds int `json:"rotationTimeoutSeconds"`
-	// RotationReservedConcurrency reserves executions for the function (0 = unreserved).
+	// RotationReservedConcurrency reserves executions for the function (1..1000).
 	RotationReservedConcurrency int `json:"rotationReservedConcurrency"`
 	// PasswordLength of generated passwords (RDS allows 8..41 for the master user).
 	PasswordLength int `json:"passwordLength"`

@@ -148,7 +148,9 @@ func (e Environment) validate(prefix string) []error {
 	}
 	intRange("rotationWindowHours", e.RotationWindowHours, 0, 24, " hours (0 = Secrets Manager default)")
 	intRange("rotationTimeoutSeconds", e.RotationTimeoutSeconds, 30, 900, " seconds (a 5 s connect plus retries needs 30)")
-	intRange("rotationReservedConcurrency", e.RotationReservedConcurrency, 0, 1000, " (0 = unreserved)")
+	// Reserved so that two rotations of the same deployment never run at once
+	// and a burst elsewhere in the account cannot starve rotation.
+	intRange("rotationReservedConcurrency", e.RotationReservedConcurrency, 1, 1000, " (reserved executions; rotation must not run unreserved)")
 	intRange("passwordLength", e.PasswordLength, 8, 41, " (the RDS for MySQL master password limits)")
 	for _, c := range []string{"/", "@", `"`} {
 		if !strings.Contains(e.ExcludeCharacters, c) {
