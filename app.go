@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 	"github.com/example/secret-rotation/stacks"
 )
@@ -58,6 +59,9 @@ func run() (status int) {
 		props.Outdir = jsii.String("cdk.out")
 	}
 	app := awscdk.NewApp(props)
+	// cdk-nag rule packs on every stack under the App (the pipeline adds
+	// them to each of its Stages); synthChecked fails on their errors.
+	compliance.Apply(app)
 
 	procEnv := map[string]string{
 		config.EnvDefaultAccount: os.Getenv(config.EnvDefaultAccount),
@@ -102,6 +106,5 @@ func run() (status int) {
 		}
 	}
 
-	app.Synth(nil)
-	return 0
+	return synthChecked(app, os.Stderr)
 }
