@@ -83,11 +83,10 @@ func run() (status int) {
 			fmt.Fprintf(os.Stderr, "invalid configuration (cdk.json context or -c):\n%v\n", err)
 			return 2
 		}
-		pipelineProps := &stacks.PipelineStackProps{Settings: settings, Environments: cfg.Environments}
-		// cdk-nag (issue 5): set pipelineProps.CheckCompliance = true where
-		// compliance.Apply(app) is wired. A Stage needs the rule packs before
-		// BuildPipeline synthesizes it (inside NewPipelineStack), and the
-		// environment stacks must pass them first, or every pipeline synth fails.
+		// CheckCompliance: the App's rule packs do not reach into Stages, and
+		// a Stage needs them before BuildPipeline synthesizes it (inside
+		// NewPipelineStack), so the pipeline adds them to each Stage itself.
+		pipelineProps := &stacks.PipelineStackProps{Settings: settings, Environments: cfg.Environments, CheckCompliance: true}
 		if cfg.Pipeline.Raw == nil {
 			// Enabled by a plain true (possibly only on the command line):
 			// the pipeline's own synth must enable itself too.
