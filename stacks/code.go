@@ -22,6 +22,18 @@ const CABundleFileName = "rds-ca-bundle.pem"
 // into a Lambda asset (see package gobundle for the hashing rules). A non-empty
 // caBundlePath is copied next to bootstrap as [CABundleFileName].
 func FunctionCode(moduleRoot, pkg, caBundlePath string) (awslambda.Code, error) {
+	opts, err := goAssetOptions(moduleRoot, pkg, caBundlePath)
+	if err != nil {
+		return nil, err
+	}
+	return awslambda.Code_FromAsset(jsii.String(moduleRoot), opts), nil
+}
+
+// goAssetOptions describes an asset of moduleRoot that is the reproducible linux/arm64 build of
+// the Go main package pkg, hashed over its Go sources (package gobundle), with
+// the CA bundle next to the binary when caBundlePath is set. The rotation
+// function and the pipeline's post-deploy check (rotatectl) share it.
+func goAssetOptions(moduleRoot, pkg, caBundlePath string) (*awss3assets.AssetOptions, error) {
 	b := &gobundle.Bundler{ModuleRoot: moduleRoot, Package: pkg}
 	if caBundlePath != "" {
 		abs, err := filepath.Abs(caBundlePath)
@@ -32,9 +44,9 @@ func FunctionCode(moduleRoot, pkg, caBundlePath string) (awslambda.Code, error) 
 	}
 	hash, err := b.SourceHash()
 	if err != nil {
-		return nil, fmt.Errorf("hash rotation function sources: %w", err)
+		return nil, fmt.Errorf("hash the sources of %s: %w", pkg, err)
 	}
-	return awslambda.Code_FromAsset(jsii.String(moduleRoot), &awss3assets.AssetOptions{
+	return &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_CUSTOM,
 		AssetHash:     jsii.String(hash),
 		Bundling: &awscdk.BundlingOptions{
@@ -42,5 +54,5 @@ func FunctionCode(moduleRoot, pkg, caBundlePath string) (awslambda.Code, error) 
 			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-bundling-only")),
 			Local: b.LocalBundling(),
 		},
-	}), nil
+	}, nil
 }

@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
-	"github.com/example/secret-rotation/stacks/gobundle"
 )
 
 // StageID returns the construct id of env's pipeline Stage. Stacks inside a
@@ -99,26 +97,15 @@ const RotatectlPackage = "./cmd/rotatectl"
 // (reproducible linux/arm64 build, hash of its Go sources), with the
 // environment's CA bundle next to it when one is configured.
 func rotatectlAsset(moduleRoot, caBundlePath string) (*awss3assets.AssetProps, error) {
-	b := &gobundle.Bundler{ModuleRoot: moduleRoot, Package: RotatectlPackage}
-	if caBundlePath != "" {
-		abs, err := filepath.Abs(caBundlePath)
-		if err != nil {
-			return nil, fmt.Errorf("CA bundle %s: %w", caBundlePath, err)
-		}
-		b.ExtraFiles = map[string]string{CABundleFileName: abs}
-	}
-	hash, err := b.SourceHash()
+	opts, err := goAssetOptions(moduleRoot, RotatectlPackage, caBundlePath)
 	if err != nil {
-		return nil, fmt.Errorf("hash rotatectl sources: %w", err)
+		return nil, err
 	}
 	return &awss3assets.AssetProps{
 		Path:          jsii.String(moduleRoot),
-		AssetHashType: awscdk.AssetHashType_CUSTOM,
-		AssetHash:     jsii.String(hash),
-		Bundling: &awscdk.BundlingOptions{
-			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-bundling-only")),
-			Local: b.LocalBundling(),
-		},
+		AssetHashType: opts.AssetHashType,
+		AssetHash:     opts.AssetHash,
+		Bundling:      opts.Bundling,
 	}, nil
 }
 
