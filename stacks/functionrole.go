@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -26,12 +25,7 @@ var eniActions = []string{
 // depend on the returned policy: Lambda checks the ENI permissions when the
 // function is created.
 func newFunctionRole(scope constructs.Construct, logGroup awslogs.ILogGroup) (awsiam.Role, awsiam.ManagedPolicy) {
-	role := awsiam.NewRole(scope, jsii.String("RotationFunctionRole"), &awsiam.RoleProps{
-		Description: jsii.String("Secrets Manager rotation function for RDS for MySQL"),
-		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
-		}),
-	})
+	role := newServiceRole(scope, "RotationFunctionRole", "lambda.amazonaws.com", "Secrets Manager rotation function for RDS for MySQL")
 	policy := awsiam.NewManagedPolicy(scope, jsii.String("RotationFunctionBasePolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Rotation function: its own log group, and the network interfaces of a function in a VPC"),
 		Roles:       &[]awsiam.IRole{role},

@@ -133,12 +133,7 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 // group, with a customer-managed policy instead of the inline policy the
 // FlowLog construct would add (the returned role ignores grants).
 func newFlowLogRole(stack awscdk.Stack, logGroup awslogs.ILogGroup) (awsiam.IRole, awsiam.ManagedPolicy) {
-	role := awsiam.NewRole(stack, jsii.String("FlowLogRole"), &awsiam.RoleProps{
-		Description: jsii.String("VPC Flow Logs delivery to the flow log group"),
-		AssumedBy: awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
-		}),
-	})
+	role := newServiceRole(stack, "FlowLogRole", "vpc-flow-logs.amazonaws.com", "VPC Flow Logs delivery to the flow log group")
 	policy := awsiam.NewManagedPolicy(stack, jsii.String("FlowLogPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("VPC Flow Logs: write to the flow log group only"),
 		Roles:       &[]awsiam.IRole{role},
