@@ -157,18 +157,22 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	case "repair":
 		fs.BoolVar(&dryRun, "dry-run", false, "explain what would change and change nothing")
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: rotatectl %s [flags] SECRET\n\nFlags:\n", cmd)
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprintf(w, "Usage: rotatectl %s [flags] SECRET\n\nFlags:\n", cmd)
 		fs.PrintDefaults()
 	}
+	// The flag package prints only the problem (to stderr); the usage is
+	// printed here once, on stdout when it was asked for with -h.
+	fs.Usage = func() {}
 	pos, err := parseInterleaved(fs, rest)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(c.Stdout)
-		fs.Usage()
+		printUsage(c.Stdout)
 		return ExitOK
 	}
 	if err != nil {
-		return ExitUsage // the flag package printed the problem and usage
+		printUsage(c.Stderr)
+		return ExitUsage
 	}
 	if len(pos) != 1 {
 		return c.usage(fmt.Sprintf("%s needs exactly one SECRET, got %d arguments", cmd, len(pos)))
