@@ -238,6 +238,12 @@ func TestSetSecret(t *testing.T) {
 		{"pending names another user", func(e *env) {
 			e.sm.versions[token].value = secretJSON("intruder", "pw-of-intruder")
 		}, "different user", 0},
+		{"pending names another host", func(e *env) {
+			e.sm.versions[token].value = `{"engine":"mysql","host":"attacker.example","port":3306,"username":"admin","password":"pw-of-intruder"}`
+		}, "different user, host or port", 0},
+		{"pending names another port", func(e *env) {
+			e.sm.versions[token].value = `{"engine":"mysql","host":"db.internal","port":3307,"username":"admin","password":"pw-of-intruder"}`
+		}, "different user, host or port", 0},
 		{"database down", func(e *env) { e.db.down = true }, "connection refused", 0},
 		{"pending bad JSON", func(e *env) { e.sm.versions[token].value = "{" }, "malformed JSON", 0},
 	}
