@@ -73,8 +73,8 @@ func run(ctx context.Context, w io.Writer, rotations, clients int) error {
 	rotatectl("rotate", env.SecretID) // refused: a previous rotation isn't complete
 
 	say("repairing it")
-	rotatectl("repair", "--dry-run", env.SecretID)
-	if code := rotatectl("repair", env.SecretID); code != 0 {
+	rotatectl("repair", "--dry-run", "--stuck-after", "5s", env.SecretID)
+	if code := rotatectl("repair", "--stuck-after", "5s", env.SecretID); code != 0 {
 		load.stop()
 		return fmt.Errorf("repair failed (exit %d)", code)
 	}

@@ -156,6 +156,7 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 		fs.StringVar(&ropts.Function, "function", "", "rotation function ARN to set (default: keep the secret's)")
 	case "repair":
 		fs.BoolVar(&dryRun, "dry-run", false, "explain what would change and change nothing")
+		fs.DurationVar(&stuckAfter, "stuck-after", DefaultStuckAfter, "age from which an unfinished rotation counts as stuck; a younger one is not repaired")
 	}
 	printUsage := func(w io.Writer) {
 		fs.SetOutput(w)
@@ -217,6 +218,7 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 		c.emit(g, cmd, r, err, func(w io.Writer) { renderRotateEnd(w, r) })
 		return exitFor(err)
 	case "repair":
+		op.stuckAfter = stuckAfter
 		r, err := op.Repair(ctx, secret, dryRun)
 		if r == nil {
 			return c.fail(g, cmd, nil, err)

@@ -67,6 +67,15 @@ var ErrCannotRepair = errors.New("cannot repair safely")
 //   - Nothing works, or a login cannot be checked: change nothing and
 //     return an error wrapping [ErrCannotRepair].
 //
+// A rotation whose AWSPENDING version is younger than the stuck-after age
+// ([WithStuckAfter], the age from which `status` says "stuck") may still
+// be running: its setSecret can change the database password between the
+// logins above and the label change, and removing AWSPENDING then leaves
+// the database with a password no label points to. Repair therefore
+// plans but refuses to change anything (error wrapping [ErrCannotRepair])
+// while the pending version is that young; a pending version of unknown
+// age counts as old.
+//
 // With dryRun the plan is returned and nothing is changed.
 func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*RepairReport, error) {
 	s, err := o.snapshot(ctx, secretID)
@@ -132,6 +141,14 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	if len(r.Actions) == 0 {
 		r.Result = "nothing to repair: AWSCURRENT logs in and no rotation is pending"
 		return r, nil
+	}
+	if pendingElsewhere {
+		created := s.version(pending).Created
+		if age := o.now().Sub(created); !created.IsZero() && age < o.stuckAfter {
+			r.Result = fmt.Sprintf("rotation in progress: AWSPENDING is on version %s, created %s, less than %s ago; its rotation function may still be running, so nothing was changed (wait, or pass --stuck-after with a shorter age once it has stopped)",
+				pending, formatTime(created), o.stuckAfter)
+			return r, fmt.Errorf("%w: %s", ErrCannotRepair, r.Result)
+		}
 	}
 	if dryRun {
 		r.Result = "dry run: nothing changed"

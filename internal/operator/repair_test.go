@@ -3,7 +3,9 @@ package operator_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -58,6 +60,7 @@ func TestRepairStuckStates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, "u_"+tt.name[len("repair_"):min(len(tt.name), 28)])
+			r.now = afterStuck
 			tt.setup(r)
 			before := r.stages()
 
@@ -102,6 +105,7 @@ func TestRepairStuckStates(t *testing.T) {
 // nothing and says why.
 func TestRepairUnreachableDatabase(t *testing.T) {
 	r := newRig(t, "u_unreachable")
+	r.now = afterStuck
 	r.put("pending", "pending-pw", "AWSPENDING")
 	before := r.stages()
 	if err := db.Halt(); err != nil {
@@ -123,6 +127,7 @@ func TestRepairUnreachableDatabase(t *testing.T) {
 
 func TestRepairJSONGolden(t *testing.T) {
 	r := newRig(t, "u_repair_json")
+	r.now = afterStuck
 	r.put("pending", "pending-pw", "AWSPENDING")
 	r.setDBPassword("pending-pw")
 	out, errOut, code := r.run("--output", "json", "repair", r.secret)
@@ -130,6 +135,38 @@ func TestRepairJSONGolden(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	golden(t, "repair_json", out, errOut, code)
+}
+
+// afterStuck is a clock past the default stuck-after age of every version
+// a test just created, so repair treats their rotations as stuck.
+func afterStuck() time.Time { return time.Now().Add(2 * operator.DefaultStuckAfter) }
+
+// A rotation younger than the stuck-after age may still be running (its
+// setSecret could change the password right after repair looked), so
+// repair plans but changes nothing; --stuck-after lets the operator
+// declare it stuck.
+func TestRepairRefusesRotationInProgress(t *testing.T) {
+	r := newRig(t, "u_in_progress_repair")
+	r.put("pending", "pending-pw", "AWSPENDING")
+	before := r.stages()
+	for _, args := range [][]string{{"repair", r.secret}, {"repair", "--dry-run", r.secret}} {
+		out, errOut, code := r.run(args...)
+		if code != operator.ExitFailed {
+			t.Fatalf("%v: exit %d, want %d; stdout %s", args, code, operator.ExitFailed, out)
+		}
+		if !strings.Contains(out, "rotation in progress") || !strings.Contains(errOut, "cannot repair safely") {
+			t.Errorf("%v: output does not say why nothing was changed:\n%s\n%s", args, out, errOut)
+		}
+		if after := r.stages(); !equalMaps(before, after) {
+			t.Fatalf("%v changed labels: %v -> %v", args, before, after)
+		}
+	}
+	if out, errOut, code := r.run("repair", "--stuck-after", "0s", r.secret); code != 0 {
+		t.Fatalf("repair --stuck-after 0s: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if p, ok := r.stages()["AWSPENDING"]; ok {
+		t.Errorf("AWSPENDING still on %s after repair --stuck-after 0s", p)
+	}
 }
 
 func equalMaps(a, b map[string]string) bool {
