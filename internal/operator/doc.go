@@ -19,7 +19,9 @@
 // [Operator.Status] calls it stuck once the pending version is older than
 // [DefaultStuckAfter]; [Operator.Repair] decides from actual logins what
 // the database accepts and moves labels accordingly (see its
-// documentation for every case).
+// documentation for every case), but only once the rotation is stuck by
+// that same age (`repair --stuck-after`), so it never races a running
+// rotation function.
 //
 // # Determinism
 //
