@@ -67,6 +67,7 @@ func TestGolden(t *testing.T) {
 		{"query_failed", []string{"-secret-id", "app/db", "-query", "SELEC nonsense"}, exitQueryFailed},
 		{"usage_no_secret", []string{"-query", "SELECT 1"}, exitUsage},
 		{"usage_bad_flag", []string{"-secret", "x"}, exitUsage},
+		{"usage_help", []string{"-h"}, exitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

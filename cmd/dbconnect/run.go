@@ -42,19 +42,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, extra ...
 	fs.StringVar(&f.region, "region", "", "AWS region")
 	fs.StringVar(&f.endpoint, "endpoint-url", "", "Secrets Manager endpoint URL")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "overall time limit")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: dbconnect -secret-id NAME [-query SQL] [flags]")
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprintln(w, "Usage: dbconnect -secret-id NAME [-query SQL] [flags]")
 		fs.PrintDefaults()
 	}
+	// The flag package prints only the problem (to stderr); the usage is
+	// printed here, on stdout when it was asked for with -h.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
 			return exitOK
 		}
+		printUsage(stderr)
 		return exitUsage
 	}
 	if f.secretID == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "dbconnect: -secret-id is required and no positional arguments are accepted")
-		fs.Usage()
+		printUsage(stderr)
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
