@@ -65,7 +65,13 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	tagStack(stack, env)
 	port := awsec2.Port_Tcp(jsii.Number(env.DatabasePort))
 
-	template, err := json.Marshal(map[string]string{"username": env.MasterUsername})
+	// "ssl": "true" makes every client of the secret (rotation function,
+	// connect library, rotatectl) use verified TLS only. Without the key
+	// AWS's rule is "TLS, then plain text", and plain text would reach
+	// anything that answers in the database's place: the password change
+	// travels in the SQL text. The server requires TLS anyway
+	// (require_secure_transport, dbhardening.go).
+	template, err := json.Marshal(map[string]string{"username": env.MasterUsername, "ssl": "true"})
 	if err != nil {
 		return nil, fmt.Errorf("secret template: %w", err)
 	}

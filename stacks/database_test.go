@@ -49,7 +49,7 @@ func TestDatabase(t *testing.T) {
 				tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), map[string]any{
 					"GenerateSecretString": map[string]any{
 						"GenerateStringKey": "password", "PasswordLength": 32, "ExcludeCharacters": `/@"'\`,
-						"SecretStringTemplate": `{"username":"admin"}`,
+						"SecretStringTemplate": `{"ssl":"true","username":"admin"}`,
 					},
 				})
 			})
