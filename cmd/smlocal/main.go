@@ -24,6 +24,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,6 +59,10 @@ func (f functionFlags) Set(v string) error {
 	return nil
 }
 
+// errUsage reports a bad command line, already explained on stderr; main
+// exits with status 2 for it, like the project's other commands.
+var errUsage = errors.New("usage error")
+
 // run parses args, starts the server, writes the endpoint line to out and
 // serves until ctx is done.
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -67,8 +72,26 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	account := fs.String("account", "123456789012", "account id used in ARNs")
 	functions := functionFlags{}
 	fs.Var(functions, "function", "rotation function as ARN=INVOKE_URL (repeatable)")
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprintln(w, "Usage: smlocal [-addr 127.0.0.1:0] [-region us-east-1] [-account 123456789012] [-function ARN=INVOKE_URL ...]")
+		fs.PrintDefaults()
+	}
+	// The flag package prints only the problem (to stderr); the usage is
+	// printed here, on out when it was asked for with -h.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(out)
+			return err
+		}
+		printUsage(fs.Output())
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "smlocal: unexpected argument %q: only flags are accepted\n", fs.Arg(0))
+		printUsage(fs.Output())
+		return errUsage
 	}
 	opts := []smlocal.Option{smlocal.WithAddr(*addr), smlocal.WithRegion(*region), smlocal.WithAccountID(*account)}
 	for arn, url := range functions {
@@ -92,7 +115,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout)
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		// -h: the usage is on stdout.
+	case errors.Is(err, errUsage):
+		stop()
+		os.Exit(2)
+	default:
 		log.Fatal(err)
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -83,5 +85,35 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestRunCommandLine: -h is help on out and no server; a bad flag or a
+// stray argument is a usage error (exit 2 in main) and starts no server.
+func TestRunCommandLine(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr error
+		wantOut string
+	}{
+		{"help", []string{"-h"}, flag.ErrHelp, "Usage: smlocal"},
+		{"bad function", []string{"-function", "rotate"}, errUsage, ""},
+		{"unknown flag", []string{"-port", "1"}, errUsage, ""},
+		{"stray argument", []string{"serve"}, errUsage, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var out strings.Builder
+			err := run(ctx, tt.args, &out)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("run(%q) = %v, want %v", tt.args, err, tt.wantErr)
+			}
+			if !strings.HasPrefix(out.String(), tt.wantOut) || strings.Contains(out.String(), "endpoint:") {
+				t.Errorf("stdout = %q, want it to start with %q and no endpoint", out.String(), tt.wantOut)
+			}
+		})
 	}
 }
