@@ -29,6 +29,13 @@ func main() {
 	in := flag.String("in", "cdk.out", "cloud assembly directory with *.template.json")
 	out := flag.String("out", "docs/architecture.md", "Markdown file to write")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		// A stray argument (say, a directory meant for -in) must not silently
+		// rewrite the default -out from the default -in.
+		fmt.Fprintf(os.Stderr, "archdiagram: unexpected argument %q: use -in DIR and -out FILE\n", flag.Arg(0))
+		flag.Usage()
+		os.Exit(2)
+	}
 	stacks, err := loadTemplates(*in)
 	if err != nil {
 		log.Fatal(err)
