@@ -52,11 +52,7 @@ func (s *Server) createSecret(body []byte) (any, *apiError) {
 	if !validName.MatchString(in.Name) {
 		return nil, newErr(errInvalidParameter, "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: /_+=.@-")
 	}
-	hasValue, err := checkValue(in.SecretString, in.SecretBinary, false)
-	if err != nil {
-		return nil, err
-	}
-	id, err := clientToken(in.ClientRequestToken)
+	id, hasValue, err := checkWrite(in.SecretString, in.SecretBinary, in.ClientRequestToken, false)
 	if err != nil {
 		return nil, err
 	}
@@ -113,46 +109,48 @@ func (s *Server) describeSecret(body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	out := describeSecretOutput{
+	return describeSecretOutput{
 		ARN:                sec.arn,
 		Name:               sec.name,
 		Description:        sec.description,
 		KmsKeyId:           sec.kmsKeyID,
-		LastRotatedDate:    ep(sec.lastRotated),
-		LastChangedDate:    ep(sec.lastChanged),
-		LastAccessedDate:   ep(day(sec.lastAccessed)),
-		DeletedDate:        ep(sec.deleted),
-		CreatedDate:        ep(sec.created),
-		Tags:               sec.tags,
+		secretState:        stateOf(sec),
 		VersionIdsToStages: sec.versionIDsToStages(),
-	}
-	s.fillRotation(sec, &out.RotationEnabled, &out.RotationLambdaARN, &out.RotationRules, &out.NextRotationDate)
-	return out, nil
+	}, nil
 }
 
-// fillRotation copies the rotation fields shared by DescribeSecret and
-// ListSecrets. The caller holds s.mu.
-func (s *Server) fillRotation(sec *secret, enabled **bool, arn **string, rules **rotationRules, next **epoch) {
+// stateOf returns the rotation fields, dates and tags shared by
+// DescribeSecret and ListSecrets. The caller holds s.mu.
+func stateOf(sec *secret) secretState {
+	st := secretState{
+		LastRotatedDate:  ep(sec.lastRotated),
+		LastChangedDate:  ep(sec.lastChanged),
+		LastAccessedDate: ep(day(sec.lastAccessed)),
+		DeletedDate:      ep(sec.deleted),
+		CreatedDate:      ep(sec.created),
+		Tags:             sec.tags,
+	}
 	// "If the secret has never been configured for rotation, Secrets Manager
 	// returns null" (DescribeSecret, RotationEnabled): a secret whose rotation
 	// was configured and then cancelled reports an explicit false.
 	switch {
 	case sec.rotationEnabled:
 		t := true
-		*enabled = &t
-		*next = ep(sec.nextRotation)
+		st.RotationEnabled = &t
+		st.NextRotationDate = ep(sec.nextRotation)
 	case sec.rotationARN != "":
 		f := false
-		*enabled = &f
+		st.RotationEnabled = &f
 	}
 	if sec.rotationARN != "" {
 		a := sec.rotationARN
-		*arn = &a
+		st.RotationLambdaARN = &a
 	}
 	if sec.rules != nil {
 		r := *sec.rules
-		*rules = &r
+		st.RotationRules = &r
 	}
+	return st
 }
 
 func (s *Server) updateSecret(body []byte) (any, *apiError) {
@@ -160,11 +158,7 @@ func (s *Server) updateSecret(body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	hasValue, err := checkValue(in.SecretString, in.SecretBinary, false)
-	if err != nil {
-		return nil, err
-	}
-	id, err := clientToken(in.ClientRequestToken)
+	id, hasValue, err := checkWrite(in.SecretString, in.SecretBinary, in.ClientRequestToken, false)
 	if err != nil {
 		return nil, err
 	}
@@ -391,20 +385,13 @@ func (s *Server) listSecrets(body []byte) (any, *apiError) {
 		if !matches(sec, in.Filters) {
 			continue
 		}
-		e := secretListEntry{
+		all = append(all, secretListEntry{
 			ARN:                    sec.arn,
 			Name:                   sec.name,
 			Description:            sec.description,
-			LastRotatedDate:        ep(sec.lastRotated),
-			LastChangedDate:        ep(sec.lastChanged),
-			LastAccessedDate:       ep(day(sec.lastAccessed)),
-			DeletedDate:            ep(sec.deleted),
-			CreatedDate:            ep(sec.created),
-			Tags:                   sec.tags,
+			secretState:            stateOf(sec),
 			SecretVersionsToStages: sec.versionIDsToStages(),
-		}
-		s.fillRotation(sec, &e.RotationEnabled, &e.RotationLambdaARN, &e.RotationRules, &e.NextRotationDate)
-		all = append(all, e)
+		})
 	}
 	page, next, err := paginate(len(all), in.MaxResults, in.NextToken)
 	if err != nil {

@@ -41,6 +41,20 @@ func checkValue(str *string, bin []byte, required bool) (has bool, err *apiError
 	return true, nil
 }
 
+// checkWrite validates the value and settles the version id of a request
+// that may create a version (CreateSecret, UpdateSecret, PutSecretValue),
+// in the service's order: the value first, then the ClientRequestToken.
+// required is checkValue's.
+func checkWrite(str *string, bin []byte, token *string, required bool) (id string, hasValue bool, err *apiError) {
+	if hasValue, err = checkValue(str, bin, required); err != nil {
+		return "", false, err
+	}
+	if id, err = clientToken(token); err != nil {
+		return "", false, err
+	}
+	return id, hasValue, nil
+}
+
 // newValueVersion builds a version holding a value.
 func (s *Server) newValueVersion(id string, str *string, bin []byte) *version {
 	v := &version{id: id, created: s.now(), hasValue: true}
@@ -134,10 +148,7 @@ func (s *Server) putSecretValue(body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if _, err := checkValue(in.SecretString, in.SecretBinary, true); err != nil {
-		return nil, err
-	}
-	id, err := clientToken(in.ClientRequestToken)
+	id, _, err := checkWrite(in.SecretString, in.SecretBinary, in.ClientRequestToken, true)
 	if err != nil {
 		return nil, err
 	}

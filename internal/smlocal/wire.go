@@ -56,21 +56,28 @@ type secretIDInput struct {
 	SecretId string
 }
 
+// secretState is the part of a secret's description that DescribeSecret
+// and each ListSecrets entry share. It is embedded, so its fields are
+// encoded in place, in this order, as if declared in the embedding struct.
+type secretState struct {
+	RotationEnabled   *bool          `json:",omitempty"`
+	RotationLambdaARN *string        `json:",omitempty"`
+	RotationRules     *rotationRules `json:",omitempty"`
+	LastRotatedDate   *epoch         `json:",omitempty"`
+	LastChangedDate   *epoch         `json:",omitempty"`
+	LastAccessedDate  *epoch         `json:",omitempty"`
+	DeletedDate       *epoch         `json:",omitempty"`
+	NextRotationDate  *epoch         `json:",omitempty"`
+	CreatedDate       *epoch         `json:",omitempty"`
+	Tags              []tag          `json:",omitempty"`
+}
+
 type describeSecretOutput struct {
-	ARN                string
-	Name               string
-	Description        *string             `json:",omitempty"`
-	KmsKeyId           *string             `json:",omitempty"`
-	RotationEnabled    *bool               `json:",omitempty"`
-	RotationLambdaARN  *string             `json:",omitempty"`
-	RotationRules      *rotationRules      `json:",omitempty"`
-	LastRotatedDate    *epoch              `json:",omitempty"`
-	LastChangedDate    *epoch              `json:",omitempty"`
-	LastAccessedDate   *epoch              `json:",omitempty"`
-	DeletedDate        *epoch              `json:",omitempty"`
-	NextRotationDate   *epoch              `json:",omitempty"`
-	CreatedDate        *epoch              `json:",omitempty"`
-	Tags               []tag               `json:",omitempty"`
+	ARN         string
+	Name        string
+	Description *string `json:",omitempty"`
+	KmsKeyId    *string `json:",omitempty"`
+	secretState
 	VersionIdsToStages map[string][]string `json:",omitempty"`
 }
 
@@ -198,19 +205,10 @@ type listSecretsInput struct {
 }
 
 type secretListEntry struct {
-	ARN                    string
-	Name                   string
-	Description            *string             `json:",omitempty"`
-	RotationEnabled        *bool               `json:",omitempty"`
-	RotationLambdaARN      *string             `json:",omitempty"`
-	RotationRules          *rotationRules      `json:",omitempty"`
-	LastRotatedDate        *epoch              `json:",omitempty"`
-	LastChangedDate        *epoch              `json:",omitempty"`
-	LastAccessedDate       *epoch              `json:",omitempty"`
-	DeletedDate            *epoch              `json:",omitempty"`
-	NextRotationDate       *epoch              `json:",omitempty"`
-	CreatedDate            *epoch              `json:",omitempty"`
-	Tags                   []tag               `json:",omitempty"`
+	ARN         string
+	Name        string
+	Description *string `json:",omitempty"`
+	secretState
 	SecretVersionsToStages map[string][]string `json:",omitempty"`
 }
 
