@@ -2,7 +2,6 @@ package stacks_test
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/secret-rotation/internal/checkout"
 	"github.com/example/secret-rotation/internal/config"
 	"github.com/example/secret-rotation/stacks"
 )
@@ -32,7 +32,7 @@ func TestAssetHashIndependentOfCheckoutPath(t *testing.T) {
 	if testing.Short() {
 		t.Skip("copies the repository and bundles again")
 	}
-	copyRoot := copyModule(t, synthesized.moduleRoot)
+	copyRoot := checkout.Copy(t, synthesized.moduleRoot)
 	outdir := t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir), Context: &synthesized.context})
 	env := config.DefaultEnvironment()
@@ -84,36 +84,4 @@ func TestInvalidEnvironmentRejectedBeforeConstructs(t *testing.T) {
 	if n := len(*app.Node().Children()); n != 0 {
 		t.Errorf("%d constructs created before validation failed", n)
 	}
-}
-
-// copyModule copies the repository (without .git, node_modules, cdk.out) to
-// a new temporary directory.
-func copyModule(t *testing.T, root string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "another", "checkout")
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			switch d.Name() {
-			case ".git", "node_modules", "cdk.out":
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copy repository: %v", err)
-	}
-	return dst
 }

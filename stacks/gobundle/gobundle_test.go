@@ -3,12 +3,12 @@ package gobundle_test
 import (
 	"bytes"
 	"debug/elf"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/example/secret-rotation/internal/checkout"
 	"github.com/example/secret-rotation/stacks/gobundle"
 )
 
@@ -22,38 +22,6 @@ func moduleRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
-}
-
-// copyModule copies the Go module (sources, go.mod, go.sum; no node_modules,
-// .git or cdk.out) to a fresh temporary directory and returns its path.
-func copyModule(t *testing.T, root string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "elsewhere", "checkout")
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			switch d.Name() {
-			case ".git", "node_modules", "cdk.out":
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copy module: %v", err)
-	}
-	return dst
 }
 
 func sourceHash(t *testing.T, root string, extra map[string]string) string {
@@ -92,13 +60,13 @@ func firstGoFile(t *testing.T, root string) string {
 
 func TestSourceHashIndependentOfCheckoutPath(t *testing.T) {
 	root := moduleRoot(t)
-	if a, b := sourceHash(t, root, nil), sourceHash(t, copyModule(t, root), nil); a != b {
+	if a, b := sourceHash(t, root, nil), sourceHash(t, checkout.Copy(t, root), nil); a != b {
 		t.Fatalf("hash differs between %s and a copy: %s != %s", root, a, b)
 	}
 }
 
 func TestSourceHashTracksInputs(t *testing.T) {
-	root := copyModule(t, moduleRoot(t))
+	root := checkout.Copy(t, moduleRoot(t))
 	base := sourceHash(t, root, nil)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o644); err != nil {
@@ -172,7 +140,7 @@ func TestBuildIsReproducibleArm64(t *testing.T) {
 		return data, out
 	}
 	first, out := build(root)
-	second, _ := build(copyModule(t, root))
+	second, _ := build(checkout.Copy(t, root))
 	if !bytes.Equal(first, second) {
 		t.Errorf("binaries built from two checkout paths differ (%d vs %d bytes)", len(first), len(second))
 	}
