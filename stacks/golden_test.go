@@ -23,22 +23,8 @@ func TestGoldenTemplates(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden := filepath.Join("testdata", name+".json")
-				if *update {
-					if err := os.WriteFile(golden, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v; create the golden files with: go test ./stacks -update", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("template of %s differs from %s (first difference %s).\n"+
-						"If the change is intended (e.g. lambda/rotation changed, which changes the asset hash), "+
-						"regenerate with: go test ./stacks -update", name, golden, firstDifference(want, got))
-				}
+				checkGolden(t, filepath.Join("testdata", name+".json"), got,
+					"e.g. lambda/rotation changed, which changes the asset hash")
 			})
 		}
 	}
@@ -59,6 +45,28 @@ func canonical(path string) ([]byte, error) {
 		return nil, err
 	}
 	return append(out, '\n'), nil
+}
+
+// checkGolden compares a canonical template with the golden file at path,
+// or rewrites the file under -update. intended says which change would
+// make a difference expected, for the failure message.
+func checkGolden(t *testing.T, path string, got []byte, intended string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; create the golden files with: go test ./stacks -update", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("template differs from %s (first difference %s).\n"+
+			"If the change is intended (%s), regenerate with: go test ./stacks -update",
+			path, firstDifference(want, got), intended)
+	}
 }
 
 func firstDifference(want, got []byte) string {
