@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sync/atomic"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/goldenfile"
 	"github.com/example/secret-rotation/internal/operator"
 	"github.com/example/secret-rotation/internal/rotation"
 	"github.com/example/secret-rotation/internal/smlocal"
@@ -199,20 +199,5 @@ func normalize(s string) string {
 func golden(t *testing.T, name, stdout, stderr string, code int) {
 	t.Helper()
 	got := normalize(fmt.Sprintf("exit: %d\n--- stdout\n%s--- stderr\n%s", code, stdout, stderr))
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name+".golden"), []byte(got), *update)
 }

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/example/secret-rotation/internal/goldenfile"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -56,19 +57,7 @@ func TestWireGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&got, "### %s %s\nHTTP %d  X-Amzn-Errortype: %q\n%s\n\n", c.op, c.body, resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), normalise(pretty.String()))
 	}
-	path := filepath.Join("testdata", "wire.golden")
-	if *update {
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Fatalf("wire format differs from %s (run with -update if intended):\n%s", path, got.String())
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "wire.golden"), got.Bytes(), *update)
 }
 
 var (
