@@ -1,12 +1,9 @@
 package lambdarun_test
 
 import (
-	"bufio"
-	"bytes"
 	"debug/elf"
 	"errors"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -66,24 +63,8 @@ func TestCloseKillsEmulatorAndFunction(t *testing.T) {
 // emulator dies by its parent-death signal, and the function exits once the
 // Runtime API is gone.
 func TestFunctionDiesWithTestBinary(t *testing.T) {
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childEnv+"=1",
+	child, line := childproc.StartTestBinary(t, childEnv+"=1",
 		childEnv+"_BOOTSTRAP="+bootstrap, childEnv+"_EMULATOR="+emulator)
-	var stderr bytes.Buffer
-	child.Stderr = &stderr
-	stdout, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := child.Start(); err != nil {
-		t.Fatalf("start child: %v", err)
-	}
-	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
-
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read child report: %v; stderr:\n%s", err, stderr.String())
-	}
 	var pids []int
 	for _, f := range strings.Fields(line) {
 		pid, err := strconv.Atoi(f)

@@ -1,8 +1,6 @@
 package testdb_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/example/secret-rotation/internal/testdb"
+	"github.com/example/secret-rotation/internal/testdb/childproc"
 )
 
 func TestHaltResume(t *testing.T) {
@@ -127,23 +126,7 @@ func TestStopRemovesEverything(t *testing.T) {
 // without stopping it (as a panic or go test -timeout would) and checks the
 // server dies with it and the next Start removes its directory.
 func TestServerDiesWithTestBinary(t *testing.T) {
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childEnv+"=1")
-	var stderr bytes.Buffer
-	child.Stderr = &stderr
-	stdout, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := child.Start(); err != nil {
-		t.Fatalf("start child: %v", err)
-	}
-	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
-
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read child report: %v; stderr:\n%s", err, stderr.String())
-	}
+	child, line := childproc.StartTestBinary(t, childEnv+"=1")
 	fields := strings.Fields(line)
 	if len(fields) != 2 {
 		t.Fatalf("child report %q, want \"<pid> <dir>\"", line)
