@@ -1,19 +1,11 @@
 package config_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/example/secret-rotation/internal/config"
 )
@@ -145,7 +137,7 @@ func TestStandaloneContextArguments(t *testing.T) {
 
 func TestInvalidConfigs(t *testing.T) {
 	pem := filepath.Join(t.TempDir(), "ca.pem")
-	write(t, pem, selfSignedPEM(t))
+	write(t, pem, string(testCertPEM(t)))
 	notCert := filepath.Join(t.TempDir(), "key.pem")
 	write(t, notCert, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
 	tests := []struct {
@@ -244,25 +236,6 @@ func TestDerivedNames(t *testing.T) {
 	if e.EngineMajorVersion() != "8.4" || e.InstanceTypeName() != "t4g.micro" || e.AZCount() != 2 {
 		t.Errorf("derived = %s %s %d", e.EngineMajorVersion(), e.InstanceTypeName(), e.AZCount())
 	}
-}
-
-// selfSignedPEM returns a throwaway self-signed CA certificate (no key).
-func selfSignedPEM(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(0, 0).AddDate(100, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
 func mustJSON(t *testing.T, v any) string {
