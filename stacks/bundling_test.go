@@ -1,8 +1,6 @@
 package stacks_test
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,14 +41,7 @@ func TestAssetHashIndependentOfCheckoutPath(t *testing.T) {
 	}
 	app.Synth(nil)
 	_ = s
-	data, err := os.ReadFile(filepath.Join(outdir, stackName("dev", "Rotation")+".template.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tpl map[string]any
-	if err := json.Unmarshal(data, &tpl); err != nil {
-		t.Fatal(err)
-	}
+	tpl := readTemplate(t, filepath.Join(outdir, stackName("dev", "Rotation")+".template.json"))
 	if got, want := functionS3Key(t, tpl), functionS3Key(t, templateJSON(t, "dev", "Rotation")); got != want {
 		t.Errorf("asset key from %s = %s, from %s = %s", copyRoot, got, synthesized.moduleRoot, want)
 	}

@@ -127,10 +127,17 @@ func templateOf(t *testing.T, env, kind string) assertions.Template {
 	return assertions.Template_FromStack(stack, nil)
 }
 
-// templateJSON reads a synthesized template as plain Go values.
+// templateJSON reads a synthesized template of the shared synth as plain
+// Go values.
 func templateJSON(t *testing.T, env, kind string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(synthesized.outdir, stackName(env, kind)+".template.json"))
+	return readTemplate(t, filepath.Join(synthesized.outdir, stackName(env, kind)+".template.json"))
+}
+
+// readTemplate reads the template file at path as plain Go values.
+func readTemplate(t *testing.T, path string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,15 +136,7 @@ func pipelineCaseOf(t *testing.T, name string) *pipelineCase {
 // pipelineTemplate reads the pipeline stack's synthesized template.
 func pipelineTemplate(t *testing.T, pc *pipelineCase) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(pc.outdir, *pc.stack.ArtifactId()+".template.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tpl map[string]any
-	if err := json.Unmarshal(data, &tpl); err != nil {
-		t.Fatal(err)
-	}
-	return tpl
+	return readTemplate(t, filepath.Join(pc.outdir, *pc.stack.ArtifactId()+".template.json"))
 }
 
 // pipelineStages returns the CodePipeline stages: name -> action names in order.
@@ -471,22 +463,16 @@ func checkTemplate(t *testing.T, pc *pipelineCase, env string) map[string]any {
 		t.Fatalf("no post-deploy check for %s", env)
 	}
 	dir := filepath.Join(pc.outdir, *stage.Stage.ArtifactId())
-	data, err := os.ReadFile(filepath.Join(dir, *stage.Check.ArtifactId()+".template.json"))
-	if err != nil {
+	path := filepath.Join(dir, *stage.Check.ArtifactId()+".template.json")
+	if _, err := os.Stat(path); err != nil {
 		// Stage assemblies live in their own directory next to the pipeline's.
 		matches, _ := filepath.Glob(filepath.Join(pc.outdir, "assembly-*"+StageSuffix(env), *stage.Check.ArtifactId()+".template.json"))
 		if len(matches) != 1 {
 			t.Fatal(err)
 		}
-		if data, err = os.ReadFile(matches[0]); err != nil {
-			t.Fatal(err)
-		}
+		path = matches[0]
 	}
-	var tpl map[string]any
-	if err := json.Unmarshal(data, &tpl); err != nil {
-		t.Fatal(err)
-	}
-	return tpl
+	return readTemplate(t, path)
 }
 
 // StageSuffix is the end of a stage assembly's directory name.
