@@ -115,11 +115,7 @@ func randInt(n int) (int, error) {
 	return int(v.Int64()), nil
 }
 
-func (s *Server) getRandomPassword(body []byte) (any, *apiError) {
-	var in getRandomPasswordInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) getRandomPassword(in getRandomPasswordInput) (any, *apiError) {
 	flag := func(b *bool, def bool) bool {
 		if b == nil {
 			return def

@@ -150,11 +150,7 @@ func nextRotation(from time.Time, r *rotationRules) time.Time {
 	return time.Time{}
 }
 
-func (s *Server) rotateSecret(body []byte) (any, *apiError) {
-	var in rotateSecretInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) rotateSecret(in rotateSecretInput) (any, *apiError) {
 	if in.RotationRules != nil {
 		if err := checkRules(in.RotationRules); err != nil {
 			return nil, err
@@ -301,11 +297,7 @@ func (s *Server) runRotation(sec *secret, rot *rotation, inv Invoker, ev events.
 	}
 }
 
-func (s *Server) cancelRotateSecret(body []byte) (any, *apiError) {
-	var in secretIDInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) cancelRotateSecret(in secretIDInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sec, err := s.lookupLive(in.SecretId)

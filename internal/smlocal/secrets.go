@@ -44,11 +44,7 @@ func paginate(n int, maxResults *int64, nextToken *string) (pageRange, *string, 
 	return pageRange{start, end}, next, nil
 }
 
-func (s *Server) createSecret(body []byte) (any, *apiError) {
-	var in createSecretInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) createSecret(in createSecretInput) (any, *apiError) {
 	if !validName.MatchString(in.Name) {
 		return nil, newErr(errInvalidParameter, "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: /_+=.@-")
 	}
@@ -98,11 +94,7 @@ func (s *Server) createSecret(body []byte) (any, *apiError) {
 	return out, nil
 }
 
-func (s *Server) describeSecret(body []byte) (any, *apiError) {
-	var in secretIDInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) describeSecret(in secretIDInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sec, err := s.lookup(in.SecretId)
@@ -153,11 +145,7 @@ func stateOf(sec *secret) secretState {
 	return st
 }
 
-func (s *Server) updateSecret(body []byte) (any, *apiError) {
-	var in updateSecretInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) updateSecret(in updateSecretInput) (any, *apiError) {
 	id, hasValue, err := checkWrite(in.SecretString, in.SecretBinary, in.ClientRequestToken, false)
 	if err != nil {
 		return nil, err
@@ -190,11 +178,7 @@ func (s *Server) updateSecret(body []byte) (any, *apiError) {
 	return out, nil
 }
 
-func (s *Server) deleteSecret(body []byte) (any, *apiError) {
-	var in deleteSecretInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) deleteSecret(in deleteSecretInput) (any, *apiError) {
 	force := in.ForceDeleteWithoutRecovery != nil && *in.ForceDeleteWithoutRecovery
 	if force && in.RecoveryWindowInDays != nil {
 		return nil, newErr(errInvalidParameter, "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
@@ -232,11 +216,7 @@ func (s *Server) deleteSecret(body []byte) (any, *apiError) {
 	return deleteSecretOutput{ARN: sec.arn, Name: sec.name, DeletionDate: ep(sec.deletionDate)}, nil
 }
 
-func (s *Server) restoreSecret(body []byte) (any, *apiError) {
-	var in secretIDInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) restoreSecret(in secretIDInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sec, err := s.lookup(in.SecretId)
@@ -269,11 +249,7 @@ func mergeTags(have, add []tag) []tag {
 	return out
 }
 
-func (s *Server) tagResource(body []byte) (any, *apiError) {
-	var in tagResourceInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) tagResource(in tagResourceInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sec, err := s.lookup(in.SecretId)
@@ -285,11 +261,7 @@ func (s *Server) tagResource(body []byte) (any, *apiError) {
 	return struct{}{}, nil
 }
 
-func (s *Server) untagResource(body []byte) (any, *apiError) {
-	var in untagResourceInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) untagResource(in untagResourceInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sec, err := s.lookup(in.SecretId)
@@ -369,11 +341,7 @@ func anyPrefix(fields, values []string) bool {
 	return false
 }
 
-func (s *Server) listSecrets(body []byte) (any, *apiError) {
-	var in listSecretsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) listSecrets(in listSecretsInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.purgeExpired()

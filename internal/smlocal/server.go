@@ -160,25 +160,25 @@ func (s *Server) NewClient(ctx context.Context, optFns ...func(*secretsmanager.O
 	return secretsmanager.NewFromConfig(cfg, opts...)
 }
 
-// handlers maps operation names to their implementation. Each takes the raw
+// handler maps operation names to their implementation. Each takes the raw
 // JSON body and returns the response value or an API error.
 func (s *Server) handler(op string) (func([]byte) (any, *apiError), bool) {
 	h, ok := map[string]func([]byte) (any, *apiError){
-		"CreateSecret":             s.createSecret,
-		"DescribeSecret":           s.describeSecret,
-		"GetSecretValue":           s.getSecretValue,
-		"PutSecretValue":           s.putSecretValue,
-		"UpdateSecretVersionStage": s.updateSecretVersionStage,
-		"ListSecretVersionIds":     s.listSecretVersionIds,
-		"GetRandomPassword":        s.getRandomPassword,
-		"UpdateSecret":             s.updateSecret,
-		"DeleteSecret":             s.deleteSecret,
-		"RestoreSecret":            s.restoreSecret,
-		"TagResource":              s.tagResource,
-		"UntagResource":            s.untagResource,
-		"ListSecrets":              s.listSecrets,
-		"RotateSecret":             s.rotateSecret,
-		"CancelRotateSecret":       s.cancelRotateSecret,
+		"CreateSecret":             decoding(s.createSecret),
+		"DescribeSecret":           decoding(s.describeSecret),
+		"GetSecretValue":           decoding(s.getSecretValue),
+		"PutSecretValue":           decoding(s.putSecretValue),
+		"UpdateSecretVersionStage": decoding(s.updateSecretVersionStage),
+		"ListSecretVersionIds":     decoding(s.listSecretVersionIds),
+		"GetRandomPassword":        decoding(s.getRandomPassword),
+		"UpdateSecret":             decoding(s.updateSecret),
+		"DeleteSecret":             decoding(s.deleteSecret),
+		"RestoreSecret":            decoding(s.restoreSecret),
+		"TagResource":              decoding(s.tagResource),
+		"UntagResource":            decoding(s.untagResource),
+		"ListSecrets":              decoding(s.listSecrets),
+		"RotateSecret":             decoding(s.rotateSecret),
+		"CancelRotateSecret":       decoding(s.cancelRotateSecret),
 	}[op]
 	return h, ok
 }
@@ -264,6 +264,19 @@ func writeError(w http.ResponseWriter, e *apiError) {
 		Message string `json:"Message"`
 	}{e.Type, e.Message})
 	_, _ = w.Write(buf)
+}
+
+// decoding adapts an operation's implementation, which takes its decoded
+// request, to the raw-body form of the handler table: every operation
+// decodes its body the same way before anything else.
+func decoding[In any](h func(In) (any, *apiError)) func([]byte) (any, *apiError) {
+	return func(body []byte) (any, *apiError) {
+		var in In
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
+		return h(in)
+	}
 }
 
 // decode unmarshals a request body; an empty body is an empty request.

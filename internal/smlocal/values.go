@@ -92,11 +92,7 @@ func (s *Server) putVersion(sec *secret, id string, str *string, bin []byte) (*v
 	return v, false, nil
 }
 
-func (s *Server) getSecretValue(body []byte) (any, *apiError) {
-	var in getSecretValueInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) getSecretValue(in getSecretValueInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sec, err := s.lookupLive(in.SecretId)
@@ -143,11 +139,7 @@ func (s *Server) getSecretValue(body []byte) (any, *apiError) {
 	}, nil
 }
 
-func (s *Server) putSecretValue(body []byte) (any, *apiError) {
-	var in putSecretValueInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) putSecretValue(in putSecretValueInput) (any, *apiError) {
 	id, _, err := checkWrite(in.SecretString, in.SecretBinary, in.ClientRequestToken, true)
 	if err != nil {
 		return nil, err
@@ -177,11 +169,7 @@ func (s *Server) putSecretValue(body []byte) (any, *apiError) {
 	return putSecretValueOutput{ARN: sec.arn, Name: sec.name, VersionId: v.id, VersionStages: append([]string{}, v.stages...)}, nil
 }
 
-func (s *Server) updateSecretVersionStage(body []byte) (any, *apiError) {
-	var in updateSecretVersionStageInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) updateSecretVersionStage(in updateSecretVersionStageInput) (any, *apiError) {
 	if in.VersionStage == "" {
 		return nil, newErr(errInvalidParameter, "You must specify a VersionStage.")
 	}
@@ -232,11 +220,7 @@ func (s *Server) updateSecretVersionStage(body []byte) (any, *apiError) {
 	return arnNameOutput{ARN: sec.arn, Name: sec.name}, nil
 }
 
-func (s *Server) listSecretVersionIds(body []byte) (any, *apiError) {
-	var in listSecretVersionIdsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) listSecretVersionIds(in listSecretVersionIdsInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sec, err := s.lookup(in.SecretId)
