@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -55,4 +56,18 @@ func goAssetOptions(moduleRoot, pkg, caBundlePath string) (*awss3assets.AssetOpt
 			Local: b.LocalBundling(),
 		},
 	}, nil
+}
+
+// moduleRootOrWorkingDir returns root, or when root is empty the root of the
+// Go module containing the working directory: where the app runs from
+// (cdk synth, go test) unless WithModuleRoot or ModuleRoot says otherwise.
+func moduleRootOrWorkingDir(root string) (string, error) {
+	if root != "" {
+		return root, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("working directory: %w", err)
+	}
+	return gobundle.FindModuleRoot(wd)
 }

@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -10,7 +9,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
-	"github.com/example/secret-rotation/stacks/gobundle"
 )
 
 // EnvironmentStacks are the stacks of one environment, in dependency order.
@@ -95,15 +93,9 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 		caName = CABundleFileName
 	}
 	if code == nil {
-		root := o.moduleRoot
-		if root == "" {
-			wd, err := os.Getwd()
-			if err != nil {
-				return nil, fmt.Errorf("working directory: %w", err)
-			}
-			if root, err = gobundle.FindModuleRoot(wd); err != nil {
-				return nil, err
-			}
+		root, err := moduleRootOrWorkingDir(o.moduleRoot)
+		if err != nil {
+			return nil, err
 		}
 		if code, err = FunctionCode(root, o.pkg, env.CABundlePath); err != nil {
 			return nil, err

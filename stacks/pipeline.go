@@ -26,7 +26,6 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
-	"github.com/example/secret-rotation/stacks/gobundle"
 )
 
 // PipelineStackProps configures [NewPipelineStack].
@@ -83,15 +82,9 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 	if err := s.Validate(props.Environments); err != nil {
 		return nil, err
 	}
-	root := props.ModuleRoot
-	if root == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, fmt.Errorf("working directory: %w", err)
-		}
-		if root, err = gobundle.FindModuleRoot(wd); err != nil {
-			return nil, err
-		}
+	root, err := moduleRootOrWorkingDir(props.ModuleRoot)
+	if err != nil {
+		return nil, err
 	}
 
 	var env *awscdk.Environment
