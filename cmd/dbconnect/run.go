@@ -9,9 +9,7 @@ import (
 	"io"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
+	"github.com/example/secret-rotation/internal/awsclient"
 	"github.com/example/secret-rotation/internal/connect"
 )
 
@@ -100,22 +98,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, extra ...
 // awsOptions builds the Secrets Manager client from the standard AWS
 // configuration and the flags.
 func awsOptions(ctx context.Context, f flags) ([]connect.Option, error) {
-	var lo []func(*awsconfig.LoadOptions) error
-	if f.profile != "" {
-		lo = append(lo, awsconfig.WithSharedConfigProfile(f.profile))
-	}
-	if f.region != "" {
-		lo = append(lo, awsconfig.WithRegion(f.region))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, lo...)
+	sm, err := awsclient.SecretsManager(ctx, awsclient.Flags{Profile: f.profile, Region: f.region, EndpointURL: f.endpoint})
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
-	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		if f.endpoint != "" {
-			o.BaseEndpoint = &f.endpoint
-		}
-	})
 	return []connect.Option{connect.WithClient(sm), connect.WithCABundleFile(f.caBundle)}, nil
 }
 

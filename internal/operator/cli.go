@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
+	"github.com/example/secret-rotation/internal/awsclient"
 	"github.com/example/secret-rotation/internal/dbsecret"
 )
 
@@ -45,28 +43,16 @@ type CLI struct {
 	Setup func(ctx context.Context, g Globals) (*Operator, error)
 }
 
-// DefaultSetup loads the standard AWS configuration (environment,
-// shared config and credentials files, --profile, --region, IMDS). The
-// SDK itself honours AWS_ENDPOINT_URL_SECRETS_MANAGER and
-// AWS_ENDPOINT_URL; --endpoint-url overrides both. Database logins trust
-// the system roots plus --ca-bundle.
+// DefaultSetup builds the Secrets Manager client from the standard AWS
+// configuration (environment, shared config and credentials files, IMDS)
+// with --profile, --region and --endpoint-url applied, see
+// [awsclient.SecretsManager]. Database logins trust the system roots plus
+// --ca-bundle.
 func DefaultSetup(ctx context.Context, g Globals) (*Operator, error) {
-	var lo []func(*awsconfig.LoadOptions) error
-	if g.Profile != "" {
-		lo = append(lo, awsconfig.WithSharedConfigProfile(g.Profile))
-	}
-	if g.Region != "" {
-		lo = append(lo, awsconfig.WithRegion(g.Region))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, lo...)
+	sm, err := awsclient.SecretsManager(ctx, awsclient.Flags{Profile: g.Profile, Region: g.Region, EndpointURL: g.EndpointURL})
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
-	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		if g.EndpointURL != "" {
-			o.BaseEndpoint = &g.EndpointURL
-		}
-	})
 	dopts := []dbsecret.Option{dbsecret.WithCABundleFile(g.CABundle)}
 	if g.ConnectTimeout > 0 {
 		dopts = append(dopts, dbsecret.WithConnectTimeout(g.ConnectTimeout))
