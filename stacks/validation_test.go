@@ -7,23 +7,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-// validationReport is the part of cdk.out/validation-report.json we check.
-type validationReport struct {
-	PluginReports []struct {
-		PluginName string `json:"pluginName"`
-		Conclusion string `json:"conclusion"`
-		Violations []struct {
-			RuleName            string `json:"ruleName"`
-			Description         string `json:"description"`
-			Severity            string `json:"severity"`
-			ViolatingConstructs []struct {
-				ConstructPath string `json:"constructPath"`
-			} `json:"violatingConstructs"`
-		} `json:"violations"`
-	} `json:"pluginReports"`
-}
+	"github.com/example/secret-rotation/internal/compliance"
+)
 
 // expectedWarnings are the only findings of aws-cdk-lib's built-in validation
 // (CloudFormation Validate), each explained in the README. Keys are
@@ -44,7 +30,7 @@ func TestBuiltinValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var report validationReport
+	var report compliance.ValidationReport
 	if err := json.Unmarshal(data, &report); err != nil {
 		t.Fatal(err)
 	}

@@ -69,8 +69,9 @@ func synthPanic(r any, outdir string) error {
 		ErrFindings, len(lines), filepath.Join(outdir, ValidationReportFile), strings.Join(lines, "\n"))
 }
 
-// validationReport is the part of validation-report.json read here.
-type validationReport struct {
+// ValidationReport is the part of aws-cdk-lib's validation-report.json
+// (written to the output directory on every synth) that this project reads.
+type ValidationReport struct {
 	PluginReports []struct {
 		PluginName string `json:"pluginName"`
 		Violations []struct {
@@ -95,7 +96,7 @@ func ReadValidationReport(path string) ([]Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read validation report: %w", err)
 	}
-	var rep validationReport
+	var rep ValidationReport
 	if err := json.Unmarshal(data, &rep); err != nil {
 		return nil, fmt.Errorf("parse validation report %s: %w", path, err)
 	}
