@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -633,25 +632,14 @@ func firstOf(m map[string]map[string]any) map[string]any {
 	return nil
 }
 
-// assetHashRe matches asset hashes (and the CodeBuild project config hashes
-// derived from them).
-var assetHashRe = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
-
-// assetDestinationRe matches the short hash that cdk-assets appends to a
-// destination id ("current_account-current_region-1a2b3c4d"): it is derived
-// from the destination's object key, which is the asset hash.
-var assetDestinationRe = regexp.MustCompile(`(current_account-current_region)-[0-9a-f]{8}\b`)
-
 // TestPipelineGolden compares the pipeline stack's template with
 // testdata/SecretRotation-Pipeline.json (and dev's post-deploy check stack
-// with testdata/SecretRotation-Pipeline-dev-PostDeployCheck.json) after
-// replacing every 64-hex-digit hash with <hash>. Unlike the environment stacks, whose only asset is the
-// rotation function (hashed from its Go sources), the pipeline stack embeds
-// the hash of the CodeCommit seed, i.e. of the whole working tree: it changes
-// on every commit and with every untracked file, so it cannot be pinned. The
-// normalization applies to this golden only; the seed's content is checked
-// by TestPipelineCodeCommitSeed and the function's hash by the environment
-// goldens. Regenerate with `go test ./stacks -update`.
+// with testdata/SecretRotation-Pipeline-dev-PostDeployCheck.json) with asset
+// hashes normalized like the environment goldens (normalizeAssetHashes): the
+// pipeline stack embeds the hash of the CodeCommit seed, i.e. of the whole
+// working tree, which changes on every commit and with every untracked file.
+// The seed's content is checked by TestPipelineCodeCommitSeed. Regenerate
+// with `go test ./stacks -update`.
 func TestPipelineGolden(t *testing.T) {
 	pc := pipelineCaseOf(t, "main")
 	dev := pc.stack.Stages["dev"]
@@ -668,9 +656,7 @@ func TestPipelineGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got = assetHashRe.ReplaceAll(got, []byte("<hash>"))
-			got = assetDestinationRe.ReplaceAll(got, []byte("$1-<hash>"))
-			checkGolden(t, filepath.Join("testdata", golden), got,
+			checkGolden(t, filepath.Join("testdata", golden), normalizeAssetHashes(got),
 				"a change to the pipeline's resources; asset hashes are already normalized")
 		})
 	}

@@ -7,13 +7,17 @@
 // plus any extra files (such as a CA bundle) next to it.
 //
 // Asset hashing: the asset uses a CUSTOM hash computed by [Bundler.SourceHash]
-// rather than hashing the bundle output. The custom hash covers go.mod, go.sum
-// (which pins the content of every third-party module), the build flags and
-// target, the extra files, and every Go source and embedded file of the
-// main-module packages `go list -deps` reports for the function, identified by
-// import path and file name, never by absolute path. So it changes exactly when
-// something the binary is built from changes, and it is identical on every
-// machine and checkout path. A hash over the output would also be stable (the
+// rather than hashing the bundle output. The custom hash covers only what the
+// binary is built from: the build flags and target, the extra files, the main
+// module's go directive (the language version), every Go source and embedded
+// file of the local packages `go list -deps` reports for the function
+// (identified by import path and file name, never by absolute path), and,
+// for each third-party module that provides one of those dependencies, its
+// path, version and go.sum checksum (and its replacement, if any). Modules
+// the function does not import (the CDK, test tools) are not part of it, so
+// bumping them in go.mod/go.sum does not redeploy the function. So the hash
+// changes exactly when something the binary is built from changes, and it is
+// identical on every machine and checkout path. A hash over the output would also be stable (the
 // build is reproducible, see the tests) but would depend on the Go toolchain's
 // patch version, making golden templates differ between machines, and would
 // force a build on every synth; with a source hash CDK skips the build when
@@ -45,7 +49,7 @@ const (
 	// BinaryName is the file the provided.al2023 runtime executes.
 	BinaryName = "bootstrap"
 	// hashScheme changes when the hashing rules change, so old assets are not reused.
-	hashScheme = "gobundle/v1"
+	hashScheme = "gobundle/v2"
 )
 
 // BuildFlags are the `go build` flags; -trimpath, -buildvcs=false and an empty
@@ -132,16 +136,14 @@ func (l *localBundling) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) 
 func (b *Bundler) SourceHash() (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s/%s cgo=0\nflags=%q\npackage=%s\n", hashScheme, GOOS, GOARCH, BuildFlags, filepath.ToSlash(b.Package))
-	for _, name := range []string{"go.mod", "go.sum"} {
-		if err := hashFile(h, "module:"+name, filepath.Join(b.ModuleRoot, name)); err != nil {
-			return "", err
-		}
-	}
-	pkgs, err := b.localPackages()
+	deps, err := b.dependencies()
 	if err != nil {
 		return "", err
 	}
-	for _, p := range pkgs {
+	for _, m := range deps.modules {
+		fmt.Fprintf(h, "module %s\n", m)
+	}
+	for _, p := range deps.local {
 		for _, f := range p.files {
 			if err := hashFile(h, p.importPath+"/"+f, filepath.Join(p.dir, f)); err != nil {
 				return "", err
@@ -164,15 +166,30 @@ type localPackage struct {
 	files      []string
 }
 
-// listFormat prints one line per non-standard dependency:
-// import path, "local" or "", directory, Go and embedded files.
+// dependencySet is what the build target is made of besides the standard
+// library: local packages (hashed file by file) and the identities of the
+// modules that provide every dependency (hashed as text: for a module
+// downloaded through the module proxy, path, version and go.sum checksum pin
+// its content).
+type dependencySet struct {
+	local   []localPackage
+	modules []string
+}
+
+// listFormat prints one line per non-standard dependency, tab-separated:
+// import path, "local" or "", directory, Go and embedded files joined by
+// "|", and the providing module's identity (path, version, checksum, Go
+// version, and its replacement's path, version and checksum).
 const listFormat = `{{if not .Standard}}{{.ImportPath}}	` +
 	`{{if .Module}}{{if .Module.Main}}local{{else if .Module.Replace}}{{if not .Module.Replace.Version}}local{{end}}{{end}}{{end}}	` +
-	`{{.Dir}}	{{join .GoFiles "|"}}|{{join .EmbedFiles "|"}}{{end}}`
+	`{{.Dir}}	{{join .GoFiles "|"}}|{{join .EmbedFiles "|"}}	` +
+	`{{with .Module}}{{.Path}} {{.Version}} {{.Sum}} go{{.GoVersion}}{{with .Replace}} => {{.Path}} {{.Version}} {{.Sum}}{{end}}{{end}}{{end}}`
 
-// localPackages runs `go list -deps` for the build target and returns the
-// local packages sorted by import path, files sorted by name.
-func (b *Bundler) localPackages() ([]localPackage, error) {
+// dependencies runs `go list -deps` for the build target and returns its
+// local packages sorted by import path (files sorted by name) and the sorted,
+// de-duplicated identities of the modules they come from. The main module's
+// identity carries its go directive; its directory never enters the hash.
+func (b *Bundler) dependencies() (*dependencySet, error) {
 	cmd := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "-f", listFormat, b.Package)
 	cmd.Dir = b.ModuleRoot
 	cmd.Env = b.buildEnv()
@@ -182,10 +199,17 @@ func (b *Bundler) localPackages() ([]localPackage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("go list -deps %s in %s: %w: %s", b.Package, b.ModuleRoot, err, strings.TrimSpace(stderr.String()))
 	}
-	var pkgs []localPackage
+	deps := &dependencySet{}
+	modules := map[string]bool{}
 	for _, line := range strings.Split(string(out), "\n") {
 		fields := strings.Split(line, "\t")
-		if len(fields) != 4 || fields[1] != "local" {
+		if len(fields) != 5 {
+			continue
+		}
+		if fields[4] != "" {
+			modules[fields[4]] = true
+		}
+		if fields[1] != "local" {
 			continue
 		}
 		var files []string
@@ -195,13 +219,17 @@ func (b *Bundler) localPackages() ([]localPackage, error) {
 			}
 		}
 		sort.Strings(files)
-		pkgs = append(pkgs, localPackage{importPath: fields[0], dir: fields[2], files: files})
+		deps.local = append(deps.local, localPackage{importPath: fields[0], dir: fields[2], files: files})
 	}
-	if len(pkgs) == 0 {
+	if len(deps.local) == 0 {
 		return nil, fmt.Errorf("go list -deps %s in %s: no package of the main module found", b.Package, b.ModuleRoot)
 	}
-	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].importPath < pkgs[j].importPath })
-	return pkgs, nil
+	sort.Slice(deps.local, func(i, j int) bool { return deps.local[i].importPath < deps.local[j].importPath })
+	for m := range modules {
+		deps.modules = append(deps.modules, m)
+	}
+	sort.Strings(deps.modules)
+	return deps, nil
 }
 
 // hashFile writes the file's identity and content digest into h.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"debug/elf"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -65,46 +67,105 @@ func TestSourceHashIndependentOfCheckoutPath(t *testing.T) {
 	}
 }
 
+// TestSourceHashTracksInputs mutates one input at a time in a copy of the
+// module (the mutations accumulate) and checks whether the hash moved.
 func TestSourceHashTracksInputs(t *testing.T) {
 	root := checkout.Copy(t, moduleRoot(t))
-	base := sourceHash(t, root, nil)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	withCA := sourceHash(t, root, map[string]string{"ca.pem": ca})
+	withCA := map[string]string{"ca.pem": ca}
 
 	tests := []struct {
 		name    string
 		mutate  func(t *testing.T)
 		extra   map[string]string
-		want    string // "same" or "changed"
-		compare string
+		changed bool
 	}{
-		{"unrelated file", func(t *testing.T) { appendTo(t, filepath.Join(root, "README.md"), "\nmore\n") }, nil, "same", base},
+		{"unrelated file", func(t *testing.T) { appendTo(t, filepath.Join(root, "README.md"), "\nmore\n") }, nil, false},
 		{"test file of the function", func(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(root, "lambda", "rotation", "zz_extra_test.go"), []byte("package main\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, nil, "same", base},
+		}, nil, false},
 		{"package outside the dependency graph", func(t *testing.T) {
 			appendTo(t, filepath.Join(root, "stacks", "gobundle", "gobundle.go"), "\n// changed\n")
-		}, nil, "same", base},
-		{"CA bundle content", func(t *testing.T) { appendTo(t, ca, "changed\n") }, map[string]string{"ca.pem": ca}, "changed", withCA},
-		{"function source", func(t *testing.T) { appendTo(t, firstGoFile(t, root), "\n// changed\n") }, nil, "changed", base},
-		{"go.sum", func(t *testing.T) { appendTo(t, filepath.Join(root, "go.sum"), "example.com/x v1.0.0 h1:AAAA=\n") }, nil, "changed", base},
+		}, nil, false},
+		{"go.sum line of a module the function does not use", func(t *testing.T) {
+			appendTo(t, filepath.Join(root, "go.sum"), "example.com/x v1.0.0 h1:AAAA=\n")
+		}, nil, false},
+		{"version of a module the function does not use", func(t *testing.T) {
+			replaceModule(t, root, "github.com/cdklabs/cdk-nag-go/cdknag/v2")
+		}, nil, false},
+		{"CA bundle content", func(t *testing.T) { appendTo(t, ca, "changed\n") }, withCA, true},
+		{"function source", func(t *testing.T) { appendTo(t, firstGoFile(t, root), "\n// changed\n") }, nil, true},
+		{"go directive", func(t *testing.T) { setGoDirective(t, root, "1.26.7") }, nil, true},
+		{"version of a module the function uses", func(t *testing.T) {
+			replaceModule(t, root, "github.com/aws/aws-lambda-go")
+		}, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			before := sourceHash(t, root, tc.extra)
 			tc.mutate(t)
-			got := sourceHash(t, root, tc.extra)
-			if (got == tc.compare) != (tc.want == "same") {
-				t.Fatalf("hash %s after changing %s, want %s", map[bool]string{true: "unchanged", false: "changed"}[got == tc.compare], tc.name, tc.want)
-			}
-			if tc.want == "changed" {
-				base, withCA = sourceHash(t, root, nil), sourceHash(t, root, map[string]string{"ca.pem": ca})
+			if changed := sourceHash(t, root, tc.extra) != before; changed != tc.changed {
+				t.Fatalf("hash changed = %v after changing the %s, want %v", changed, tc.name, tc.changed)
 			}
 		})
+	}
+}
+
+// replaceModule points module at a local copy of itself with one more
+// file (a new "version" without the network): for a module the function
+// imports, its sources then enter the hash; for any other, nothing the
+// function is built from changes.
+func replaceModule(t *testing.T, root, module string) {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -m %s: %v", module, err)
+	}
+	src := strings.TrimSpace(string(out))
+	dst := filepath.Join(t.TempDir(), "replaced")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+		if err == nil {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	for _, f := range []string{"doc.go", "lambda/entry.go"} {
+		if p := filepath.Join(dst, f); fileExists(p) {
+			appendTo(t, p, "\n// locally changed\n")
+		}
+	}
+	appendTo(t, filepath.Join(root, "go.mod"), "\nreplace "+module+" => "+dst+"\n")
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// setGoDirective rewrites the go line of root/go.mod.
+func setGoDirective(t *testing.T, root, version string) {
+	t.Helper()
+	path := filepath.Join(root, "go.mod")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^go [0-9.]+$`)
+	if !re.Match(data) {
+		t.Fatal("go.mod has no go directive")
+	}
+	if err := os.WriteFile(path, re.ReplaceAll(data, []byte("go "+version)), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
