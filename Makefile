@@ -6,9 +6,19 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # this module, so the package list leaves them out.
 GO_PACKAGES = $(shell go list -e ./... | grep -v /node_modules/)
 
-.PHONY: test vet synth
-test: vet
+.PHONY: test vet synth deps
+test: deps vet
 	go test -count=1 $(GO_PACKAGES)
+
+# What the tests need besides Go modules: node_modules from the lock file
+# (npm ci only when it is missing or older than package.json or
+# package-lock.json), then MariaDB and the aws CLI (scripts/test-deps:
+# apt-get when root, else a message naming the packages).
+deps: node_modules/.package-lock.json
+	@scripts/test-deps
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
