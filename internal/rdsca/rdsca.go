@@ -95,7 +95,7 @@ func ParsePEM(data []byte) ([]*x509.Certificate, error) {
 			break
 		}
 		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("PEM block %d is %q, want CERTIFICATE", len(certs)+1, block.Type)
+			return nil, fmt.Errorf("PEM block %d is %q, want only CERTIFICATE blocks", len(certs)+1, block.Type)
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
