@@ -122,3 +122,16 @@ func TestParsePEMRejects(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParsePEM is the one-time cost a cold start pays for the bundle
+// (the first Dialer parses it; later ones reuse the certificates).
+//
+//	go test -run '^$' -bench ParsePEM ./internal/rdsca
+func BenchmarkParsePEM(b *testing.B) {
+	data := rdsca.PEM()
+	for b.Loop() {
+		if _, err := rdsca.ParsePEM(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
