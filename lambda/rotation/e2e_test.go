@@ -140,6 +140,21 @@ func (e *e2e) createSecret(value string) string {
 	return aws.ToString(out.ARN)
 }
 
+// newUserSecret creates a database user and a secret for it on srv whose
+// JSON ends with extra (e.g. `,"ssl":"true"`), and returns the user, its
+// password, the secret string and the secret's ARN.
+func (e *e2e) newUserSecret(engine, extra string) (user, initial, value, id string) {
+	e.t.Helper()
+	user, initial = testdb.UniqueName(e.t), "Initial-"+testdb.UniqueName(e.t)
+	if err := srv.CreateUser(e.ctx, user, initial); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { srv.DropUser(context.Background(), user) })
+	value = fmt.Sprintf(`{"engine":%q,"host":%q,"port":%d,"username":%q,"password":%q%s}`,
+		engine, srv.Host(), srv.Port(), user, initial, extra)
+	return user, initial, value, e.createSecret(value)
+}
+
 func (e *e2e) rotate(id string) error {
 	e.t.Helper()
 	before := len(e.sm.RotationErrors())
@@ -223,14 +238,7 @@ func canLogin(t *testing.T, user, pw string) bool {
 
 func TestEndToEndRotation(t *testing.T) {
 	e := start(t, nil)
-	user, initial := testdb.UniqueName(t), "Initial-"+testdb.UniqueName(t)
-	if err := srv.CreateUser(e.ctx, user, initial); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.DropUser(context.Background(), user) })
-	value := fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"username":%q,"password":%q,"dbInstanceIdentifier":"db-1"}`,
-		srv.Host(), srv.Port(), user, initial)
-	id := e.createSecret(value)
+	user, initial, value, id := e.newUserSecret("mariadb", `,"dbInstanceIdentifier":"db-1"`)
 
 	old := initial
 	for round := 1; round <= 2; round++ {
@@ -299,14 +307,7 @@ func TestEndToEndShippedCABundle(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := startFunction(t, buildWithShippedCAs(t, tc.shipped), nil)
-			user, initial := testdb.UniqueName(t), "Initial-"+testdb.UniqueName(t)
-			if err := srv.CreateUser(e.ctx, user, initial); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { srv.DropUser(context.Background(), user) })
-			value := fmt.Sprintf(`{"engine":"mysql","host":%q,"port":%d,"username":%q,"password":%q,"ssl":"true"}`,
-				srv.Host(), srv.Port(), user, initial)
-			id := e.createSecret(value)
+			user, initial, value, id := e.newUserSecret("mysql", `,"ssl":"true"`)
 			err := e.rotate(id)
 			_, cur := e.get(id, "AWSCURRENT")
 			if tc.ok {
