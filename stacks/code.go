@@ -16,7 +16,9 @@ import (
 // RotationPackage is the rotation function's main package, relative to the module root.
 const RotationPackage = "./lambda/rotation"
 
-// CABundleFileName is the name of the CA bundle inside the function package.
+// CABundleFileName is the name of the caBundlePath override inside the
+// function package; the Amazon RDS CAs themselves are built into the binary
+// (package rdsca).
 const CABundleFileName = "rds-ca-bundle.pem"
 
 // FunctionCode compiles the Go main package pkg of the module at moduleRoot

@@ -127,6 +127,13 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		DeletionProtection:      jsii.Bool(env.DeletionProtection),
 		RemovalPolicy:           removal,
 		CopyTagsToSnapshot:      jsii.Bool(true),
+		// Explicit, not the RDS default: an account can override the CA of
+		// new instances (ModifyCertificates), and the function trusts the
+		// roots of the identifiers config accepts (package rdsca). See
+		// "Using SSL/TLS to encrypt a connection to a DB instance or
+		// cluster", RDS User Guide:
+		// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html
+		CaCertificate: awsrds.CaCertificate_Of(jsii.String(env.CACertificateIdentifier)),
 	})
 	// Credentials_FromSecret makes the instance attach the secret
 	// (AWS::SecretsManager::SecretTargetAttachment), which adds host, port,

@@ -45,6 +45,13 @@ func TestDatabase(t *testing.T) {
 					},
 				})
 			})
+			assert(t, "CA certificate", func() {
+				ca := "rds-ca-rsa2048-g1" // the default
+				if tc.env == "full" {
+					ca = "rds-ca-ecc384-g1"
+				}
+				tpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), map[string]any{"CACertificateIdentifier": ca})
+			})
 			assert(t, "secret", func() {
 				tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), map[string]any{
 					"GenerateSecretString": map[string]any{

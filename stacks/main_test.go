@@ -51,7 +51,8 @@ func fullEnvironment(root string) map[string]any {
 		"region": "eu-west-1", "availabilityZones": []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, "natGateways": 3, "operatorAccess": true, "databasePort": 3307,
 		"rotationSchedule": "cron(0 4 ? * SUN *)", "rotationWindowHours": 3,
 		"rotationReservedConcurrency": 2, "logRetentionDays": 7,
-		"caBundlePath": filepath.Join(root, "stacks", "testdata", "test-ca.pem"),
+		"caBundlePath":            filepath.Join(root, "stacks", "testdata", "test-ca.pem"),
+		"caCertificateIdentifier": "rds-ca-ecc384-g1",
 	}
 }
 

@@ -35,7 +35,8 @@ type RotationStackProps struct {
 	SecretsManagerEndpointURL *string
 	// Code is the bundled function (see [FunctionCode]).
 	Code awslambda.Code
-	// CABundleName is the file name of the bundled CA PEM, empty when none.
+	// CABundleName is the file name of the bundled caBundlePath PEM, whose
+	// CAs the function trusts besides the built-in RDS CAs; empty when none.
 	CABundleName string
 	// LogsKey encrypts the function's log group.
 	LogsKey awskms.IKey
@@ -110,9 +111,5 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 	fn := awslambda.NewFunction(stack, jsii.String("RotationFunction"), fnProps)
 	fn.Node().AddDependency(basePolicy)
 	compliance.MustSuppress(fn, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaDLQ", Reason: ReasonLambdaDLQ})
-	if props.CABundleName == "" {
-		awscdk.Annotations_Of(fn).AddInfo(jsii.String("no caBundlePath: the function verifies the database certificate against the system roots, " +
-			"which do not contain the Amazon RDS CAs; set caBundlePath to the RDS CA bundle before deploying"))
-	}
 	return &RotationStack{Stack: stack, Function: fn, SecurityGroup: sg}
 }

@@ -423,7 +423,8 @@ func TestNetworkBoundaries(t *testing.T) {
 }
 
 // TestCABundleEnvironment: with caBundlePath the function gets DB_CA_BUNDLE
-// naming the bundled file; without it, none (system roots).
+// naming the bundled file; without it, none (the function trusts the
+// Amazon RDS CAs built into it, and the system roots).
 func TestCABundleEnvironment(t *testing.T) {
 	for _, tc := range []struct {
 		env  string

@@ -13,7 +13,7 @@
 //
 //	-secret-id NAME      secret name or ARN (required)
 //	-query SQL           a query to run; its rows are printed as a table
-//	-ca-bundle PATH      PEM trusted for database TLS (e.g. the RDS bundle)
+//	-ca-bundle PATH      more CAs for database TLS (the Amazon RDS CAs are built in)
 //	-profile NAME        shared config profile
 //	-region NAME         AWS region
 //	-endpoint-url URL    Secrets Manager endpoint

@@ -1,16 +1,16 @@
 package config
 
 import (
-	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
+
+	"github.com/example/secret-rotation/internal/rdsca"
 )
 
 // RDSCABundleURL is where AWS publishes the certificate bundle of every
-// Amazon RDS CA in every commercial region; download it and point
-// caBundlePath at the file. The app never fetches it itself.
+// Amazon RDS CA in every commercial region. The function ships the RDS CAs
+// of package rdsca; for a region that bundle does not cover, download this
+// one and point caBundlePath at the file. The app never fetches it itself.
 const RDSCABundleURL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 // maxCABundleSize bounds what is read: the RDS global bundle is about 160 KB.
@@ -35,23 +35,9 @@ func CheckCABundle(path string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("CA bundle: %w", err)
 	}
-	n := 0
-	for rest := data; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return 0, fmt.Errorf("CA bundle %s: PEM block %d is %q, want only CERTIFICATE blocks", path, n+1, block.Type)
-		}
-		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			return 0, fmt.Errorf("CA bundle %s: certificate %d: %w", path, n+1, err)
-		}
-		n++
+	certs, err := rdsca.ParsePEM(data)
+	if err != nil {
+		return 0, fmt.Errorf("CA bundle %s: %w", path, err)
 	}
-	if n == 0 {
-		return 0, errors.New("CA bundle " + path + ": no PEM CERTIFICATE block")
-	}
-	return n, nil
+	return len(certs), nil
 }

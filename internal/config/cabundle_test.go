@@ -100,3 +100,62 @@ func TestCABundlePathValidated(t *testing.T) {
 		t.Errorf("invalid bundle: error %v, want one naming environments.dev.caBundlePath and PEM", err)
 	}
 }
+
+// TestCACertificateIdentifier: the instance's CA defaults to
+// rds-ca-rsa2048-g1; every identifier whose roots the function ships is
+// accepted, anything else is rejected; a region whose roots the shipped
+// bundle lacks needs caBundlePath.
+func TestCACertificateIdentifier(t *testing.T) {
+	if got := config.DefaultEnvironment().CACertificateIdentifier; got != "rds-ca-rsa2048-g1" {
+		t.Errorf("default caCertificateIdentifier = %q, want rds-ca-rsa2048-g1", got)
+	}
+	pem := filepath.Join(t.TempDir(), "il-central-1-bundle.pem")
+	if err := os.WriteFile(pem, testCertPEM(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(kv map[string]any, defaultRegion string) (config.Environment, error) {
+		cfg, err := config.Load(ctxWith(kv), map[string]string{config.EnvDefaultRegion: defaultRegion})
+		if err != nil {
+			return config.Environment{}, err
+		}
+		return cfg.Environments["dev"], nil
+	}
+	for _, id := range []string{"rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"} {
+		for _, region := range []string{"", "us-east-1", "eu-central-2", "ap-southeast-4"} {
+			e, err := load(map[string]any{"caCertificateIdentifier": id, "region": region}, "")
+			if err != nil || e.CACertificateIdentifier != id {
+				t.Errorf("%s in %q: %q, %v", id, region, e.CACertificateIdentifier, err)
+			}
+		}
+	}
+	if _, err := load(map[string]any{"caBundlePath": pem}, "il-central-1"); err != nil {
+		t.Errorf("il-central-1 with caBundlePath: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name          string
+		kv            map[string]any
+		defaultRegion string
+		want          []string
+	}{
+		{"expired rds-ca-2019", map[string]any{"caCertificateIdentifier": "rds-ca-2019"}, "",
+			[]string{"environments.dev.caCertificateIdentifier", `"rds-ca-2019"`, "one of rds-ca-ecc384-g1, rds-ca-rsa2048-g1, rds-ca-rsa4096-g1"}},
+		{"empty", map[string]any{"caCertificateIdentifier": ""}, "", []string{"caCertificateIdentifier", `""`}},
+		{"region not covered", map[string]any{"region": "il-central-1"}, "",
+			[]string{"environments.dev.caBundlePath", "region il-central-1", "no rds-ca-rsa2048-g1 root", "global-bundle.pem"}},
+		{"CDK_DEFAULT_REGION not covered", map[string]any{"caCertificateIdentifier": "rds-ca-ecc384-g1"}, "ca-west-1",
+			[]string{"environments.dev.caBundlePath", "region ca-west-1", "no rds-ca-ecc384-g1 root"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(tc.kv, tc.defaultRegion)
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}

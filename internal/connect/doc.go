@@ -3,10 +3,12 @@
 // without restarting the application.
 //
 //	db, err := connect.Open(ctx, "prod/app/mysql",
-//		connect.WithClient(secretsmanager.NewFromConfig(awsCfg)),
-//		connect.WithCABundleFile("/etc/ssl/rds-global-bundle.pem"))
+//		connect.WithClient(secretsmanager.NewFromConfig(awsCfg)))
 //	if err != nil { ... } // errors name the secret id and host, never a password
 //	defer db.Close()
+//
+// The Amazon RDS CAs are built in (package rdsca), so an RDS server
+// certificate verifies with no option; [WithCABundleFile] adds other CAs.
 //
 // # How credentials are found
 //

@@ -78,14 +78,15 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithCABundleFile trusts the PEM certificates in path (for example the
-// Amazon RDS global bundle) in addition to the system roots.
+// WithCABundleFile trusts the PEM certificates in path (a private CA, or an
+// RDS bundle newer than the one built in) in addition to the system roots
+// and the built-in Amazon RDS CAs (package rdsca).
 func WithCABundleFile(path string) Option {
 	return WithDialerOptions(dbsecret.WithCABundleFile(path))
 }
 
 // WithCABundlePEM trusts the given PEM certificates in addition to the
-// system roots.
+// system roots and the built-in Amazon RDS CAs.
 func WithCABundlePEM(pem []byte) Option {
 	return WithDialerOptions(dbsecret.WithCABundlePEM(pem))
 }

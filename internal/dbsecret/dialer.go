@@ -39,8 +39,9 @@ type Dialer struct {
 
 var _ Opener = (*Dialer)(nil)
 
-// NewDialer returns a Dialer trusting the system roots plus any CA bundle
-// given in opts, with a 5 s connect timeout.
+// NewDialer returns a Dialer trusting the system roots, the Amazon RDS CAs
+// shipped with this module (package rdsca) and any CA bundle given in opts,
+// with a 5 s connect timeout.
 func NewDialer(opts ...Option) (*Dialer, error) {
 	d := &Dialer{connectTimeout: DefaultConnectTimeout, logger: nopLogger{}}
 	for _, o := range opts {
@@ -49,7 +50,7 @@ func NewDialer(opts ...Option) (*Dialer, error) {
 		}
 	}
 	if d.roots == nil {
-		d.roots = systemRoots()
+		d.roots = defaultRoots()
 	}
 	return d, nil
 }

@@ -2,15 +2,9 @@ package dbsecret_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +13,7 @@ import (
 	"time"
 
 	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/rdsca"
 	"github.com/example/secret-rotation/internal/testdb"
 )
 
@@ -68,24 +63,20 @@ func cipher(t *testing.T, d *dbsecret.Dialer, sec *dbsecret.Secret) (string, err
 // otherCA writes a PEM CA certificate unrelated to the server's.
 func otherCA(t *testing.T) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "wrong CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "wrong-ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(path, unrelatedCA(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+func unrelatedCA(t *testing.T) []byte {
+	t.Helper()
+	pem, err := testdb.UnrelatedCAPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem
 }
 
 func TestDialerTLSPolicy(t *testing.T) {
@@ -182,15 +173,58 @@ func TestConnect(t *testing.T) {
 	}
 }
 
-func TestDialerSystemRootsOnlyRejectsPrivateCA(t *testing.T) {
+// TestDialerDefaultTrust: without options a Dialer trusts the CAs shipped
+// in the binary (the Amazon RDS bundle, swapped here for the test server's
+// CA or an unrelated one, since no RDS CA key signs a local server) on top
+// of the system roots; a CA bundle option adds to them.
+func TestDialerDefaultTrust(t *testing.T) {
+	user, pw := newUser(t, srv)
+	sec := secretFor(t, srv, user, pw, true)
+	tests := []struct {
+		name    string
+		shipped []byte // nil: the real RDS bundle
+		opts    []dbsecret.Option
+		ok      bool
+	}{
+		{"server CA only in the shipped bundle: verified", srv.CAPEM(), nil, true},
+		{"shipped bundle with an unrelated CA: certificate error", unrelatedCA(t), nil, false},
+		{"real RDS bundle and system roots: the private test CA is refused", nil, nil, false},
+		{"CA bundle file adds the server CA to an unrelated shipped CA", unrelatedCA(t), []dbsecret.Option{dbsecret.WithCABundleFile(srv.CAFile())}, true},
+		{"CA bundle PEM does not replace the shipped CAs", srv.CAPEM(), []dbsecret.Option{dbsecret.WithCABundlePEM(unrelatedCA(t))}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.shipped != nil {
+				dbsecret.SetShippedCAs(t, tt.shipped)
+			}
+			d, err := dbsecret.NewDialer(tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := cipher(t, d, sec)
+			switch {
+			case tt.ok && (err != nil || c == ""):
+				t.Fatalf("cipher %q, error %v; want a verified TLS session", c, err)
+			case !tt.ok && (!errors.Is(err, dbsecret.ErrCertificate) || !strings.Contains(err.Error(), "certificate verification failed")):
+				t.Fatalf("error = %v, want ErrCertificate saying certificate verification failed", err)
+			}
+		})
+	}
+}
+
+// TestDialerTrustsRDSRoots: the default pool holds the shipped RDS roots,
+// e.g. the one of the default CA in us-east-1.
+func TestDialerTrustsRDSRoots(t *testing.T) {
 	d, err := dbsecret.NewDialer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, pw := newUser(t, srv)
-	_, err = cipher(t, d, secretFor(t, srv, user, pw, true))
-	if !errors.Is(err, dbsecret.ErrCertificate) {
-		t.Fatalf("error = %v, want ErrCertificate", err)
+	root := rdsca.Root(rdsca.DefaultIdentifier, "us-east-1")
+	if root == nil {
+		t.Fatal("no us-east-1 root in the shipped bundle")
+	}
+	if _, err := root.Verify(x509.VerifyOptions{Roots: d.TLSConfig("db.example").RootCAs}); err != nil {
+		t.Errorf("%s is not trusted by a default Dialer: %v", root.Subject.CommonName, err)
 	}
 }
 

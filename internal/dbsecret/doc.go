@@ -29,10 +29,11 @@
 //	true / "true"   verified TLS only (SSLRequired)
 //	false / "false" plain text only (SSLDisabled)
 //
-// Verified TLS trusts the system roots plus an optional PEM bundle
-// ([WithCABundleFile]), which is how the Amazon RDS CA bundle is shipped
-// next to the rotation function. The certificate must match the secret's
-// host. A certificate or hostname failure is reported as such
+// Verified TLS trusts the system roots plus the Amazon RDS CAs built into
+// every binary of this module (package rdsca), so an RDS server certificate
+// verifies with no configuration; an optional PEM bundle
+// ([WithCABundleFile], the function's caBundlePath) adds more CAs. The
+// certificate must match the secret's host. A certificate or hostname failure is reported as such
 // ([ErrCertificate]) rather than as a generic connection error. With
 // SSLPreferred a failed TLS attempt (including a certificate failure, as
 // AWS's functions do) falls back to plain text; an authentication failure

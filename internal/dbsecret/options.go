@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/example/secret-rotation/internal/rdsca"
 )
 
 // DefaultConnectTimeout bounds dialing plus the TLS and login handshake.
@@ -15,8 +17,9 @@ const DefaultConnectTimeout = 5 * time.Second
 // Option configures a [Dialer].
 type Option func(*Dialer) error
 
-// WithCABundleFile adds the certificates of a PEM file (for example the
-// Amazon RDS global bundle) to the trusted roots. An empty path is a no-op.
+// WithCABundleFile adds the certificates of a PEM file to the trusted roots
+// (the system roots and the shipped Amazon RDS CAs), for example a newer
+// RDS bundle or a private CA. An empty path is a no-op.
 func WithCABundleFile(path string) Option {
 	return func(d *Dialer) error {
 		if path == "" {
@@ -34,7 +37,7 @@ func WithCABundleFile(path string) Option {
 func WithCABundlePEM(pem []byte) Option {
 	return func(d *Dialer) error {
 		if d.roots == nil {
-			d.roots = systemRoots()
+			d.roots = defaultRoots()
 		}
 		if !d.roots.AppendCertsFromPEM(pem) {
 			return fmt.Errorf("CA bundle contains no PEM certificate")
@@ -43,8 +46,8 @@ func WithCABundlePEM(pem []byte) Option {
 	}
 }
 
-// WithRootCAs replaces the trusted roots (system roots plus bundles) by
-// pool. Meant for tests that must not trust the system roots.
+// WithRootCAs replaces the trusted roots (system roots, shipped RDS CAs and
+// bundles) by pool. Meant for tests that must not trust the system roots.
 func WithRootCAs(pool *x509.CertPool) Option {
 	return func(d *Dialer) error {
 		d.roots = pool
@@ -72,11 +75,23 @@ func WithDriverLogger(l mysql.Logger) Option {
 	}
 }
 
-// systemRoots returns a copy of the system pool, or an empty pool when the
-// platform has none (the CA bundle then is the only trust anchor).
-func systemRoots() *x509.CertPool {
-	if p, err := x509.SystemCertPool(); err == nil && p != nil {
-		return p
+// shippedCAs returns the Amazon RDS CAs built into the binary; tests swap
+// it (export_test.go) for a throwaway CA that signs the test server.
+var shippedCAs = rdsca.Certificates
+
+// defaultRoots is what a Dialer trusts without options: a copy of the
+// system pool (empty when the platform has none) plus the Amazon RDS CAs
+// shipped with this module (package rdsca), which RDS server certificates
+// chain to and which are not system roots (RDS User Guide, "Using SSL/TLS
+// to encrypt a connection to a DB instance or cluster":
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html).
+func defaultRoots() *x509.CertPool {
+	p, err := x509.SystemCertPool()
+	if err != nil || p == nil {
+		p = x509.NewCertPool()
 	}
-	return x509.NewCertPool()
+	for _, c := range shippedCAs() {
+		p.AddCert(c)
+	}
+	return p
 }

@@ -21,11 +21,13 @@ const emulatorPackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cm
 // "./testdata/echo") for the host's GOOS/GOARCH into outDir/bootstrap and
 // returns that path. The flags match a Lambda deployment build: static
 // (CGO_ENABLED=0), -trimpath, -buildvcs=false, -tags lambda.norpc and a
-// stripped binary without build id.
-func BuildFunction(ctx context.Context, pkg, outDir string) (string, error) {
+// stripped binary without build id. flags are added to those, e.g.
+// "-overlay", file to build the function with a test file in place of one of
+// its sources or embedded files.
+func BuildFunction(ctx context.Context, pkg, outDir string, flags ...string) (string, error) {
 	out := filepath.Join(outDir, "bootstrap")
-	err := goBuild(ctx, out, pkg,
-		"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags=-s -w -buildid=")
+	err := goBuild(ctx, out, pkg, append([]string{
+		"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags=-s -w -buildid="}, flags...)...)
 	if err != nil {
 		return "", fmt.Errorf("lambdarun: build function %s: %w", pkg, err)
 	}

@@ -55,8 +55,9 @@ type Config struct {
 	// Endpoint overrides the Secrets Manager endpoint URL (interface VPC
 	// endpoints with private DNS off, local tests). Empty: SDK default.
 	Endpoint string
-	// CABundle is the absolute path of a PEM file added to the system
-	// roots for database TLS. Empty: system roots only.
+	// CABundle is the absolute path of a PEM file whose CAs database TLS
+	// trusts in addition to the system roots and the Amazon RDS CAs built
+	// into the function (package rdsca). Empty: those only.
 	CABundle string
 }
 

@@ -107,7 +107,7 @@ func TestRotationGeneratedPasswordsNoExclusions(t *testing.T) {
 }
 
 func TestRotationWrongCARefused(t *testing.T) {
-	wrong, err := dbsecret.NewDialer() // system roots only: the test CA is unknown
+	wrong, err := dbsecret.NewDialer() // system roots and the shipped RDS CAs: the test CA is unknown
 	if err != nil {
 		t.Fatal(err)
 	}

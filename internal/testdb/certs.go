@@ -31,27 +31,9 @@ type certFiles struct {
 // The keys never leave dir, which Stop removes.
 func writeCerts(dir string) (certFiles, error) {
 	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caCert, caKey, err := newCA("testdb throwaway CA")
 	if err != nil {
-		return certFiles{}, fmt.Errorf("generate CA key: %w", err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          randomSerial(),
-		Subject:               pkix.Name{CommonName: "testdb throwaway CA", Organization: []string{"testdb"}},
-		NotBefore:             now.Add(-time.Hour), // tolerate small clock skew
-		NotAfter:              now.Add(7 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return certFiles{}, fmt.Errorf("create CA certificate: %w", err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return certFiles{}, fmt.Errorf("parse CA certificate: %w", err)
+		return certFiles{}, err
 	}
 
 	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -78,7 +60,7 @@ func writeCerts(dir string) (certFiles, error) {
 	}
 
 	f := certFiles{
-		caPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		caPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caCert.Raw}),
 		caFile: filepath.Join(dir, "ca.pem"),
 		cert:   filepath.Join(dir, "server-cert.pem"),
 		key:    filepath.Join(dir, "server-key.pem"),
@@ -100,6 +82,46 @@ func writeCerts(dir string) (certFiles, error) {
 		}
 	}
 	return f, nil
+}
+
+// newCA returns a new self-signed ECDSA P-256 CA certificate valid for a
+// week, and its key.
+func newCA(commonName string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	now := time.Now()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate CA key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          randomSerial(),
+		Subject:               pkix.Name{CommonName: commonName, Organization: []string{"testdb"}},
+		NotBefore:             now.Add(-time.Hour), // tolerate small clock skew
+		NotAfter:              now.Add(7 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create CA certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse CA certificate: %w", err)
+	}
+	return cert, key, nil
+}
+
+// UnrelatedCAPEM returns, in PEM, a new throwaway CA certificate that signed
+// no server: trusting only it, a client must refuse every test server. Its
+// key is discarded.
+func UnrelatedCAPEM() ([]byte, error) {
+	c, _, err := newCA("testdb unrelated CA")
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), nil
 }
 
 // clientTLSConfig returns a config that verifies the server against caPEM.

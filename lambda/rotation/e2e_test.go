@@ -18,6 +18,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/dbsecret"
 	"github.com/example/secret-rotation/internal/lambdarun"
+	"github.com/example/secret-rotation/internal/rdsca"
 	"github.com/example/secret-rotation/internal/smlocal"
 	"github.com/example/secret-rotation/internal/testdb"
 )
@@ -90,7 +91,21 @@ type e2e struct {
 	rec    *recorder
 }
 
+// start runs the function built in TestMain with the test server's CA as
+// its DB_CA_BUNDLE, plus env.
 func start(t *testing.T, env map[string]string) *e2e {
+	t.Helper()
+	fenv := map[string]string{"DB_CA_BUNDLE": "db-ca.pem"}
+	for k, v := range env {
+		fenv[k] = v
+	}
+	return startFunction(t, bootstrap, fenv)
+}
+
+// startFunction runs the function binary bin (its directory is
+// LAMBDA_TASK_ROOT) under the emulator, with env and a local Secrets
+// Manager.
+func startFunction(t *testing.T, bin string, env map[string]string) *e2e {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -101,13 +116,12 @@ func start(t *testing.T, env map[string]string) *e2e {
 	t.Cleanup(func() { sm.Close() })
 	fenv := map[string]string{
 		"SECRETS_MANAGER_ENDPOINT": sm.URL(),
-		"LAMBDA_TASK_ROOT":         buildDir,
-		"DB_CA_BUNDLE":             "db-ca.pem",
+		"LAMBDA_TASK_ROOT":         filepath.Dir(bin),
 	}
 	for k, v := range env {
 		fenv[k] = v
 	}
-	fn, err := lambdarun.Start(ctx, bootstrap, fenv)
+	fn, err := lambdarun.Start(ctx, bin, fenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +138,21 @@ func (e *e2e) createSecret(value string) string {
 		e.t.Fatal(err)
 	}
 	return aws.ToString(out.ARN)
+}
+
+// newUserSecret creates a database user and a secret for it on srv whose
+// JSON ends with extra (e.g. `,"ssl":"true"`), and returns the user, its
+// password, the secret string and the secret's ARN.
+func (e *e2e) newUserSecret(engine, extra string) (user, initial, value, id string) {
+	e.t.Helper()
+	user, initial = testdb.UniqueName(e.t), "Initial-"+testdb.UniqueName(e.t)
+	if err := srv.CreateUser(e.ctx, user, initial); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { srv.DropUser(context.Background(), user) })
+	value = fmt.Sprintf(`{"engine":%q,"host":%q,"port":%d,"username":%q,"password":%q%s}`,
+		engine, srv.Host(), srv.Port(), user, initial, extra)
+	return user, initial, value, e.createSecret(value)
 }
 
 func (e *e2e) rotate(id string) error {
@@ -209,14 +238,7 @@ func canLogin(t *testing.T, user, pw string) bool {
 
 func TestEndToEndRotation(t *testing.T) {
 	e := start(t, nil)
-	user, initial := testdb.UniqueName(t), "Initial-"+testdb.UniqueName(t)
-	if err := srv.CreateUser(e.ctx, user, initial); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.DropUser(context.Background(), user) })
-	value := fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"username":%q,"password":%q,"dbInstanceIdentifier":"db-1"}`,
-		srv.Host(), srv.Port(), user, initial)
-	id := e.createSecret(value)
+	user, initial, value, id := e.newUserSecret("mariadb", `,"dbInstanceIdentifier":"db-1"`)
 
 	old := initial
 	for round := 1; round <= 2; round++ {
@@ -261,6 +283,89 @@ func TestEndToEndRotation(t *testing.T) {
 	if finished != 8 {
 		t.Errorf("%d 'rotation step finished' records, want 8 (two rotations of four steps)\n%s", finished, e.fn.Logs())
 	}
+}
+
+// TestEndToEndShippedCABundle is a default deployment: the secret says
+// "ssl": "true" (verified TLS only, as the database stack generates it) and
+// the function has no DB_CA_BUNDLE, so it must verify the server against
+// the CA bundle built into it (package rdsca, the Amazon RDS CAs). No RDS CA
+// key can sign a local server, so the function is built exactly as for
+// deployment except that go build -overlay puts a test CA in place of the
+// embedded RDS bundle: the server's CA, or an unrelated one.
+func TestEndToEndShippedCABundle(t *testing.T) {
+	unrelated, err := testdb.UnrelatedCAPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		shipped []byte
+		ok      bool
+	}{
+		{"server CA only in the shipped bundle: rotates", srv.CAPEM(), true},
+		{"unrelated CA in the shipped bundle: certificate error", unrelated, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startFunction(t, buildWithShippedCAs(t, tc.shipped), nil)
+			user, initial, value, id := e.newUserSecret("mysql", `,"ssl":"true"`)
+			err := e.rotate(id)
+			_, cur := e.get(id, "AWSCURRENT")
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("rotation: %v\nfunction logs:\n%s", err, e.fn.Logs())
+				}
+				if !canLogin(t, user, cur.Password) || canLogin(t, user, initial) {
+					t.Error("the database password did not move to the new AWSCURRENT")
+				}
+			} else {
+				if err == nil {
+					t.Fatal("rotation succeeded against a server the shipped bundle does not trust")
+				}
+				t.Logf("rotation error: %v", err)
+				if msg := err.Error(); !strings.Contains(msg, dbsecret.ErrCertificate.Error()) || !strings.Contains(msg, "x509: certificate signed by unknown authority") {
+					t.Errorf("error does not say that certificate verification failed: %v", err)
+				}
+				if cur.Password != initial || !canLogin(t, user, initial) {
+					t.Error("a refused rotation changed AWSCURRENT or the database password")
+				}
+			}
+			// One built-in CA (the overlay's), and no CA bundle file.
+			if logs := string(e.fn.Logs()); !strings.Contains(logs, `"msg":"rotation function started"`) ||
+				!strings.Contains(logs, `"rds_ca_certificates":1,"ca_bundle":""`) {
+				t.Errorf("the function did not start with only the built-in test CA:\n%s", logs)
+			}
+			e.assertLogsClean(append(e.secretValues(id), initial, value)...)
+		})
+	}
+}
+
+// buildWithShippedCAs builds the function with pemBytes in place of the
+// embedded Amazon RDS bundle and returns the binary, alone in its directory.
+func buildWithShippedCAs(t *testing.T, pemBytes []byte) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bundle, err := filepath.Abs(filepath.Join("..", "..", "internal", "rdsca", rdsca.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	replacement := filepath.Join(dir, "shipped-ca.pem")
+	overlay, err := json.Marshal(map[string]any{"Replace": map[string]string{bundle: replacement}})
+	if err == nil {
+		err = os.WriteFile(replacement, pemBytes, 0o644)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "overlay.json"), overlay, 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := lambdarun.BuildFunction(ctx, pkg, t.TempDir(), "-overlay", filepath.Join(dir, "overlay.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 func TestEndToEndBadSecretFailsCleanly(t *testing.T) {

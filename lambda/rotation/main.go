@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/rdsca"
 	"github.com/example/secret-rotation/internal/rotation"
 )
 
@@ -52,7 +53,8 @@ func main() {
 	h := rotation.New(sm, rotation.NewMySQL(dialer),
 		rotation.WithPasswordPolicy(cfg.Policy),
 		rotation.WithLogger(logger))
-	logger.Info("rotation function started", "endpoint_override", cfg.Endpoint != "", "ca_bundle", cfg.CABundle)
+	logger.Info("rotation function started", "endpoint_override", cfg.Endpoint != "",
+		"rds_ca_certificates", len(rdsca.Certificates()), "ca_bundle", cfg.CABundle)
 	lambda.Start(h.Handle)
 }
 
