@@ -62,7 +62,7 @@ demo:
 	go run ./cmd/demo
 
 # Bounded load run: CLIENTS concurrent clients (new connection per query)
-# while ROTATIONS rotations run through the compiled function (see README).
+# while ROTATIONS rotations run through the compiled function (see docs/tools.md).
 CLIENTS ?= 32
 ROTATIONS ?= 20
 loadtest:

@@ -2,7 +2,7 @@ package stacks
 
 // Reasons of the cdk-nag suppressions in this package. Each suppression is
 // on one resource and, where the rule reports findings, on the exact
-// finding; the README's Security section lists them all (a test checks
+// finding; docs/security.md lists them all (a test checks
 // that every suppression in the synthesized templates appears there).
 const (
 	// ReasonENIWildcard: rotation function role, AwsSolutions-IAM5 Resource::*.

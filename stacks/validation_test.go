@@ -12,7 +12,7 @@ import (
 )
 
 // expectedWarnings are the only findings of aws-cdk-lib's built-in validation
-// (CloudFormation Validate), each explained in the README. Keys are
+// (CloudFormation Validate), each explained in docs/deploy.md. Keys are
 // "rule: construct path prefix".
 var expectedWarnings = map[string]bool{
 	// Only the test environment "full" pins its zones (availabilityZones).
@@ -49,7 +49,7 @@ func TestBuiltinValidation(t *testing.T) {
 				case v.Severity != "warning":
 					t.Errorf("%s %s %s at %s: %s", plugin.PluginName, v.Severity, v.RuleName, c.ConstructPath, v.Description)
 				case key == "":
-					t.Errorf("unexpected warning %s at %s: %s (fix it or explain it in the README and expectedWarnings)", v.RuleName, c.ConstructPath, v.Description)
+					t.Errorf("unexpected warning %s at %s: %s (fix it or explain it in docs/deploy.md and expectedWarnings)", v.RuleName, c.ConstructPath, v.Description)
 				default:
 					seen[key] = true
 				}
@@ -64,6 +64,6 @@ func TestBuiltinValidation(t *testing.T) {
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 {
-		t.Errorf("expected warnings no longer reported (remove them here and from the README): %v", missing)
+		t.Errorf("expected warnings no longer reported (remove them here and from docs/deploy.md): %v", missing)
 	}
 }

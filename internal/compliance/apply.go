@@ -14,7 +14,7 @@ var Packs = []string{"AwsSolutions", "NIST.800.53.R5"}
 
 // newPacks builds the rule packs. Reports (CSV, the cdk-nag default) land in
 // the cloud assembly directory of the stack's Stage; suppressed findings are
-// not logged (the README lists every suppression).
+// not logged (docs/security.md lists every suppression).
 func newPacks() []awscdk.IAspect {
 	props := func() *cdknag.NagPackProps {
 		return &cdknag.NagPackProps{Reports: jsii.Bool(true), Verbose: jsii.Bool(false)}

@@ -15,7 +15,7 @@ type Suppression struct {
 	// Rule is the rule id, e.g. "AwsSolutions-IAM5".
 	Rule string
 	// Reason says why the finding is acceptable; reviewers read it in the
-	// template metadata and the README table.
+	// template metadata and the table in docs/security.md.
 	Reason string
 	// AppliesTo lists the exact findings the suppression covers, as cdk-nag
 	// reports them in brackets (e.g. "Resource::*" for AwsSolutions-IAM5).

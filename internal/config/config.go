@@ -65,7 +65,7 @@ func (c *Config) SelectedEnvironments() []Environment {
 }
 
 // Environment is one deployment target: where it goes and how it is sized.
-// JSON names are the cdk.json keys documented in the README.
+// JSON names are the cdk.json keys documented in docs/deploy.md.
 type Environment struct {
 	// Name is the environment's key in cdk.json (set by Load, not a JSON key).
 	Name string `json:"-"`

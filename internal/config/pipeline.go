@@ -23,7 +23,7 @@ const (
 )
 
 // PipelineSettings is the typed "pipeline" context block. JSON names are
-// the cdk.json keys documented in the README (section "pipeline").
+// the cdk.json keys documented in docs/pipeline.md.
 type PipelineSettings struct {
 	// Enabled is accepted so `"pipeline": {"enabled": false, ...}` keeps the
 	// block in cdk.json while turning the pipeline off.
@@ -55,7 +55,7 @@ type PipelineSettings struct {
 	// NotificationEmail, when set, subscribes to the failure notifications topic.
 	NotificationEmail string `json:"notificationEmail"`
 	// PostDeployCheck runs the forced-rotation check after each environment
-	// (default true; environments without NAT gateways are skipped, see README).
+	// (default true; environments without NAT gateways are skipped, see docs/pipeline.md).
 	PostDeployCheck *bool `json:"postDeployCheck"`
 }
 

