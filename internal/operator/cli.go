@@ -189,12 +189,13 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	}
 	// The time limit: rotate bounds itself (the wait, then TimeoutGrace to
 	// report); the other commands end at their deadline.
-	if cmd == "rotate" {
-		timeout = ropts.Timeout
-		if timeout <= 0 {
-			timeout = DefaultRotateTimeout
-		}
-		timeout += TimeoutGrace
+	switch {
+	case cmd == "rotate" && ropts.Timeout > 0:
+		timeout = ropts.Timeout + TimeoutGrace
+	case cmd == "rotate":
+		timeout = DefaultRotateTimeout + TimeoutGrace
+	case timeout <= 0:
+		timeout = DefaultCommandTimeout
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
