@@ -212,7 +212,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			case <-r.Context().Done():
 			case <-s.ctx.Done():
 			}
-			return
+			// Never an answer, not even an empty one: drop the connection.
+			panic(http.ErrAbortHandler)
 		}
 		if f.delay > 0 {
 			select {
