@@ -21,7 +21,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{
-		"got no further than \"setSecret\"",
+		"got no further than \"createSecret\"",
 		"Verdict: stuck",
 		"A previous rotation isn't complete",
 		"Result: repaired",

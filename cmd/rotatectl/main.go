@@ -12,7 +12,7 @@
 //
 // # Commands
 //
-// status [--stuck-after 1h] SECRET
+// status [--stuck-after 1h] [--timeout 2m] SECRET
 //
 // Prints whether rotation is enabled, the rotation function, the rules,
 // the last and next rotation dates, every version with its staging labels
@@ -31,46 +31,82 @@
 //
 // Calls RotateSecret with a fresh ClientRequestToken (the new version's
 // id). With --wait it follows the new version through the rotation's
-// visible effects, one line per phase:
+// visible effects in Secrets Manager, one line per phase:
 //
 //	started       AWSPENDING is on the new version
 //	createSecret  the new version has a value
 //	setSecret     the database accepts the new password
 //	finishSecret  AWSCURRENT is on the new version
 //
-// then logs in with the new AWSCURRENT. If that does not happen within
-// --timeout, or the login is refused, it names the function's CloudWatch
-// log group (/aws/lambda/NAME) and exits 1. If a previous rotation is not
-// complete it says so and points to status and repair.
+// then logs in with the new AWSCURRENT. It never logs in with AWSPENDING
+// while it waits (before setSecret that would be a failed login, see
+// below), so setSecret is printed together with finishSecret. If the
+// rotation does not finish within --timeout, or the login is refused, it
+// names the function's CloudWatch log group (/aws/lambda/NAME) and exits
+// 1. If a previous rotation is not complete it says so and points to
+// status and repair.
 //
-// repair [--dry-run] SECRET
+// repair [--dry-run] [--stuck-after 1h] [--timeout 2m] SECRET
 //
-// The "reset a stuck rotation" runbook as one safe command. It logs in
-// with AWSCURRENT, with AWSPENDING when it sits on another version, and
-// with AWSPREVIOUS, prints what each login did, then plans label changes:
+// The "reset a stuck rotation" runbook as one safe command. It finds the
+// stored password the database accepts, logging in with AWSCURRENT, then
+// AWSPENDING when it sits on another version, then AWSPREVIOUS, then
+// every version without staging labels (newest first), and stops at the
+// first one accepted; it prints what each login did, then plans label
+// changes:
 //
 //	AWSPENDING has no value                    remove AWSPENDING
-//	DB refuses AWSPENDING, accepts AWSCURRENT  remove AWSPENDING
-//	DB accepts AWSPENDING and AWSCURRENT       remove AWSPENDING
+//	DB accepts AWSCURRENT                      remove AWSPENDING (not
+//	                                           logged in with: it goes
+//	                                           either way)
 //	DB accepts AWSPENDING, not AWSCURRENT      move AWSCURRENT to the pending
 //	                                           version (what finishSecret
 //	                                           would have done), then remove
 //	                                           AWSPENDING
 //	DB accepts only AWSPREVIOUS                move AWSCURRENT back to it
-//	DB accepts nothing / cannot be reached     change nothing, exit 1
+//	DB accepts only a version without labels   move AWSCURRENT to it
+//	DB accepts nothing / cannot be reached /   change nothing, exit 1
+//	account blocked
 //
 // Finishing rather than discarding a rotation whose password the
 // database already uses is the safe choice: discarding it would leave no
 // stored password that logs in, and the next rotation could not log in
 // either. It applies the plan (unless --dry-run), re-reads the secret and
 // checks that AWSCURRENT logs in and RotateSecret can start. It never
-// changes a secret value or the database.
+// changes a secret value or the database, and changes nothing while the
+// AWSPENDING version is younger than --stuck-after (its rotation may
+// still be running).
 //
-// verify SECRET
+// verify [--check-previous] [--timeout 2m] SECRET
 //
-// Logs in with AWSCURRENT (exit 1 if refused) and with AWSPREVIOUS, and
-// says what that means: the previous password of the same user refused
-// is single-user rotation; a different previous user is alternating users.
+// Logs in with AWSCURRENT (exit 1 if refused or blocked) and reads
+// AWSPREVIOUS: the same user is single-user rotation, a different user is
+// alternating users (whose previous user is logged in with, as it should
+// still work). --check-previous also logs in with the same user's old
+// AWSPREVIOUS password to prove it is refused: that costs one failed
+// login, so afterwards verify logs in with AWSCURRENT again and exits 1 if
+// the failed login got the account blocked.
+//
+// # Time limits
+//
+// Every command ends within its --timeout (status, verify and repair:
+// default 2m; rotate: default 5m, --wait included, plus at most 10s to
+// report afterwards), whatever Secrets Manager or the database do: each
+// Secrets Manager call has its own deadline (30s, retries included), each
+// HTTP request times out after 15s, database logins after
+// --connect-timeout, and version listings stop on an empty or repeated
+// NextToken or after 10 pages.
+//
+// # Failed logins
+//
+// Account-lockout policies (MariaDB max_password_errors, MySQL
+// FAILED_LOGIN_ATTEMPTS) count every refused password and then refuse
+// the account altogether, the applications' correct AWSCURRENT included.
+// So status, rotate and verify make no failed login on a healthy secret;
+// verify --check-previous makes exactly one, on purpose; repair makes as
+// few as it can (none when AWSCURRENT works) and stops at a blocked
+// account. A blocked account is reported as "blocked" (MariaDB error
+// 4150, MySQL 3955), never as a refused password.
 //
 // # Global flags
 //

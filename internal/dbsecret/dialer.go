@@ -22,6 +22,20 @@ var ErrCertificate = errors.New("database TLS certificate verification failed")
 // refused the user name and password (MySQL error 1045).
 var ErrAuth = errors.New("database refused the credentials")
 
+// ErrBlocked is matched (errors.Is) by connection errors where the server
+// refuses every login of the account, the right password included,
+// because of too many failed logins: MariaDB's max_password_errors
+// (error 4150, ER_USER_IS_BLOCKED) or MySQL's FAILED_LOGIN_ATTEMPTS
+// (error 3955, ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK).
+// It says nothing about the password, so it does not match [ErrAuth].
+var ErrBlocked = errors.New("database account is blocked after too many failed logins")
+
+// Server error numbers of a blocked account; see [ErrBlocked].
+const (
+	erUserIsBlocked       = 4150 // MariaDB ER_USER_IS_BLOCKED
+	erAccountPasswordLock = 3955 // MySQL ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK
+)
+
 // Opener opens a database handle for a secret. [*Dialer] implements it;
 // tests plug in fakes.
 type Opener interface {
@@ -148,7 +162,7 @@ func (c *connector) Driver() driver.Driver { return mysql.MySQLDriver{} }
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if c.tls != nil {
 		conn, err := c.connect(ctx, c.tls, true)
-		if err == nil || c.plain == nil || ctx.Err() != nil || errors.Is(err, ErrAuth) {
+		if err == nil || c.plain == nil || ctx.Err() != nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrBlocked) {
 			return conn, err
 		}
 		conn, perr := c.connect(ctx, c.plain, false)
@@ -191,6 +205,8 @@ func classify(err error, addr string, useTLS bool) error {
 		return fmt.Errorf("connect to %s over TLS: %w: %w", addr, ErrCertificate, err)
 	case errors.As(err, &myErr) && myErr.Number == 1045:
 		return fmt.Errorf("connect to %s over %s: %w: %w", addr, how, ErrAuth, err)
+	case errors.As(err, &myErr) && (myErr.Number == erUserIsBlocked || myErr.Number == erAccountPasswordLock):
+		return fmt.Errorf("connect to %s over %s: %w: %w", addr, how, ErrBlocked, err)
 	case errors.Is(err, mysql.ErrNoTLS):
 		return fmt.Errorf("connect to %s: server does not offer TLS: %w", addr, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():

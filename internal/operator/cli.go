@@ -25,6 +25,14 @@ const (
 	programName = "rotatectl"
 )
 
+// DefaultCommandTimeout is the time limit of status, verify and repair
+// (--timeout).
+const DefaultCommandTimeout = 2 * time.Minute
+
+// ErrTimeout is matched by errors of a command that reached its time
+// limit (--timeout).
+var ErrTimeout = errors.New("not finished")
+
 // Globals are the flags every command accepts.
 type Globals struct {
 	Output         string
@@ -85,6 +93,10 @@ Global flags (accepted before or after COMMAND):
   --ca-bundle PATH       PEM file trusted for database TLS, e.g. the RDS bundle
   --connect-timeout D    database connect timeout (default 5s)
 
+Every command ends within its --timeout (status, verify, repair: default
+2m; rotate: default 5m, plus at most 10s to report), whatever Secrets
+Manager or the database do.
+
 Exit codes: 0 success; 1 the operation failed; 2 usage error;
 3 (status) the rotation is stuck.
 Run "rotatectl COMMAND -h" for a command's flags.
@@ -131,18 +143,26 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	fs.SetOutput(c.Stderr)
 	addGlobals(fs, &g)
 	var ropts RotateOptions
+	var vopts VerifyOptions
 	var dryRun bool
 	stuckAfter := DefaultStuckAfter
+	timeout := DefaultCommandTimeout
 	switch cmd {
 	case "status":
 		fs.DurationVar(&stuckAfter, "stuck-after", DefaultStuckAfter, "age of an unfinished rotation from which it counts as stuck")
 	case "rotate":
 		fs.BoolVar(&ropts.Wait, "wait", false, "follow the rotation until AWSCURRENT moved, then verify a login")
-		fs.DurationVar(&ropts.Timeout, "timeout", DefaultRotateTimeout, "how long --wait waits")
 		fs.StringVar(&ropts.Function, "function", "", "rotation function ARN to set (default: keep the secret's)")
 	case "repair":
 		fs.BoolVar(&dryRun, "dry-run", false, "explain what would change and change nothing")
 		fs.DurationVar(&stuckAfter, "stuck-after", DefaultStuckAfter, "age from which an unfinished rotation counts as stuck; a younger one is not repaired")
+	case "verify":
+		fs.BoolVar(&vopts.CheckPrevious, "check-previous", false, "also log in with AWSPREVIOUS to prove its password is refused: costs one failed login, which an account-lockout policy counts")
+	}
+	if cmd == "rotate" {
+		fs.DurationVar(&ropts.Timeout, "timeout", DefaultRotateTimeout, fmt.Sprintf("time limit of the command, --wait included (plus at most %s to report)", TimeoutGrace))
+	} else {
+		fs.DurationVar(&timeout, "timeout", DefaultCommandTimeout, "time limit of the command")
 	}
 	printUsage := func(w io.Writer) {
 		fs.SetOutput(w)
@@ -167,21 +187,40 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	if g.Output != outputText && g.Output != outputJSON {
 		return c.usage(fmt.Sprintf("--output must be text or json, not %q", g.Output))
 	}
+	// The time limit: rotate bounds itself (the wait, then TimeoutGrace to
+	// report); the other commands end at their deadline.
+	switch {
+	case cmd == "rotate" && ropts.Timeout > 0:
+		timeout = ropts.Timeout + TimeoutGrace
+	case cmd == "rotate":
+		timeout = DefaultRotateTimeout + TimeoutGrace
+	case timeout <= 0:
+		timeout = DefaultCommandTimeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	limited := func(err error) error {
+		if err == nil || !errors.Is(cctx.Err(), context.DeadlineExceeded) || errors.Is(err, ErrTimeout) || cmd == "rotate" {
+			return err
+		}
+		return fmt.Errorf("%s %s: %w within %s (--timeout): %w", cmd, pos[0], ErrTimeout, timeout, err)
+	}
 	setup := c.Setup
 	if setup == nil {
 		setup = DefaultSetup
 	}
-	op, err := setup(ctx, g)
+	op, err := setup(cctx, g)
 	if err != nil {
-		return c.fail(g, cmd, nil, err)
+		return c.fail(g, cmd, nil, limited(err))
 	}
+	ctx = cctx
 	secret := pos[0]
 	switch cmd {
 	case "status":
 		op.stuckAfter = stuckAfter
 		r, err := op.Status(ctx, secret)
 		if err != nil {
-			return c.fail(g, cmd, nil, err)
+			return c.fail(g, cmd, nil, limited(err))
 		}
 		c.emit(g, cmd, r, nil, func(w io.Writer) { renderStatus(w, r) })
 		if r.Verdict == VerdictStuck {
@@ -206,13 +245,15 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	case "repair":
 		op.stuckAfter = stuckAfter
 		r, err := op.Repair(ctx, secret, dryRun)
+		err = limited(err)
 		if r == nil {
 			return c.fail(g, cmd, nil, err)
 		}
 		c.emit(g, cmd, r, err, func(w io.Writer) { renderRepair(w, r) })
 		return exitFor(err)
 	default: // verify
-		r, err := op.Verify(ctx, secret)
+		r, err := op.Verify(ctx, secret, vopts)
+		err = limited(err)
 		if r == nil {
 			return c.fail(g, cmd, nil, err)
 		}

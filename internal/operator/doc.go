@@ -23,6 +23,31 @@
 // that same age (`repair --stuck-after`), so it never races a running
 // rotation function.
 //
+// # Time limits
+//
+// No command waits on a service without end. Every Secrets Manager call
+// has its own deadline ([DefaultCallTimeout], [WithCallTimeout]); the CLI
+// bounds status, verify and repair as a whole by --timeout
+// ([DefaultCommandTimeout]), and [Operator.Rotate] bounds RotateSecret and
+// the wait by its Timeout, then reports within [TimeoutGrace]. Version
+// listings go through the SDK's paginator, which stops on an empty
+// NextToken and (with StopOnDuplicateToken) on a repeated one, and never
+// read more than [MaxVersionPages] pages. The CLI's client
+// (awsclient) also times out each HTTP request.
+//
+// # Failed logins
+//
+// A refused login counts toward the database's account-lockout policy
+// (MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS), and a
+// blocked account refuses the applications too. The commands therefore
+// never log in where the answer is known or would change nothing:
+// [Operator.Rotate] does not log in with AWSPENDING while it waits,
+// [Operator.Verify] logs in with the same user's AWSPREVIOUS only when
+// asked ([VerifyOptions.CheckPrevious]), and [Operator.Repair] stops at
+// the first password the database accepts. A blocked account is a
+// [LoginBlocked] result and an [ErrAccountBlocked] error, not a refused
+// password.
+//
 // # Determinism
 //
 // Output depends only on Secrets Manager's answers, the database's

@@ -58,24 +58,47 @@ type rig struct {
 	secret string // name
 	tokens atomic.Int64
 	now    func() time.Time
+	opOpts []operator.Option // added to every operator the rig makes
 }
+
+// rigConfig collects the rigOptions of newRig.
+type rigConfig struct {
+	// async runs rotations in the background, as the service does,
+	// instead of RotateSecret returning after the four steps.
+	async bool
+	// before runs before each step of the working function.
+	before func(step string)
+}
+
+type rigOption func(*rigConfig)
 
 // newRig creates user (a fixed name, so golden files are stable; each
 // test package run has a fresh server) with password "initial-pw".
-func newRig(t *testing.T, user string) *rig {
+func newRig(t *testing.T, user string, opts ...rigOption) *rig {
 	t.Helper()
+	var cfg rigConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(db.CAPEM()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var h *rotation.Handler
 	good := smlocal.InvokerFunc(func(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
+		if cfg.before != nil {
+			cfg.before(ev.Step)
+		}
 		return h.Handle(ctx, ev)
 	})
 	broken := smlocal.InvokerFunc(func(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
 		return errors.New("simulated function failure")
 	})
-	sm, err := smlocal.Start(smlocal.WithFunction(goodFunction, good), smlocal.WithFunction(brokenFunction, broken), smlocal.WithSynchronousRotation())
+	smOpts := []smlocal.Option{smlocal.WithFunction(goodFunction, good), smlocal.WithFunction(brokenFunction, broken)}
+	if !cfg.async {
+		smOpts = append(smOpts, smlocal.WithSynchronousRotation())
+	}
+	sm, err := smlocal.Start(smOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +171,7 @@ func (r *rig) operator(opts ...operator.Option) *operator.Operator {
 		operator.WithTokenSource(func() string { return fmt.Sprintf("11111111-0000-4000-8000-%012d", r.tokens.Add(1)) }),
 		operator.WithPollInterval(20 * time.Millisecond),
 	}
+	base = append(base, r.opOpts...)
 	return operator.New(r.client, operator.DBChecker{Dialer: dialer}, append(base, opts...)...)
 }
 

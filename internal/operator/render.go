@@ -75,13 +75,22 @@ func renderVerify(w io.Writer, r *VerifyReport) {
 	if r.Previous != nil {
 		fmt.Fprintf(w, "  %s\n", loginLine(*r.Previous))
 	}
+	if r.CurrentAgain != nil {
+		fmt.Fprintf(w, "  %s\n", loginLineNote(*r.CurrentAgain, "again"))
+	}
 	fmt.Fprintf(w, "Mode: %s: %s\n", r.Mode, r.Explanation)
 }
 
-func loginLine(l Login) string {
+func loginLine(l Login) string { return loginLineNote(l, "") }
+
+// loginLineNote is loginLine with a note before the result.
+func loginLineNote(l Login, note string) string {
 	s := fmt.Sprintf("%-11s version %s", l.Stage, l.Version)
 	if l.Username != "" {
 		s += " user " + l.Username
+	}
+	if note != "" {
+		s += ", " + note
 	}
 	s += ": " + l.Result
 	if l.Detail != "" {

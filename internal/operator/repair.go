@@ -47,12 +47,19 @@ var ErrCannotRepair = errors.New("cannot repair safely")
 
 // Repair puts a secret whose rotation is stuck back into a state from
 // which RotateSecret works and AWSCURRENT logs in, changing staging labels
-// only (never a value or the database). It first logs in with AWSCURRENT,
-// the AWSPENDING version when it is not AWSCURRENT, and AWSPREVIOUS, then
-// decides:
+// only (never a value or the database). It first finds which stored
+// password the database accepts, logging in with AWSCURRENT, then the
+// AWSPENDING version when it is not AWSCURRENT, then AWSPREVIOUS, then
+// every version without a staging label (newest first), and stops at the
+// first one accepted. Every refused login counts toward an
+// account-lockout policy, so it never logs in when the answer could not
+// change the plan, never twice with the same credentials, and stops when
+// the account is blocked. Then it decides:
 //
-//   - AWSPENDING has no value (createSecret never stored one), or the
-//     database refuses it while AWSCURRENT works: remove AWSPENDING.
+//   - AWSPENDING has no value (createSecret never stored one), or
+//     AWSCURRENT works: remove AWSPENDING (applications keep the password
+//     they use; AWSPENDING is not logged in with, since it goes either
+//     way).
 //   - The database accepts AWSPENDING but not AWSCURRENT: setSecret
 //     changed the password and finishSecret never ran. Removing
 //     AWSPENDING would leave every stored password but the pending one
@@ -60,12 +67,14 @@ var ErrCannotRepair = errors.New("cannot repair safely")
 //     finishes the rotation instead: it moves AWSCURRENT to the pending
 //     version, exactly what finishSecret does (AWSPREVIOUS follows
 //     automatically), then removes AWSPENDING.
-//   - Both AWSPENDING and AWSCURRENT work: remove AWSPENDING (applications
-//     keep the password they use).
 //   - Only AWSPREVIOUS works: move AWSCURRENT back to it (and remove
 //     AWSPENDING if it is elsewhere).
-//   - Nothing works, or a login cannot be checked: change nothing and
-//     return an error wrapping [ErrCannotRepair].
+//   - Only a version without labels works (a password that lost its
+//     labels, e.g. after values were put by hand): move AWSCURRENT to it
+//     (and remove AWSPENDING if it is elsewhere).
+//   - Nothing works, the account is blocked, or a login cannot be
+//     checked: change nothing and return an error wrapping
+//     [ErrCannotRepair].
 //
 // A rotation whose AWSPENDING version is younger than the stuck-after age
 // ([WithStuckAfter], the age from which `status` says "stuck") may still
@@ -87,30 +96,77 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	if !ok {
 		return r, fmt.Errorf("%w: no version of %s is labelled AWSCURRENT", ErrCannotRepair, r.Name)
 	}
-	login := func(stage, version string) Login {
-		l := o.tryLogin(ctx, s, stage, version)
+	var (
+		refused []credential // credentials the database refused
+		found   *Login       // the first login accepted
+		stopped *Login       // a login that ends the search (blocked, error)
+	)
+	record := func(l Login) Login {
 		r.Logins = append(r.Logins, l)
+		switch l := l; l.Result {
+		case LoginAccepted:
+			found = &l
+		case LoginBlocked, LoginError:
+			stopped = &l
+		}
 		return l
 	}
+	login := func(stage, version string) Login {
+		l, c := o.read(ctx, s, stage, version)
+		if l.Result != "" {
+			return record(l)
+		}
+		for _, old := range refused {
+			if old.same(c) {
+				l.Result, l.Detail = LoginRefused, "same credentials as a version the database already refused; not tried again"
+				return record(l)
+			}
+		}
+		o.login(ctx, &l, c)
+		if l.Result == LoginRefused {
+			refused = append(refused, c)
+		}
+		return record(l)
+	}
+	searching := func() bool { return found == nil && stopped == nil }
+
 	curL := login(StageCurrent, cur)
+	curOK := curL.Result == LoginAccepted
 	pending, pendingElsewhere := s.pendingElsewhere()
 	var pendL Login
-	if pendingElsewhere {
+	switch {
+	case !pendingElsewhere:
+	case curOK:
+		// AWSPENDING goes either way; a login with it would be a failed
+		// one unless setSecret ran, and decides nothing.
+		var c credential
+		pendL, c = o.read(ctx, s, StagePending, pending)
+		if pendL.Result == "" && c.value != "" {
+			pendL.Result, pendL.Detail = LoginNotTried, "AWSCURRENT logs in, so AWSPENDING is removed either way"
+		}
+		record(pendL)
+	case searching():
 		pendL = login(StagePending, pending)
 	}
 	prev, hasPrev := s.byStage[StagePrevious]
-	var prevL Login
-	if hasPrev && prev != cur && prev != pending {
-		prevL = login(StagePrevious, prev)
+	if searching() && hasPrev && prev != cur && prev != pending {
+		login(StagePrevious, prev)
 	}
-	for _, l := range r.Logins {
+	for _, v := range s.unlabelled {
+		if !searching() {
+			break
+		}
+		login(NoStage, v.ID)
+	}
+	if stopped != nil && stopped.Result == LoginBlocked {
+		r.Result = fmt.Sprintf("%s; %s; nothing changed", ErrAccountBlocked, blockedAdvice)
+		return r, fmt.Errorf("%w: %w (at the login with %s, version %s); %s; nothing changed", ErrCannotRepair, ErrAccountBlocked, stopped.Stage, stopped.Version, blockedAdvice)
+	}
+	if stopped != nil {
 		// A refused or working login is evidence; an unreachable
 		// database is not, and guessing could lock applications out.
-		if l.Result == LoginError && (l.Stage != StagePrevious || curL.Result != LoginAccepted) {
-			return r, fmt.Errorf("%w: cannot tell whether the database accepts %s (version %s): %s; nothing changed", ErrCannotRepair, l.Stage, l.Version, l.Detail)
-		}
+		return r, fmt.Errorf("%w: cannot tell whether the database accepts %s (version %s): %s; nothing changed", ErrCannotRepair, stopped.Stage, stopped.Version, stopped.Detail)
 	}
-	curOK := curL.Result == LoginAccepted
 	removePending := func(reason string) {
 		r.Actions = append(r.Actions, Action{Stage: StagePending, From: pending, Reason: reason})
 	}
@@ -120,23 +176,25 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	switch {
 	case pendingElsewhere && pendL.Result == LoginNoValue:
 		removePending("createSecret never stored a value for it")
-	case pendingElsewhere && pendL.Result == LoginAccepted && !curOK:
+	case pendingElsewhere && pendL.Result == LoginAccepted:
 		moveCurrent(pending, "the database already uses the pending password (setSecret ran, finishSecret did not); this finishes the rotation as finishSecret would")
 		removePending("the rotation it belonged to is now finished")
-	case pendingElsewhere && pendL.Result == LoginAccepted:
-		removePending("AWSCURRENT logs in too, so applications keep the password they use")
 	case pendingElsewhere && curOK:
-		removePending("the database refuses it, so its password was never applied")
+		removePending("AWSCURRENT logs in, so applications keep the password they use and the pending one is not needed")
 	}
 	if !curOK && !(pendingElsewhere && pendL.Result == LoginAccepted) {
-		if prevL.Result != LoginAccepted {
-			r.Result = "the database accepts none of the stored passwords; reset the database user's password by hand and store it with put-secret-value"
+		if found == nil {
+			r.Result = fmt.Sprintf("the database accepts none of the passwords stored in the secret's %d versions, with or without staging labels; reset the database user's password by hand and store it with put-secret-value", len(s.versions)+len(s.unlabelled))
 			return r, fmt.Errorf("%w: %s; nothing changed", ErrCannotRepair, r.Result)
 		}
 		if pendingElsewhere && len(r.Actions) == 0 {
 			removePending("the database refuses it")
 		}
-		moveCurrent(prev, "the database only accepts the AWSPREVIOUS password")
+		if found.Stage == StagePrevious {
+			moveCurrent(found.Version, "the database only accepts the AWSPREVIOUS password")
+		} else {
+			moveCurrent(found.Version, "the database only accepts the password of this version, which has no staging label any more")
+		}
 	}
 	if len(r.Actions) == 0 {
 		r.Result = "nothing to repair: AWSCURRENT logs in and no rotation is pending"

@@ -52,6 +52,12 @@ func TestRepairStuckStates(t *testing.T) {
 			r.put("bad-current", "never-applied", "AWSCURRENT")
 			r.put("pending", "pending-pw", "AWSPENDING")
 		}, 0, initial},
+		{"repair_only_unlabelled_works", func(r *rig) {
+			// Two values put by hand, neither applied: the database's
+			// password is in the initial version, which lost its labels.
+			r.put("second", "never-applied-1", "AWSCURRENT")
+			r.put("third", "never-applied-2", "AWSCURRENT")
+		}, 0, initial},
 		{"repair_nothing_works", func(r *rig) {
 			r.put("pending", "pending-pw", "AWSPENDING")
 			r.setDBPassword("known-to-nobody")

@@ -33,8 +33,15 @@ var phaseText = map[string]string{
 // PhaseText describes a phase in one line.
 func PhaseText(phase string) string { return phaseText[phase] }
 
-// DefaultRotateTimeout bounds `rotate --wait`.
+// DefaultRotateTimeout bounds `rotate`, --wait included.
 const DefaultRotateTimeout = 5 * time.Minute
+
+// TimeoutGrace is how long `rotate` may run past its timeout: once the
+// wait is over it reads the secret once more (to name the function's log
+// group) or logs in with the new AWSCURRENT, each under this bound. So
+// `rotate --timeout D` ends within D plus TimeoutGrace whatever Secrets
+// Manager and the database do.
+const TimeoutGrace = 10 * time.Second
 
 // ErrRotationFailed is matched by Rotate errors where the rotation did not
 // complete or the new password does not log in.
@@ -45,7 +52,8 @@ type RotateOptions struct {
 	// Wait follows the rotation until AWSCURRENT has moved and then
 	// verifies a login with it.
 	Wait bool
-	// Timeout bounds the wait (default [DefaultRotateTimeout]).
+	// Timeout bounds the command, the wait included (default
+	// [DefaultRotateTimeout]); see [TimeoutGrace].
 	Timeout time.Duration
 	// Function, when set, is the rotation function ARN to configure;
 	// empty keeps the secret's.
@@ -72,17 +80,39 @@ type RotateReport struct {
 // reporting each phase, then logs in with the new AWSCURRENT. A timeout
 // or a refused login is an error wrapping [ErrRotationFailed] that names
 // the function's CloudWatch log group.
+//
+// While it waits it reads Secrets Manager only and never logs in with
+// AWSPENDING: before setSecret has run that login would be refused, and
+// a lockout policy counts every refused login. So the setSecret phase is
+// reported together with finishSecret, and the one login, with the new
+// AWSCURRENT once it has moved, is expected to work.
+//
+// Everything up to the end of the wait happens within opts.Timeout; the
+// last read after a timeout and the login afterwards get [TimeoutGrace]
+// more.
 func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptions) (*RotateReport, error) {
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultRotateTimeout
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rctx, rcancel := context.WithTimeout(ctx, timeout+TimeoutGrace)
+	defer rcancel()
+
 	token := o.newToken()
 	in := &secretsmanager.RotateSecretInput{SecretId: aws.String(secretID), ClientRequestToken: aws.String(token), RotateImmediately: aws.Bool(true)}
 	if opts.Function != "" {
 		in.RotationLambdaARN = aws.String(opts.Function)
 	}
-	out, err := o.sm.RotateSecret(ctx, in)
+	out, err := o.sm.RotateSecret(wctx, in)
 	if err != nil {
 		var ir *types.InvalidRequestException
 		if errors.As(err, &ir) && strings.Contains(strings.ToLower(ir.ErrorMessage()), "previous rotation") {
 			return nil, fmt.Errorf("rotate %s: a previous rotation isn't complete (AWSPENDING is on another version); see `rotatectl status`, then `rotatectl repair`: %w", secretID, err)
+		}
+		if wctx.Err() != nil {
+			return nil, fmt.Errorf("rotate %s: %w within %s (--timeout): %w", secretID, ErrTimeout, timeout, err)
 		}
 		return nil, fmt.Errorf("rotate %s: %w", secretID, err)
 	}
@@ -104,12 +134,6 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 	if !opts.Wait {
 		return r, nil
 	}
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultRotateTimeout
-	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	for {
 		s, err := o.snapshot(wctx, r.ARN)
 		if err == nil {
@@ -117,7 +141,7 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 			err = perr
 			reach(phase)
 			if phase == PhaseFinishSecret {
-				l := o.tryLogin(ctx, s, StageCurrent, r.Version)
+				l := o.tryLogin(rctx, s, StageCurrent, r.Version)
 				r.Verified = &l
 				if l.Result != LoginAccepted {
 					return o.failed(r, s, fmt.Errorf("%w: AWSCURRENT moved but the database login with it: %s", ErrRotationFailed, strings.TrimSpace(l.Result+" "+l.Detail)))
@@ -129,19 +153,23 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 		if wctx.Err() != nil || sleepCtx(wctx, o.pollInterval) != nil {
 			last := r.Phases[len(r.Phases)-1]
 			cause := fmt.Errorf("%w within %s: the new version %s got no further than %q", ErrRotationFailed, timeout, r.Version, last)
+			if last == PhaseCreateSecret {
+				cause = fmt.Errorf("%w (whether setSecret changed the password is not known: rotatectl does not log in with AWSPENDING while it waits, since before setSecret that is a failed login; `rotatectl repair --dry-run` checks)", cause)
+			}
 			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 				cause = fmt.Errorf("%w (last error: %v)", cause, err)
 			}
 			if ctx.Err() != nil {
 				cause = fmt.Errorf("%w: %w", cause, ctx.Err())
 			}
-			s, _ := o.snapshot(ctx, r.ARN)
+			s, _ := o.snapshot(rctx, r.ARN)
 			return o.failed(r, s, cause)
 		}
 	}
 }
 
-// observe returns the furthest phase the new version has visibly reached.
+// observe returns the furthest phase the new version has visibly reached
+// in Secrets Manager; it never logs in (see [Operator.Rotate]).
 func (o *Operator) observe(ctx context.Context, s *snapshot, version string) (string, error) {
 	v := s.version(version)
 	if contains(v.Stages, StageCurrent) {
@@ -152,14 +180,12 @@ func (o *Operator) observe(ctx context.Context, s *snapshot, version string) (st
 	if !contains(v.Stages, StagePending) && !contains(v.Stages, StageCurrent) {
 		return PhaseStarted, fmt.Errorf("version %s lost its AWSPENDING label", version)
 	}
-	l := o.tryLogin(ctx, s, StagePending, version)
-	switch l.Result {
-	case LoginNoValue:
+	_, err := o.value(ctx, s.arn(), version)
+	switch {
+	case errors.Is(err, errNoValue):
 		return PhaseStarted, nil
-	case LoginAccepted:
-		return PhaseSetSecret, nil
-	case LoginError:
-		return PhaseCreateSecret, errors.New(l.Detail)
+	case err != nil:
+		return PhaseStarted, err
 	}
 	return PhaseCreateSecret, nil
 }

@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -13,25 +14,47 @@ const (
 	ModeUnknown          = "unknown"
 )
 
+// VerifyOptions are the flags of `verify`.
+type VerifyOptions struct {
+	// CheckPrevious also logs in with AWSPREVIOUS to prove that a
+	// single-user rotation made its password useless. That login is meant
+	// to be refused, i.e. it is a failed login, which an account-lockout
+	// policy counts; so it is opt-in, and AWSCURRENT is tried again after
+	// it to see whether it blocked the account.
+	CheckPrevious bool
+}
+
 // VerifyReport is what `verify` prints.
 type VerifyReport struct {
-	Name        string `json:"name"`
-	ARN         string `json:"arn"`
-	Current     Login  `json:"current"`
-	Previous    *Login `json:"previous,omitempty"`
-	Mode        string `json:"mode"`
-	Explanation string `json:"explanation"`
-	OK          bool   `json:"ok"`
+	Name     string `json:"name"`
+	ARN      string `json:"arn"`
+	Current  Login  `json:"current"`
+	Previous *Login `json:"previous,omitempty"`
+	// CurrentAgain is the second login with AWSCURRENT after a refused
+	// AWSPREVIOUS (CheckPrevious).
+	CurrentAgain *Login `json:"currentAgain,omitempty"`
+	Mode         string `json:"mode"`
+	Explanation  string `json:"explanation"`
+	OK           bool   `json:"ok"`
 }
 
 // ErrLoginFailed is matched by Verify errors where AWSCURRENT does not log in.
-var ErrLoginFailed = fmt.Errorf("AWSCURRENT does not log in")
+var ErrLoginFailed = errors.New("AWSCURRENT does not log in")
 
-// Verify logs in with AWSCURRENT and reports whether AWSPREVIOUS still
-// works: after a single-user rotation the previous password is refused,
-// while alternating-users rotation keeps the previous user valid. It is
-// an error wrapping [ErrLoginFailed] when AWSCURRENT does not log in.
-func (o *Operator) Verify(ctx context.Context, secretID string) (*VerifyReport, error) {
+// notTriedPrevious explains a Login with AWSPREVIOUS that was not made.
+const notTriedPrevious = "--check-previous logs in with it, a failed login that an account-lockout policy counts"
+
+// Verify logs in with AWSCURRENT and tells the rotation strategy from
+// AWSPREVIOUS: the same user is single-user rotation, another user is
+// alternating users (whose previous user is logged in with, as it should
+// still work). For the same user it reads AWSPREVIOUS without logging in
+// with it; with opts.CheckPrevious it logs in too, which after a
+// single-user rotation is a failed login, and then logs in with
+// AWSCURRENT again to see whether that blocked the account.
+//
+// It is an error wrapping [ErrLoginFailed] when AWSCURRENT does not log
+// in, and also [ErrAccountBlocked] when the account is blocked.
+func (o *Operator) Verify(ctx context.Context, secretID string, opts VerifyOptions) (*VerifyReport, error) {
 	s, err := o.snapshot(ctx, secretID)
 	if err != nil {
 		return nil, err
@@ -44,8 +67,24 @@ func (o *Operator) Verify(ctx context.Context, secretID string) (*VerifyReport, 
 	r.Current = o.tryLogin(ctx, s, StageCurrent, cur)
 	r.OK = r.Current.Result == LoginAccepted
 	if prev, ok := s.byStage[StagePrevious]; ok && prev != cur {
-		l := o.tryLogin(ctx, s, StagePrevious, prev)
+		l, c := o.read(ctx, s, StagePrevious, prev)
+		otherUser := l.Username != "" && r.Current.Username != "" && l.Username != r.Current.Username
+		switch {
+		case l.Result != "":
+		case otherUser || (opts.CheckPrevious && r.OK):
+			// Another user (alternating users) is expected to log in.
+			o.login(ctx, &l, c)
+		case opts.CheckPrevious:
+			l.Result, l.Detail = LoginNotTried, "AWSCURRENT does not log in"
+		default:
+			l.Result, l.Detail = LoginNotTried, notTriedPrevious
+		}
 		r.Previous = &l
+		if l.Result == LoginRefused {
+			again := o.tryLogin(ctx, s, StageCurrent, cur)
+			r.CurrentAgain = &again
+			r.OK = again.Result == LoginAccepted
+		}
 	}
 	switch p := r.Previous; {
 	case p == nil:
@@ -53,6 +92,9 @@ func (o *Operator) Verify(ctx context.Context, secretID string) (*VerifyReport, 
 	case p.Username != "" && p.Username != r.Current.Username:
 		r.Mode = ModeAlternatingUsers
 		r.Explanation = fmt.Sprintf("AWSPREVIOUS is another user (%s); its login: %s", p.Username, p.Result)
+	case p.Result == LoginNotTried && p.Username != "":
+		r.Mode = ModeSingleUser
+		r.Explanation = "AWSPREVIOUS is the same user: rotation changes this user's password in place (that its old password is refused was not tried: " + notTriedPrevious + ")"
 	case p.Result == LoginRefused:
 		r.Mode = ModeSingleUser
 		r.Explanation = "AWSPREVIOUS is the same user and its old password is refused: rotation changes this user's password in place"
@@ -61,7 +103,14 @@ func (o *Operator) Verify(ctx context.Context, secretID string) (*VerifyReport, 
 	default:
 		r.Explanation = fmt.Sprintf("AWSPREVIOUS could not be checked (%s)", p.Result)
 	}
-	if !r.OK {
+	switch {
+	case r.Current.Result == LoginBlocked:
+		return r, fmt.Errorf("%w: %w; %s", ErrLoginFailed, ErrAccountBlocked, blockedAdvice)
+	case r.CurrentAgain != nil && r.CurrentAgain.Result == LoginBlocked:
+		return r, fmt.Errorf("%w any more: the failed login with AWSPREVIOUS (--check-previous) blocked it: %w; %s", ErrLoginFailed, ErrAccountBlocked, blockedAdvice)
+	case r.CurrentAgain != nil && !r.OK:
+		return r, fmt.Errorf("%w after the login with AWSPREVIOUS: %s", ErrLoginFailed, strings.TrimSpace(r.CurrentAgain.Result+" "+r.CurrentAgain.Detail))
+	case !r.OK:
 		return r, fmt.Errorf("%w: %s", ErrLoginFailed, strings.TrimSpace(r.Current.Result+" "+r.Current.Detail))
 	}
 	return r, nil

@@ -17,12 +17,16 @@
 //     [PasswordPolicy] and stores, with PutSecretValue (token, AWSPENDING,
 //     and the event's RotationToken when present), the current JSON with
 //     only "password" replaced.
-//   - setSecret stops if the pending credentials already log in. It
-//     requires the pending user, host and port to equal AWSCURRENT's, logs
-//     in with AWSCURRENT, or with AWSPREVIOUS if that fails (which recovers a
-//     rotation that changed the database but never finished), and changes
-//     the password. If nothing logs in, the error names every version tried
-//     and why it failed, never a value.
+//   - setSecret requires the pending user, host and port to equal
+//     AWSCURRENT's before any login, then logs in with AWSCURRENT and
+//     changes the password. Only if the database refuses AWSCURRENT does it
+//     try AWSPENDING (already set by an earlier attempt: nothing to do),
+//     then AWSPREVIOUS (which recovers a current value the database never
+//     got), and it stops at a failure other than a refused password (an
+//     unreachable database, or an account blocked after failed logins).
+//     So a healthy rotation makes no failed login, and a retried one at
+//     most one (see "Failed logins" below). If nothing logs in, the error
+//     names every version tried and why it failed, never a value.
 //   - testSecret logs in with the pending credentials and runs SELECT 1.
 //   - finishSecret moves AWSCURRENT to the token with
 //     UpdateSecretVersionStage (RemoveFromVersionId = the old current);
@@ -31,6 +35,19 @@
 // Every step is idempotent, so a step invoked twice, or a rotation retried
 // by Secrets Manager after any failure, converges. Every failure is a
 // returned, wrapped error; nothing panics on any input.
+//
+// # Failed logins
+//
+// Account-lockout policies count refused passwords: MariaDB's
+// max_password_errors blocks the account after that many failed logins in
+// a row (error 4150 until FLUSH PRIVILEGES or ALTER USER), MySQL's
+// FAILED_LOGIN_ATTEMPTS locks it (error 3955); a successful login resets
+// the count. A blocked account refuses the applications' correct
+// AWSCURRENT too. The login order above is chosen so that a healthy
+// rotation makes none (tested against MariaDB with max_password_errors=1,
+// ten rotations in a row); a rotation retried after setSecret changed the
+// password makes one (AWSCURRENT, now stale), so such a policy should
+// allow at least two.
 //
 // # Dependencies
 //

@@ -184,9 +184,11 @@ type fakeDB struct {
 	mu       sync.Mutex
 	users    map[string]string
 	down     bool
+	blocked  bool // every login refused as blocked, as after max_password_errors
 	changes  int
 	checkErr error
 	logins   []string // passwords tried, to assert which versions were used
+	failed   int      // logins refused for a wrong password
 }
 
 var errFakeDown = errors.New("connect: connection refused")
@@ -198,7 +200,11 @@ func (d *fakeDB) Login(_ context.Context, s *dbsecret.Secret) (rotation.Session,
 	if d.down {
 		return nil, errFakeDown
 	}
+	if d.blocked {
+		return nil, fmt.Errorf("%w: user %q is blocked", dbsecret.ErrBlocked, s.Username)
+	}
 	if pw, ok := d.users[s.Username]; !ok || pw != s.Password {
+		d.failed++
 		return nil, fmt.Errorf("%w: access denied for user %q", dbsecret.ErrAuth, s.Username)
 	}
 	return &fakeSession{db: d, user: s.Username}, nil

@@ -64,44 +64,68 @@ func (h *Handler) createSecret(ctx context.Context, r *request) (bool, error) {
 	return true, nil
 }
 
-// setSecret changes the database password to the pending one, logging in
-// with the pending, current or previous credentials in that order.
+// setSecret changes the database password to the pending one. It logs in
+// with AWSCURRENT first, the password the database has unless something
+// went wrong, so a healthy rotation makes no failed login: account-lockout
+// policies (MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS)
+// count every refused password, and one failed login can block the
+// account for the applications too. Only when AWSCURRENT is refused does
+// it try AWSPENDING (already set by an earlier attempt of this rotation:
+// nothing to do) and then AWSPREVIOUS. It stops at the first failure that
+// is not a refused password (an unreachable or blocked database): another
+// attempt could not tell more and might count against the account.
 func (h *Handler) setSecret(ctx context.Context, r *request) (bool, error) {
 	pending, err := h.getSecret(ctx, r.secretID, r.token, StagePending)
 	if err != nil {
 		return false, err
 	}
-	// Already set (a retried setSecret, or a rotation that crashed after
-	// changing the database): a second change would be harmless but is
-	// not needed.
-	pendingErr := h.tryLogin(ctx, pending, func(Session) error { return nil })
-	if pendingErr == nil {
-		r.log.Info("pending credentials already log in; nothing to do")
-		return false, nil
-	}
 	current, err := h.getSecret(ctx, r.secretID, "", StageCurrent)
 	if err != nil {
 		return false, err
 	}
+	// Before any login: the pending password is sent nowhere but to the
+	// account AWSCURRENT names.
 	if !pending.SameAccount(current) {
 		return false, fmt.Errorf("pending version %s names a different user, host or port than AWSCURRENT; refusing to change the password", r.token)
 	}
 	tried := &loginError{addr: pending.Addr(), user: pending.Username}
-	tried.add(StagePending, pendingErr)
 	change := func(s Session) error { return s.ChangePassword(ctx, pending.Password) }
+	// next reports whether to go on with the next candidate after err.
+	next := func(stage string, err error) (bool, error) {
+		if !errors.Is(err, errLogin) {
+			return false, err // logged in, but the work failed
+		}
+		tried.add(stage, err)
+		if !errors.Is(err, dbsecret.ErrAuth) {
+			return false, tried
+		}
+		return true, nil
+	}
+
 	err = h.tryLogin(ctx, current, change)
 	if err == nil {
 		r.log.Info("changed database password", "logged_in_as", StageCurrent)
 		return true, nil
 	}
-	if !errors.Is(err, errLogin) {
+	if more, err := next(StageCurrent, err); !more {
 		return false, err
 	}
-	tried.add(StageCurrent, err)
+	// A retried setSecret (or a rotation that crashed after changing the
+	// database): the pending password is already set.
+	err = h.tryLogin(ctx, pending, func(Session) error { return nil })
+	if err == nil {
+		r.log.Info("pending credentials already log in; nothing to do")
+		return false, nil
+	}
+	if more, err := next(StagePending, err); !more {
+		return false, err
+	}
 	previous, err := h.getSecret(ctx, r.secretID, "", StagePrevious)
 	switch {
 	case err == nil && !pending.SameAccount(previous):
 		tried.add(StagePrevious, errors.New("names a different user, host or port; not used"))
+	case err == nil && previous.Password == current.Password:
+		tried.add(StagePrevious, errors.New("same password as AWSCURRENT; not tried again"))
 	case err == nil:
 		err = h.tryLogin(ctx, previous, change)
 		if err == nil {

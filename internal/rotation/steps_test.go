@@ -213,39 +213,51 @@ func pendingEnv(t *testing.T) *env {
 	return e
 }
 
+// TestSetSecret also counts failed logins (refused passwords), which an
+// account-lockout policy (MariaDB max_password_errors, MySQL
+// FAILED_LOGIN_ATTEMPTS) punishes: setSecret logs in with AWSCURRENT
+// first, so a healthy rotation makes none, and a retried one (the
+// database already has the pending password) makes exactly one.
 func TestSetSecret(t *testing.T) {
 	tests := []struct {
 		name        string
 		setup       func(*env)
 		wantErr     string // substring; "" means success
 		wantChanges int
+		wantFailed  int // refused logins
+		wantLogins  int // login attempts; 0 means not checked
 	}{
-		{"current logs in", func(e *env) {}, "", 1},
-		{"pending already set", func(e *env) { e.db.users["admin"] = e.sm.password }, "", 0},
+		{"current logs in", func(e *env) {}, "", 1, 0, 1},
+		{"pending already set", func(e *env) { e.db.users["admin"] = e.sm.password }, "", 0, 1, 2},
 		{"previous logs in", func(e *env) {
 			e.db.users["admin"] = prevPassword
 			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", prevPassword), stages: []string{rotation.StagePrevious}}
-		}, "", 1},
+		}, "", 1, 2, 3},
 		{"nothing logs in", func(e *env) {
 			e.db.users["admin"] = "someone-else-changed-it"
 			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", prevPassword), stages: []string{rotation.StagePrevious}}
-		}, "tried AWSPENDING", 0},
-		{"nothing logs in, no previous", func(e *env) { e.db.users["admin"] = "x" }, "AWSPREVIOUS: no such version", 0},
+		}, "tried AWSCURRENT", 0, 3, 3},
+		{"nothing logs in, no previous", func(e *env) { e.db.users["admin"] = "x" }, "AWSPREVIOUS: no such version", 0, 2, 2},
+		{"previous has the current password", func(e *env) {
+			e.db.users["admin"] = "x"
+			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", oldPassword), stages: []string{rotation.StagePrevious}}
+		}, "AWSPREVIOUS: same password as AWSCURRENT", 0, 2, 2},
 		{"previous is another user", func(e *env) {
 			e.db.users["admin"] = "x"
 			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("other", prevPassword), stages: []string{rotation.StagePrevious}}
-		}, "AWSPREVIOUS: names a different user", 0},
+		}, "AWSPREVIOUS: names a different user", 0, 2, 2},
+		{"account blocked", func(e *env) { e.db.blocked = true }, "blocked", 0, 0, 1},
 		{"pending names another user", func(e *env) {
 			e.sm.versions[token].value = secretJSON("intruder", "pw-of-intruder")
-		}, "different user", 0},
+		}, "different user", 0, 0, -1},
 		{"pending names another host", func(e *env) {
 			e.sm.versions[token].value = `{"engine":"mysql","host":"attacker.example","port":3306,"username":"admin","password":"pw-of-intruder"}`
-		}, "different user, host or port", 0},
+		}, "different user, host or port", 0, 0, -1},
 		{"pending names another port", func(e *env) {
 			e.sm.versions[token].value = `{"engine":"mysql","host":"db.internal","port":3307,"username":"admin","password":"pw-of-intruder"}`
-		}, "different user, host or port", 0},
-		{"database down", func(e *env) { e.db.down = true }, "connection refused", 0},
-		{"pending bad JSON", func(e *env) { e.sm.versions[token].value = "{" }, "malformed JSON", 0},
+		}, "different user, host or port", 0, 0, -1},
+		{"database down", func(e *env) { e.db.down = true }, "connection refused", 0, 0, 1},
+		{"pending bad JSON", func(e *env) { e.sm.versions[token].value = "{" }, "malformed JSON", 0, 0, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,6 +269,15 @@ func TestSetSecret(t *testing.T) {
 			}
 			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("error = %v, want containing %q", err, tt.wantErr)
+			}
+			if e.db.failed != tt.wantFailed {
+				t.Errorf("failed logins = %d, want %d", e.db.failed, tt.wantFailed)
+			}
+			switch n := len(e.db.logins); {
+			case tt.wantLogins > 0 && n != tt.wantLogins:
+				t.Errorf("login attempts = %d, want %d", n, tt.wantLogins)
+			case tt.wantLogins < 0 && n != 0:
+				t.Errorf("login attempts = %d, want none before the pending version is checked", n)
 			}
 			if err != nil {
 				for _, s := range []string{oldPassword, prevPassword, e.sm.password} {
@@ -271,14 +292,18 @@ func TestSetSecret(t *testing.T) {
 			if tt.wantErr == "" && e.db.users["admin"] != e.sm.password {
 				t.Errorf("database password not the pending one")
 			}
-			// Twice in a row is harmless: the second call changes nothing.
+			// Twice in a row is harmless: the second call changes nothing
+			// and costs at most one failed login (AWSCURRENT, now stale).
 			if tt.wantErr == "" {
-				before := e.db.changes
+				before, failed := e.db.changes, e.db.failed
 				if err := e.h.Handle(context.Background(), event(rotation.StepSetSecret)); err != nil {
 					t.Fatalf("second setSecret: %v", err)
 				}
 				if e.db.changes != before {
 					t.Errorf("second setSecret changed the password again")
+				}
+				if n := e.db.failed - failed; n > 1 {
+					t.Errorf("second setSecret made %d failed logins, want at most 1", n)
 				}
 			}
 		})

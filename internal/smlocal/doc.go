@@ -49,8 +49,12 @@
 //
 // FailNext(op, n, "ThrottlingException") makes the next n calls of op fail
 // the way the service throttles (HTTP 400, which the SDK retries);
-// "InternalServiceError" answers HTTP 500; DelayNext delays calls. Calls
-// counts requests per operation, so tests can measure API usage.
+// "InternalServiceError" answers HTTP 500; DelayNext delays calls;
+// HangNext holds calls open without ever answering, until the client gives
+// up. PageTokenNext makes paginated answers carry the NextToken another
+// implementation sends: "" on the last page (EmptyNextToken) or the token
+// the page was asked with (RepeatedNextToken). Calls counts requests per
+// operation, so tests can measure API usage.
 //
 // The command cmd/smlocal runs the same server standalone.
 package smlocal

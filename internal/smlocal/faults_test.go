@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/example/secret-rotation/internal/smlocal"
 )
 
 // The SDK's standard retryer makes up to 3 attempts and retries throttling
@@ -160,5 +162,98 @@ func TestWireFormat(t *testing.T) {
 	secs, err := created.Float64()
 	if err != nil || secs < 1.7e9 || strings.Count(created.String(), "e") > 0 {
 		t.Fatalf("CreatedDate = %s, want epoch seconds", created)
+	}
+}
+
+// HangNext holds a request until the client gives up; the next call is
+// served, and Close does not wait for a held request.
+func TestHangNext(t *testing.T) {
+	srv, c := start(t)
+	mustCreate(t, c, "s", "v")
+	srv.HangNext("DescribeSecret", 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if _, err := c.DescribeSecret(ctxT(t), &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Calls("DescribeSecret"); got != 2 {
+		t.Fatalf("Calls = %d, want 2", got)
+	}
+
+	srv.HangNext("GetSecretValue", 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")})
+		done <- err
+	}()
+	for srv.Calls("GetSecretValue") == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- srv.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a held request")
+	}
+	if err := <-done; err == nil {
+		t.Fatal("the held request got an answer")
+	}
+}
+
+// The two NextToken answers another implementation gives, on the wire,
+// and what the SDK's paginator makes of them: it stops on "" by itself,
+// but on a repeated token only with StopOnDuplicateToken (which is off by
+// default); without it a client asks for the same page as long as the
+// server repeats the token.
+func TestPageTokenFaults(t *testing.T) {
+	srv, c := start(t)
+	mustCreate(t, c, "s", "v")
+	list := map[string]string{"SecretId": "s"}
+
+	srv.PageTokenNext("ListSecretVersionIds", 1, smlocal.EmptyNextToken)
+	_, m := rawCall(t, srv.URL(), "secretsmanager.ListSecretVersionIds", list, true)
+	if tok, ok := m["NextToken"]; !ok || tok != "" {
+		t.Fatalf("EmptyNextToken: NextToken = %#v (present %v), want \"\"", tok, ok)
+	}
+	srv.PageTokenNext("ListSecretVersionIds", 2, smlocal.RepeatedNextToken)
+	_, m = rawCall(t, srv.URL(), "secretsmanager.ListSecretVersionIds", list, true)
+	first, _ := m["NextToken"].(string)
+	_, m = rawCall(t, srv.URL(), "secretsmanager.ListSecretVersionIds", map[string]string{"SecretId": "s", "NextToken": first}, true)
+	if first == "" || m["NextToken"] != first {
+		t.Fatalf("RepeatedNextToken: tokens %q then %v, want the same non-empty token twice", first, m["NextToken"])
+	}
+	if _, m = rawCall(t, srv.URL(), "secretsmanager.ListSecretVersionIds", list, true); m["NextToken"] != nil {
+		t.Fatalf("after the faults: NextToken = %v, want none", m["NextToken"])
+	}
+
+	pages := func(fault smlocal.PageTokenFault, stopOnDuplicate bool) int {
+		srv.PageTokenNext("ListSecretVersionIds", 10, fault)
+		before := srv.Calls("ListSecretVersionIds")
+		p := secretsmanager.NewListSecretVersionIdsPaginator(c, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("s")},
+			func(o *secretsmanager.ListSecretVersionIdsPaginatorOptions) { o.StopOnDuplicateToken = stopOnDuplicate })
+		for p.HasMorePages() {
+			if _, err := p.NextPage(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := srv.Calls("ListSecretVersionIds") - before
+		for range 10 { // drain what is left of the queue
+			rawCall(t, srv.URL(), "secretsmanager.ListSecretVersionIds", list, true)
+		}
+		return n
+	}
+	if n := pages(smlocal.EmptyNextToken, false); n != 1 {
+		t.Errorf("empty token: paginator made %d calls, want 1", n)
+	}
+	if n := pages(smlocal.RepeatedNextToken, true); n != 2 {
+		t.Errorf("repeated token with StopOnDuplicateToken: %d calls, want 2", n)
+	}
+	if n := pages(smlocal.RepeatedNextToken, false); n != 11 {
+		t.Errorf("repeated token without StopOnDuplicateToken: %d calls, want 11 (until the faults ran out)", n)
 	}
 }

@@ -207,6 +207,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f, hasFault := s.takeFault(op)
 	s.mu.Unlock()
 	if hasFault {
+		if f.hang {
+			select {
+			case <-r.Context().Done():
+			case <-s.ctx.Done():
+			}
+			// Never an answer, not even an empty one: drop the connection.
+			panic(http.ErrAbortHandler)
+		}
 		if f.delay > 0 {
 			select {
 			case <-time.After(f.delay):
@@ -238,6 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	out = f.token.rewriteToken(body, out)
 	buf, err := json.Marshal(out)
 	if err != nil {
 		writeError(w, newErr(errInternal, "encode response: %v", err))

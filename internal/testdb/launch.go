@@ -83,6 +83,8 @@ func (s *Server) serverArgs() []string {
 		"--character-set-server=utf8mb4",
 	}
 	args = append(append(args, userArgs()...), tuningArgs...)
+	// Per-account statistics, for FailedLogins (MariaDB; MySQL ignores it).
+	args = append(args, "--loose-userstat=ON")
 	if s.opts.tls {
 		args = append(args, "--ssl-ca="+s.certs.caFile, "--ssl-cert="+s.certs.cert, "--ssl-key="+s.certs.key)
 	} else {

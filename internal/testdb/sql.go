@@ -63,6 +63,11 @@ func (s *Server) DropDatabase(ctx context.Context, name string) error {
 // "CREATE USER ON *.*" on MariaDB and must name the account: MariaDB 10.11
 // accepts "ALTER USER CURRENT_USER() IDENTIFIED BY ..." but changes nothing. The user must not exist yet. If a
 // grant fails the user is dropped again.
+//
+// CreateUser then logs in as the user once. That proves the account works
+// and starts its row in MariaDB's per-account statistics, which counts
+// refused logins only for accounts that have logged in before; so
+// [Server.FailedLogins] counts from the account's very first failed login.
 func (s *Server) CreateUser(ctx context.Context, user, password string, grants ...string) error {
 	account := quoteAccount(user)
 	if _, err := s.rootDB.ExecContext(ctx, "CREATE USER "+account+" IDENTIFIED BY "+quoteString(password)); err != nil {
@@ -77,6 +82,14 @@ func (s *Server) CreateUser(ctx context.Context, user, password string, grants .
 			_ = s.DropUser(ctx, user)
 			return fmt.Errorf("testdb: grant %s to %s: %w", g, user, err)
 		}
+	}
+	ok, err := s.CanLogin(ctx, user, password)
+	if err == nil && !ok {
+		err = errors.New("password refused")
+	}
+	if err != nil {
+		_ = s.DropUser(ctx, user)
+		return fmt.Errorf("testdb: first login of %s: %w", user, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package testdb_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -176,4 +177,62 @@ func openDB(t *testing.T, cfg *mysql.Config) *sql.DB {
 	db := sql.OpenDB(connector)
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// FailedLogins counts an account's refused logins on the server; with
+// BlockAfterFailedLogins(1) one failed login blocks the account (error
+// 4150), the right password included, until the setting is restored.
+func TestFailedLoginsAndBlocking(t *testing.T) {
+	ctx := testContext(t)
+	s := startServer(t) // the setting is server-wide
+	user := newUser(t, s, "right-pw")
+	failed := func() int {
+		t.Helper()
+		n, err := s.FailedLogins(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	login := func(pw string) (bool, error) {
+		t.Helper()
+		return s.CanLogin(ctx, user, pw)
+	}
+	if n := failed(); n != 0 {
+		t.Fatalf("before any login: %d failed logins", n)
+	}
+	if ok, err := login("wrong-pw"); ok || err != nil {
+		t.Fatalf("wrong password: %v, %v", ok, err)
+	}
+	if ok, err := login("right-pw"); !ok || err != nil {
+		t.Fatalf("right password: %v, %v", ok, err)
+	}
+	if n := failed(); n != 1 {
+		t.Fatalf("failed logins = %d, want 1", n)
+	}
+
+	restore, err := s.BlockAfterFailedLogins(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := login("right-pw"); !ok || err != nil {
+		t.Fatalf("right password after a success reset the count: %v, %v", ok, err)
+	}
+	if ok, err := login("wrong-pw"); ok || err != nil {
+		t.Fatalf("wrong password: %v, %v", ok, err)
+	}
+	_, err = login("right-pw")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 4150 {
+		t.Fatalf("right password after one failed login: %v, want error 4150 (blocked)", err)
+	}
+	if n := failed(); n != 2 {
+		t.Fatalf("failed logins = %d, want 2 (the blocked login is not counted)", n)
+	}
+	if err := restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := login("right-pw"); !ok || err != nil {
+		t.Fatalf("right password after restore: %v, %v", ok, err)
+	}
 }
