@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/example/secret-rotation/internal/checkout"
-	"github.com/example/secret-rotation/stacks/gobundle"
+	"github.com/example/secret-rotation/internal/gobundle"
 )
 
 const rotationPkg = "./lambda/rotation"
@@ -218,7 +218,7 @@ func TestBuildIsReproducibleArm64(t *testing.T) {
 }
 
 func TestBuildFailureNamesPackage(t *testing.T) {
-	b := &gobundle.Bundler{ModuleRoot: moduleRoot(t), Package: "./stacks/gobundle/testdata/broken", Stderr: &bytes.Buffer{}}
+	b := &gobundle.Bundler{ModuleRoot: moduleRoot(t), Package: "./internal/gobundle/testdata/broken", Stderr: &bytes.Buffer{}}
 	err := b.Build(t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "undefinedOnPurpose") {
 		t.Fatalf("err = %v, want the compiler error", err)
