@@ -90,7 +90,7 @@ func TestSourceHashTracksInputs(t *testing.T) {
 			}
 		}, nil, false},
 		{"package outside the dependency graph", func(t *testing.T) {
-			appendTo(t, filepath.Join(root, "stacks", "gobundle", "gobundle.go"), "\n// changed\n")
+			appendTo(t, filepath.Join(root, "internal", "gobundle", "gobundle.go"), "\n// changed\n")
 		}, nil, false},
 		{"go.sum line of a module the function does not use", func(t *testing.T) {
 			appendTo(t, filepath.Join(root, "go.sum"), "example.com/x v1.0.0 h1:AAAA=\n")
