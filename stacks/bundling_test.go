@@ -55,7 +55,7 @@ func TestBundlingFailureIsLoud(t *testing.T) {
 	env.Name = "broken"
 	_, err := stacks.NewEnvironmentStacks(app, env,
 		stacks.WithModuleRoot(synthesized.moduleRoot),
-		stacks.WithFunctionPackage("./stacks/gobundle/testdata/broken"))
+		stacks.WithFunctionPackage("./internal/gobundle/testdata/broken"))
 	if err == nil || !strings.Contains(err.Error(), "undefinedOnPurpose") || !strings.Contains(err.Error(), "no Docker fallback") {
 		t.Fatalf("err = %v, want the compiler error and no Docker fallback", err)
 	}

@@ -5,12 +5,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/secret-rotation/stacks/gobundle"
+	"github.com/example/secret-rotation/internal/gobundle"
 )
 
 // RotationPackage is the rotation function's main package, relative to the module root.
@@ -45,19 +44,7 @@ func goAssetOptions(moduleRoot, pkg, caBundlePath string) (*awss3assets.AssetOpt
 		}
 		b.ExtraFiles = map[string]string{CABundleFileName: abs}
 	}
-	hash, err := b.SourceHash()
-	if err != nil {
-		return nil, fmt.Errorf("hash the sources of %s: %w", pkg, err)
-	}
-	return &awss3assets.AssetOptions{
-		AssetHashType: awscdk.AssetHashType_CUSTOM,
-		AssetHash:     jsii.String(hash),
-		Bundling: &awscdk.BundlingOptions{
-			// Never pulled or run: TryBundle always bundles locally or fails synth.
-			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-bundling-only")),
-			Local: b.LocalBundling(),
-		},
-	}, nil
+	return b.AssetOptions()
 }
 
 // moduleRootOrWorkingDir returns root, or when root is empty the root of the

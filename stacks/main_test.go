@@ -17,7 +17,7 @@ import (
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 	"github.com/example/secret-rotation/stacks"
-	"github.com/example/secret-rotation/stacks/gobundle"
+	"github.com/example/secret-rotation/internal/gobundle"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden templates in testdata/")

@@ -14,7 +14,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
-	"github.com/example/secret-rotation/stacks/gobundle"
+	"github.com/example/secret-rotation/internal/gobundle"
 )
 
 func TestMain(m *testing.M) {

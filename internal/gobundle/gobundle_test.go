@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/example/secret-rotation/internal/checkout"
-	"github.com/example/secret-rotation/stacks/gobundle"
+	"github.com/example/secret-rotation/internal/gobundle"
 )
 
 const rotationPkg = "./lambda/rotation"
@@ -90,7 +90,7 @@ func TestSourceHashTracksInputs(t *testing.T) {
 			}
 		}, nil, false},
 		{"package outside the dependency graph", func(t *testing.T) {
-			appendTo(t, filepath.Join(root, "stacks", "gobundle", "gobundle.go"), "\n// changed\n")
+			appendTo(t, filepath.Join(root, "internal", "gobundle", "gobundle.go"), "\n// changed\n")
 		}, nil, false},
 		{"go.sum line of a module the function does not use", func(t *testing.T) {
 			appendTo(t, filepath.Join(root, "go.sum"), "example.com/x v1.0.0 h1:AAAA=\n")
@@ -218,7 +218,7 @@ func TestBuildIsReproducibleArm64(t *testing.T) {
 }
 
 func TestBuildFailureNamesPackage(t *testing.T) {
-	b := &gobundle.Bundler{ModuleRoot: moduleRoot(t), Package: "./stacks/gobundle/testdata/broken", Stderr: &bytes.Buffer{}}
+	b := &gobundle.Bundler{ModuleRoot: moduleRoot(t), Package: "./internal/gobundle/testdata/broken", Stderr: &bytes.Buffer{}}
 	err := b.Build(t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "undefinedOnPurpose") {
 		t.Fatalf("err = %v, want the compiler error", err)

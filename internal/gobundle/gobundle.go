@@ -39,6 +39,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -278,4 +279,23 @@ func FindModuleRoot(dir string) (string, error) {
 			return "", fmt.Errorf("find module root: no go.mod in %s or any parent", abs)
 		}
 	}
+}
+
+// AssetOptions describes an asset of the module root that is this
+// Bundler's build: its custom [Bundler.SourceHash] and local bundling only.
+// The Docker image is a placeholder that is never pulled or run: TryBundle
+// always bundles locally or fails synth.
+func (b *Bundler) AssetOptions() (*awss3assets.AssetOptions, error) {
+	hash, err := b.SourceHash()
+	if err != nil {
+		return nil, fmt.Errorf("hash the sources of %s: %w", b.Package, err)
+	}
+	return &awss3assets.AssetOptions{
+		AssetHashType: awscdk.AssetHashType_CUSTOM,
+		AssetHash:     jsii.String(hash),
+		Bundling: &awscdk.BundlingOptions{
+			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-bundling-only")),
+			Local: b.LocalBundling(),
+		},
+	}, nil
 }

@@ -1,0 +1,281 @@
+package rotationcdk
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/compliance"
+	"github.com/example/secret-rotation/internal/rotation"
+)
+
+// RotationFunctionProps configure [NewRotationFunction]. Only Vpc is required.
+type RotationFunctionProps struct {
+	// Vpc is where the function runs; it must reach the databases and
+	// Secrets Manager (through NAT or an interface endpoint with private DNS).
+	Vpc awsec2.IVpc
+	// VpcSubnets places the function. Default: the VPC's private subnets
+	// with egress.
+	VpcSubnets *awsec2.SubnetSelection
+	// SecurityGroup is the function's group. Default: a new group whose only
+	// rule is HTTPS (443) out to any IPv4 address, for Secrets Manager;
+	// [NewSecretRotation] adds the database port.
+	SecurityGroup awsec2.ISecurityGroup
+	// LogGroup receives the function's logs. Default: a new log group with
+	// LogRetention, encrypted with LogsKey when set, removed per
+	// LogRemovalPolicy.
+	LogGroup awslogs.ILogGroup
+	// LogRetention of the default log group. Default: one month.
+	LogRetention awslogs.RetentionDays
+	// LogsKey encrypts the default log group. Default: CloudWatch Logs' own
+	// encryption. The key must allow CloudWatch Logs to use it.
+	LogsKey awskms.IKey
+	// LogRemovalPolicy of the default log group. Default: RETAIN.
+	LogRemovalPolicy awscdk.RemovalPolicy
+	// PasswordLength of generated passwords (PASSWORD_LENGTH). Default: 32.
+	// RDS for MySQL master passwords take 8..41 characters.
+	PasswordLength int
+	// ExcludeCharacters are never used in generated passwords
+	// (EXCLUDE_CHARACTERS). Default: / @ " ' \ (RDS rejects / @ " in master
+	// passwords).
+	ExcludeCharacters string
+	// Timeout of one rotation step, 30 s..15 min. Default: 60 s (a 5 s
+	// connect with retries, and the SQL).
+	Timeout time.Duration
+	// MemorySizeMiB of the function. Default: 256.
+	MemorySizeMiB int
+	// ReservedConcurrency reserves executions for the function, 0..1000.
+	// Default: 0, none. Secrets Manager never runs two rotations of one
+	// secret at once, so reservation is not needed for correctness, and
+	// Lambda refuses any reservation that would leave fewer than 100
+	// unreserved executions, which fails in new accounts with low quotas
+	// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+	ReservedConcurrency int
+	// CABundlePath is a PEM file of extra CAs the function trusts for
+	// database TLS, besides the system roots and the Amazon RDS CAs it
+	// carries. Default: none.
+	CABundlePath string
+	// Description of the function. Default: "Rotates RDS for MySQL secrets
+	// in Secrets Manager".
+	Description string
+	// ModuleRoot is the directory of the Go module that builds the function
+	// (it must require this module). Default: the module containing the
+	// working directory.
+	ModuleRoot string
+	// Package is the main package built as the function. Default:
+	// [FunctionPackage].
+	Package string
+}
+
+// RotationFunction is the Go rotation function with its role, log group
+// and security group.
+type RotationFunction struct {
+	constructs.Construct
+	// Function is the Lambda function (provided.al2023, arm64, bootstrap).
+	Function awslambda.Function
+	// Role is the function's execution role.
+	Role awsiam.IRole
+	// SecurityGroup is the function's group; databases admit it.
+	SecurityGroup awsec2.ISecurityGroup
+	// LogGroup receives the function's logs.
+	LogGroup awslogs.ILogGroup
+}
+
+// Defaults of [RotationFunctionProps].
+const (
+	DefaultPasswordLength    = 32
+	DefaultExcludeCharacters = `/@"'\`
+	DefaultTimeout           = 60 * time.Second
+	DefaultMemorySizeMiB     = 256
+)
+
+// Reasons of the cdk-nag suppressions the constructs record.
+const (
+	// ReasonENIWildcard: the function's base policy, AwsSolutions-IAM5 Resource::*.
+	ReasonENIWildcard = "Lambda creates and deletes the function's VPC network interfaces with these EC2 actions; " +
+		"Describe* have no resource-level permissions and Lambda checks CreateNetworkInterface on * when the function is created " +
+		"(the same EC2 actions as AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group)"
+	// ReasonGetRandomPassword: the rotation policy, AwsSolutions-IAM5 Resource::*.
+	ReasonGetRandomPassword = "secretsmanager:GetRandomPassword has no resource-level permissions (it reads no secret); " +
+		"every other Secrets Manager action is limited to the rotated secret's ARN"
+	// ReasonNoReservedConcurrency: the function without ReservedConcurrency,
+	// NIST LambdaConcurrency.
+	ReasonNoReservedConcurrency = "reserving executions fails to deploy in any account whose Lambda concurrency quota is 100 or less " +
+		"(Lambda keeps 100 unreserved), as new accounts' often is; Secrets Manager never runs two rotations of one secret at once " +
+		"(RotateSecret fails while AWSPENDING is on another version), so the limit adds no correctness; set ReservedConcurrency to reserve"
+	// ReasonServiceEncryptedLogs: the default log group without LogsKey,
+	// NIST CloudWatchLogGroupEncrypted.
+	ReasonServiceEncryptedLogs = "the rotation function never logs a password or a secret string (tested), and CloudWatch Logs encrypts " +
+		"log data at rest with its own keys; pass LogsKey for a customer-managed key"
+	// ReasonLambdaDLQ: the function, NIST LambdaDLQ.
+	ReasonLambdaDLQ = "Secrets Manager invokes the rotation steps synchronously and retries them itself; a failed rotation is recorded " +
+		"on the secret and in CloudTrail (RotationFailed), so there is no asynchronous event a dead-letter queue could capture"
+)
+
+// eniActions are what Lambda needs on the execution role to attach a
+// function to a VPC: the EC2 actions of AWSLambdaVPCAccessExecutionRole.
+var eniActions = []string{
+	"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+	"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+}
+
+// withDefaults validates props and returns a copy with the defaults filled in.
+func (p *RotationFunctionProps) withDefaults() (RotationFunctionProps, error) {
+	if p == nil || p.Vpc == nil {
+		return RotationFunctionProps{}, errors.New("rotation function: Vpc is required")
+	}
+	c := *p
+	if c.PasswordLength == 0 {
+		c.PasswordLength = DefaultPasswordLength
+	}
+	if c.ExcludeCharacters == "" {
+		c.ExcludeCharacters = DefaultExcludeCharacters
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MemorySizeMiB == 0 {
+		c.MemorySizeMiB = DefaultMemorySizeMiB
+	}
+	if c.LogRetention == "" {
+		c.LogRetention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if c.LogRemovalPolicy == "" {
+		c.LogRemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
+	if c.Description == "" {
+		c.Description = "Rotates RDS for MySQL secrets in Secrets Manager"
+	}
+	if c.Package == "" {
+		c.Package = FunctionPackage
+	}
+	var errs []error
+	if c.PasswordLength < 1 || c.PasswordLength > 4096 {
+		errs = append(errs, fmt.Errorf("PasswordLength %d: want 1..4096", c.PasswordLength))
+	}
+	if c.Timeout < 30*time.Second || c.Timeout > 15*time.Minute || c.Timeout%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("Timeout %s: want whole seconds from 30s to 15m", c.Timeout))
+	}
+	if c.MemorySizeMiB < 128 || c.MemorySizeMiB > 10240 {
+		errs = append(errs, fmt.Errorf("MemorySizeMiB %d: want 128..10240", c.MemorySizeMiB))
+	}
+	if c.ReservedConcurrency < 0 || c.ReservedConcurrency > 1000 {
+		errs = append(errs, fmt.Errorf("ReservedConcurrency %d: want 0 (none) to 1000", c.ReservedConcurrency))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return RotationFunctionProps{}, fmt.Errorf("rotation function: %w", err)
+	}
+	return c, nil
+}
+
+// NewRotationFunction builds the Go rotation function (compiled at synth,
+// see [GoAssetOptions]) in the VPC, with an execution role that has no AWS
+// managed policy: one customer-managed policy grants writing to its own log
+// group and the network-interface actions Lambda needs in a VPC. Access to
+// secrets is added per secret by [NewSecretRotation]. Invalid props, an
+// unreadable CA bundle or sources that cannot be listed are errors before
+// any resource is created; a compile error stops synth.
+func NewRotationFunction(scope constructs.Construct, id string, props *RotationFunctionProps) (*RotationFunction, error) {
+	p, err := props.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	assetOpts, root, err := GoAssetOptions(p.ModuleRoot, p.Package, p.CABundlePath)
+	if err != nil {
+		return nil, fmt.Errorf("rotation function: %w", err)
+	}
+
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	out := &RotationFunction{Construct: c, SecurityGroup: p.SecurityGroup, LogGroup: p.LogGroup}
+	if out.SecurityGroup == nil {
+		sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+			Vpc:              p.Vpc,
+			Description:      jsii.String("Rotation function: HTTPS to Secrets Manager; database ports added per secret"),
+			AllowAllOutbound: jsii.Bool(false),
+		})
+		sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to Secrets Manager"), nil)
+		out.SecurityGroup = sg
+	}
+	if out.LogGroup == nil {
+		lg := awslogs.NewLogGroup(c, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+			Retention:     p.LogRetention,
+			EncryptionKey: p.LogsKey,
+			RemovalPolicy: p.LogRemovalPolicy,
+		})
+		if p.LogsKey == nil {
+			compliance.MustSuppress(lg, compliance.Suppression{Rule: "NIST.800.53.R5-CloudWatchLogGroupEncrypted", Reason: ReasonServiceEncryptedLogs})
+		}
+		out.LogGroup = lg
+	}
+	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		Description: jsii.String("Secrets Manager rotation function for RDS for MySQL"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			// Only on behalf of this account: the role is no confused deputy.
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+		}),
+	})
+	out.Role = role
+	basePolicy := awsiam.NewManagedPolicy(c, jsii.String("BasePolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Rotation function: its own log group, and the network interfaces of a function in a VPC"),
+		Roles:       &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("WriteOwnLogGroup"),
+				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+				Resources: jsii.Strings(*out.LogGroup.LogGroupArn()),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("VpcNetworkInterfaces"),
+				Actions:   jsii.Strings(eniActions...),
+				Resources: jsii.Strings("*"),
+			}),
+		},
+	})
+	compliance.MustSuppress(basePolicy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonENIWildcard, AppliesTo: []string{"Resource::*"}})
+
+	vars := map[string]*string{
+		rotation.EnvPasswordLength:    jsii.String(strconv.Itoa(p.PasswordLength)),
+		rotation.EnvExcludeCharacters: jsii.String(p.ExcludeCharacters),
+	}
+	if p.CABundlePath != "" {
+		vars[rotation.EnvCABundle] = jsii.String(CABundleFileName)
+	}
+	fnProps := &awslambda.FunctionProps{
+		Description:    jsii.String(p.Description),
+		Runtime:        awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:   awslambda.Architecture_ARM_64(),
+		Handler:        jsii.String("bootstrap"),
+		Code:           awslambda.Code_FromAsset(jsii.String(root), assetOpts),
+		MemorySize:     jsii.Number(p.MemorySizeMiB),
+		Timeout:        awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
+		Vpc:            p.Vpc,
+		VpcSubnets:     p.VpcSubnets,
+		SecurityGroups: &[]awsec2.ISecurityGroup{out.SecurityGroup},
+		LogGroup:       out.LogGroup,
+		Role:           role,
+		Environment:    &vars,
+	}
+	if p.ReservedConcurrency > 0 {
+		fnProps.ReservedConcurrentExecutions = jsii.Number(p.ReservedConcurrency)
+	}
+	// "Default" keeps the function's logical id that of a function created
+	// directly under the construct's scope with the construct's id.
+	out.Function = awslambda.NewFunction(c, jsii.String("Default"), fnProps)
+	// Lambda checks the ENI permissions when it creates the function.
+	out.Function.Node().AddDependency(basePolicy)
+	compliance.MustSuppress(out.Function, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaDLQ", Reason: ReasonLambdaDLQ})
+	if p.ReservedConcurrency == 0 {
+		compliance.MustSuppress(out.Function, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaConcurrency", Reason: ReasonNoReservedConcurrency})
+	}
+	return out, nil
+}

@@ -1,0 +1,80 @@
+package rotationcdk_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/compliance"
+)
+
+// synthesized is one synth shared by the package's tests (a synth spawns
+// Node and compiles the function): the minimal app with the cdk-nag packs,
+// and the cross-stack app.
+var synthesized struct {
+	outdir   string
+	minimal  cxapi.CloudAssembly
+	findings []compliance.Finding
+	cross    cxapi.CloudAssembly
+	crossErr error
+}
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		defer jsii.Close()
+		dir, err := os.MkdirTemp("", "rotationcdk-test-")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(dir)
+		synthesized.outdir = dir
+
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(dir, "minimal"))})
+		compliance.Apply(app)
+		if _, err := minimalStack(app); err != nil {
+			panic(err)
+		}
+		synthesized.minimal = app.Synth(nil)
+		synthesized.findings = compliance.Findings(synthesized.minimal)
+
+		synthesized.cross, synthesized.crossErr = crossStackApp(filepath.Join(dir, "cross"))
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// template reads a synthesized stack's template.
+func template(t *testing.T, assembly cxapi.CloudAssembly, stack string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(*assembly.Directory(), stack+".template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl map[string]any
+	if err := json.Unmarshal(data, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// resources returns the template's resources of type typ, by logical id.
+func resources(tpl map[string]any, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range tpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			out[id] = res
+		}
+	}
+	return out
+}
+
+func asJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
