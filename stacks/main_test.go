@@ -16,8 +16,8 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
-	"github.com/example/secret-rotation/stacks"
 	"github.com/example/secret-rotation/internal/gobundle"
+	"github.com/example/secret-rotation/stacks"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden templates in testdata/")
