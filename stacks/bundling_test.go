@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/secret-rotation/internal/checkout"
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/internal/testkit/checkout"
 	"github.com/example/secret-rotation/stacks"
 )
 

@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/example/secret-rotation/internal/connect"
-	"github.com/example/secret-rotation/internal/goldenfile"
-	"github.com/example/secret-rotation/internal/smlocal"
-	"github.com/example/secret-rotation/internal/testdb"
+	"github.com/example/secret-rotation/internal/testkit/goldenfile"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/example/secret-rotation/internal/connect"
-	"github.com/example/secret-rotation/internal/localenv"
 	"github.com/example/secret-rotation/internal/operator"
-	"github.com/example/secret-rotation/internal/smlocal"
+	"github.com/example/secret-rotation/internal/testkit/localenv"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
 )
 
 // run is the whole demo; see the package documentation.

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/example/secret-rotation/internal/awsclient"
-	"github.com/example/secret-rotation/internal/smlocal"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
 )
 
 // hermetic points the standard configuration at static dummy credentials

@@ -57,6 +57,6 @@
 //
 // [SecretsClient] is the two Secrets Manager calls the connector makes;
 // fakes embed it. Tests in this package use the real MariaDB server
-// (internal/testdb) and the local Secrets Manager endpoint
-// (internal/smlocal), which counts calls to prove single flight.
+// (internal/testkit/testdb) and the local Secrets Manager endpoint
+// (internal/testkit/smlocal), which counts calls to prove single flight.
 package connect

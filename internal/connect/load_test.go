@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/example/secret-rotation/internal/connect"
-	"github.com/example/secret-rotation/internal/localenv"
 	"github.com/example/secret-rotation/internal/operator"
+	"github.com/example/secret-rotation/internal/testkit/localenv"
 )
 
 var (

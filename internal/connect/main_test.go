@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/example/secret-rotation/internal/connect"
-	"github.com/example/secret-rotation/internal/smlocal"
-	"github.com/example/secret-rotation/internal/testdb"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 // db is the package's MariaDB server: TLS offered, not required.

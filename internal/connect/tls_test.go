@@ -7,7 +7,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/connect"
 	"github.com/example/secret-rotation/internal/dbsecret"
-	"github.com/example/secret-rotation/internal/testdb"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 // sslCipher returns the session's TLS cipher ("" for plain text).

@@ -14,7 +14,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/dbsecret"
 	"github.com/example/secret-rotation/internal/rdsca"
-	"github.com/example/secret-rotation/internal/testdb"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 // secretFor builds a parsed secret for a user on s; ssl is nil (absent),

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example/secret-rotation/internal/checkout"
 	"github.com/example/secret-rotation/internal/gobundle"
+	"github.com/example/secret-rotation/internal/testkit/checkout"
 )
 
 const rotationPkg = "./lambda/rotation"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/dbsecret"
 	"github.com/example/secret-rotation/internal/operator"
-	"github.com/example/secret-rotation/internal/smlocal"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
 )
 
 // Another Secrets Manager answers the last page of ListSecretVersionIds

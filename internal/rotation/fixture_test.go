@@ -17,8 +17,8 @@ import (
 
 	"github.com/example/secret-rotation/internal/dbsecret"
 	"github.com/example/secret-rotation/internal/rotation"
-	"github.com/example/secret-rotation/internal/smlocal"
-	"github.com/example/secret-rotation/internal/testdb"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 const functionARN = "arn:aws:lambda:us-east-1:123456789012:function:rotate-mysql"

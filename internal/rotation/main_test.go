@@ -3,7 +3,7 @@ package rotation_test
 import (
 	"testing"
 
-	"github.com/example/secret-rotation/internal/testdb"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 // srv is the package's MariaDB server. require_secure_transport=ON, so

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/example/secret-rotation/internal/lambdarun"
-	"github.com/example/secret-rotation/internal/smlocal"
+	"github.com/example/secret-rotation/internal/testkit/lambdarun"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
 )
 
 // BenchmarkColdStart measures, per iteration, a fresh function process

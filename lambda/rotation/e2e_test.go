@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/example/secret-rotation/internal/dbsecret"
-	"github.com/example/secret-rotation/internal/lambdarun"
 	"github.com/example/secret-rotation/internal/rdsca"
-	"github.com/example/secret-rotation/internal/smlocal"
-	"github.com/example/secret-rotation/internal/testdb"
+	"github.com/example/secret-rotation/internal/testkit/lambdarun"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 const (
