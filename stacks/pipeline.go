@@ -64,7 +64,10 @@ type PipelineStack struct {
 
 // seedExcludes are never copied into the CodeCommit seed, on top of the
 // repository's .gitignore: build output, dependencies and Git's own data.
-var seedExcludes = []string{".git/", "cdk.out/", "node_modules/", "cdk.context.json"}
+// ".git" and "node_modules" have no trailing slash: in a `git worktree`
+// checkout .git is a file (a pointer to the main checkout) and
+// node_modules may be a symbolic link, which "dir/" patterns do not match.
+var seedExcludes = []string{".git", "cdk.out/", "node_modules", "cdk.context.json"}
 
 // NewPipelineStack creates the pipeline stack under scope, with one Stage
 // per configured environment, and builds the pipeline (BuildPipeline, which
