@@ -104,12 +104,18 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 		Role:           role,
 		Environment:    &vars,
 	}
+	// Reserved concurrency is optional and off by default (see
+	// config.DefaultEnvironment): a reservation cannot be deployed in an
+	// account whose Lambda concurrency quota is 100 or less.
 	if env.RotationReservedConcurrency > 0 {
 		fnProps.ReservedConcurrentExecutions = jsii.Number(env.RotationReservedConcurrency)
 	}
 	fn := awslambda.NewFunction(stack, jsii.String("RotationFunction"), fnProps)
 	fn.Node().AddDependency(basePolicy)
 	compliance.MustSuppress(fn, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaDLQ", Reason: ReasonLambdaDLQ})
+	if env.RotationReservedConcurrency == 0 {
+		compliance.MustSuppress(fn, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaConcurrency", Reason: ReasonNoReservedConcurrency})
+	}
 	if props.CABundleName == "" {
 		awscdk.Annotations_Of(fn).AddInfo(jsii.String("no caBundlePath: the function verifies the database certificate against the system roots, " +
 			"which do not contain the Amazon RDS CAs; set caBundlePath to the RDS CA bundle before deploying"))

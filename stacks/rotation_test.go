@@ -18,10 +18,13 @@ func TestRotationFunction(t *testing.T) {
 		caBundle    bool
 		concurrency any
 	}{
-		{env: "dev", concurrency: 1},
-		{env: "prod", endpoint: true, concurrency: 1},
+		// No reservation unless configured: Lambda keeps 100 executions
+		// unreserved, so any reservation fails in accounts with a quota of
+		// 100 or less (new accounts).
+		{env: "dev", concurrency: assertions.Match_Absent()},
+		{env: "prod", endpoint: true, concurrency: assertions.Match_Absent()},
 		{env: "full", caBundle: true, concurrency: 2},
-		{env: "isolated", endpoint: true, concurrency: 1},
+		{env: "isolated", endpoint: true, concurrency: assertions.Match_Absent()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.env, func(t *testing.T) {

@@ -148,9 +148,10 @@ func (e Environment) validate(prefix string) []error {
 	}
 	intRange("rotationWindowHours", e.RotationWindowHours, 0, 24, " hours (0 = Secrets Manager default)")
 	intRange("rotationTimeoutSeconds", e.RotationTimeoutSeconds, 30, 900, " seconds (a 5 s connect plus retries needs 30)")
-	// Reserved so that two rotations of the same deployment never run at once
-	// and a burst elsewhere in the account cannot starve rotation.
-	intRange("rotationReservedConcurrency", e.RotationReservedConcurrency, 1, 1000, " (reserved executions; rotation must not run unreserved)")
+	// Optional: a reservation guarantees the function executions when the
+	// account is busy, but needs an account concurrency quota above 100
+	// plus the reservation (see DefaultEnvironment).
+	intRange("rotationReservedConcurrency", e.RotationReservedConcurrency, 0, 1000, " (0 = no reservation, the default; a reservation needs an account Lambda concurrency quota of at least 100 plus the reservation)")
 	intRange("passwordLength", e.PasswordLength, 8, 41, " (the RDS for MySQL master password limits)")
 	for _, c := range []string{"/", "@", `"`} {
 		if !strings.Contains(e.ExcludeCharacters, c) {
