@@ -106,17 +106,9 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 			SecurityGroups:    &[]awsec2.ISecurityGroup{endpointSG},
 			Open:              jsii.Bool(false),
 		})
-		// Only principals of this account, on secrets of this account.
-		endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("ThisAccountOnly"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-			Actions:    jsii.Strings("secretsmanager:*"),
-			Resources:  jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"aws:PrincipalAccount": awscdk.Aws_ACCOUNT_ID(),
-				"aws:ResourceAccount":  awscdk.Aws_ACCOUNT_ID(),
-			}},
-		}))
+		for _, st := range secretsManagerEndpointPolicy(stack) {
+			endpoint.AddToPolicy(st)
+		}
 		// DnsEntries are "<hosted zone id>:<dns name>"; the first is the regional name.
 		dns := awscdk.Fn_Select(jsii.Number(1), awscdk.Fn_Split(jsii.String(":"), awscdk.Fn_Select(jsii.Number(0), endpoint.VpcEndpointDnsEntries()), nil))
 		out.SecretsManagerEndpointURL = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dns})
@@ -127,6 +119,52 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	output(stack, "PublicSubnetIds", joinSubnetIDs(vpc, publicSubnetGroup), "comma-separated public subnet ids")
 	output(stack, "PrivateSubnetIds", joinSubnetIDs(vpc, privateSubnetGroup), "comma-separated private subnet ids")
 	return out
+}
+
+// ResourcelessSecretsManagerActions are the Secrets Manager actions that act
+// on no secret: their Resource must be "*" and their request context has no
+// aws:ResourceAccount (Service Authorization Reference, "Actions defined by
+// AWS Secrets Manager", the Resource types column,
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html).
+// The rotation function calls GetRandomPassword; ListSecrets is for
+// operators on the operator host. BatchGetSecretValue, the third such
+// action, reads secret values in bulk and stays denied through the endpoint.
+var ResourcelessSecretsManagerActions = []string{"secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"}
+
+// secretsManagerEndpointPolicy returns the statements of the Secrets Manager
+// interface endpoint's policy: only principals of this account
+// (aws:PrincipalAccount, present in every authenticated request), acting on
+// secrets of this account and region (a Resource pattern, so a principal of
+// this account cannot use the endpoint to write to another account's
+// secret), plus the resourceless actions, which name no secret to restrict.
+//
+// A single statement conditioned on aws:ResourceAccount would deny
+// GetRandomPassword, whose request context lacks the key ("If the key that
+// you specify in a policy condition is not present in the request context,
+// the values do not match", IAM User Guide, condition operators), so the
+// function could not create a password through the endpoint.
+func secretsManagerEndpointPolicy(stack awscdk.Stack) []awsiam.PolicyStatement {
+	thisAccount := &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": awscdk.Aws_ACCOUNT_ID()}}
+	secrets := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("secretsmanager"), Resource: jsii.String("secret"), ResourceName: jsii.String("*"),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ThisAccountsPrincipalsOnThisAccountsSecrets"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings("secretsmanager:*"),
+			Resources:  jsii.Strings(*secrets),
+			Conditions: thisAccount,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ThisAccountsPrincipalsActionsWithoutSecret"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings(ResourcelessSecretsManagerActions...),
+			Resources:  jsii.Strings("*"),
+			Conditions: thisAccount,
+		}),
+	}
 }
 
 // newFlowLogRole is the role VPC Flow Logs assume to write to the log
