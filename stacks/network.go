@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -28,12 +30,41 @@ type NetworkStack struct {
 	// PrivateSubnets selects the private subnets (with egress through NAT, or
 	// isolated when the environment has no NAT gateway).
 	PrivateSubnets *awsec2.SubnetSelection
-	// SecretsManagerEndpointURL is https://<endpoint DNS> of the interface
-	// endpoint, or nil when the endpoint is disabled.
-	SecretsManagerEndpointURL *string
+	// SecretsManagerEndpoint is the interface endpoint, nil when disabled.
+	// Its private DNS makes the standard Secrets Manager host name resolve
+	// to it inside the VPC, so clients need no endpoint configuration.
+	SecretsManagerEndpoint awsec2.InterfaceVpcEndpoint
 	// LogsKey is the customer-managed KMS key of every log group of the
 	// environment (see newLogsKey).
 	LogsKey awskms.IKey
+
+	privateSubnetArns []*string
+}
+
+// PrivateSubnetArns returns the ARNs of the private subnets (in the order
+// of PrivateSubnets) as finished values for another stack: each is an
+// output of this stack that the consumer reads whole with one
+// Fn::GetStackOutput. A consumer that builds the ARN itself from a subnet id
+// would nest Fn::GetStackOutput inside Fn::Join, which CloudFormation does
+// not document and cfn-lint rejects. The outputs are added on the first
+// call, so the network stack of an environment without such a consumer
+// does not change.
+func (n *NetworkStack) PrivateSubnetArns() []*string {
+	if n.privateSubnetArns != nil {
+		return n.privateSubnetArns
+	}
+	for i, subnet := range *n.Vpc.SelectSubnets(n.PrivateSubnets).Subnets {
+		id := fmt.Sprintf("PrivateSubnet%dArn", i+1)
+		out := awscdk.NewCfnOutput(n.Stack, jsii.String(id), &awscdk.CfnOutputProps{
+			Value: n.Stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("ec2"), Resource: jsii.String("subnet"), ResourceName: subnet.SubnetId(),
+			}),
+			Description: jsii.String(fmt.Sprintf("ARN of private subnet %d", i+1)),
+		})
+		out.OverrideLogicalId(jsii.String(id))
+		n.privateSubnetArns = append(n.privateSubnetArns, awscdk.Fn_GetStackOutput(n.Stack.StackName(), jsii.String(id), nil, nil))
+	}
+	return n.privateSubnetArns
 }
 
 // NewNetworkStack creates the VPC, its flow logs and the optional Secrets
@@ -109,9 +140,16 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		for _, st := range secretsManagerEndpointPolicy(stack) {
 			endpoint.AddToPolicy(st)
 		}
-		// DnsEntries are "<hosted zone id>:<dns name>"; the first is the regional name.
-		dns := awscdk.Fn_Select(jsii.Number(1), awscdk.Fn_Split(jsii.String(":"), awscdk.Fn_Select(jsii.Number(0), endpoint.VpcEndpointDnsEntries()), nil))
-		out.SecretsManagerEndpointURL = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dns})
+		// No endpoint URL is handed to the rotation function: with private
+		// DNS, secretsmanager.<region>.amazonaws.com resolves to the
+		// endpoint's addresses inside the VPC ("Access AWS Secrets Manager
+		// using an interface VPC endpoint",
+		// https://docs.aws.amazon.com/secretsmanager/latest/userguide/vpc-endpoint-overview.html),
+		// which is where the SDK's default endpoint points. Passing the
+		// endpoint's DnsEntries instead would put Fn::GetStackOutput inside
+		// Fn::Split/Fn::Select in the rotation stack, where CloudFormation
+		// does not document it and cfn-lint rejects it.
+		out.SecretsManagerEndpoint = endpoint
 	}
 
 	// Outputs for tools that join the VPC (as the original solution exported them).
