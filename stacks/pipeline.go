@@ -338,11 +338,21 @@ func notifyOnFailure(stack awscdk.Stack, pipeline awscodepipeline.Pipeline, emai
 	if email != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
-	pipeline.NotifyOn(jsii.String("PipelineFailed"), topic, &awscodepipeline.PipelineNotifyOnOptions{
+	rule := pipeline.NotifyOn(jsii.String("PipelineFailed"), topic, &awscodepipeline.PipelineNotifyOnOptions{
 		Events: &[]awscodepipeline.PipelineNotificationEvents{
 			awscodepipeline.PipelineNotificationEvents_PIPELINE_EXECUTION_FAILED,
 			awscodepipeline.PipelineNotificationEvents_ACTION_EXECUTION_FAILED,
 		},
 	})
+	// CodeStar Notifications checks that it may publish to the topic when
+	// the rule is created; without DependsOn, CloudFormation may create the
+	// rule before the topic policy that allows it, and the rule fails with
+	// "Invalid request provided" (aws-cdk#29484: the construct adds no
+	// such dependency). The policy exists already: EnforceSSL creates it.
+	policy := topic.Node().TryFindChild(jsii.String("Policy"))
+	if policy == nil {
+		panic("failure topic has no topic policy to wait for")
+	}
+	rule.Node().AddDependency(policy)
 	return topic
 }

@@ -626,6 +626,50 @@ func TestPipelineFailureNotifications(t *testing.T) {
 	}
 }
 
+// TestNotificationRuleWaitsForTopicPolicy: CodeStar Notifications checks
+// at creation that it may publish to each SNS target, so every notification
+// rule must depend on the topic policy that allows it, or CloudFormation
+// may create the rule first and fail ("Invalid request provided",
+// aws-cdk#29484).
+func TestNotificationRuleWaitsForTopicPolicy(t *testing.T) {
+	for _, name := range []string{"main", "cross"} {
+		t.Run(name, func(t *testing.T) {
+			tpl := pipelineTemplate(t, pipelineCaseOf(t, name))
+			policies := resourcesOfType(tpl, "AWS::SNS::TopicPolicy")
+			rules := resourcesOfType(tpl, "AWS::CodeStarNotifications::NotificationRule")
+			if len(rules) == 0 {
+				t.Fatal("no notification rule")
+			}
+			for id, rule := range rules {
+				targets, _ := props(rule)["Targets"].([]any)
+				if len(targets) == 0 {
+					t.Fatalf("rule %s has no targets", id)
+				}
+				dependsOn := asJSON(rule["DependsOn"])
+				for _, tg := range targets {
+					addr := asJSON(tg.(map[string]any)["TargetAddress"])
+					found := false
+					for pid, p := range policies {
+						if !strings.Contains(asJSON(props(p)["Topics"]), addr) {
+							continue
+						}
+						found = true
+						if !strings.Contains(asJSON(props(p)["PolicyDocument"]), "codestar-notifications.amazonaws.com") {
+							t.Errorf("topic policy %s does not let CodeStar Notifications publish", pid)
+						}
+						if !strings.Contains(dependsOn, `"`+pid+`"`) {
+							t.Errorf("rule %s DependsOn = %s, want the topic policy %s of its target %s", id, dependsOn, pid, addr)
+						}
+					}
+					if !found {
+						t.Errorf("rule %s target %s has no topic policy in the stack", id, addr)
+					}
+				}
+			}
+		})
+	}
+}
+
 func firstOf(m map[string]map[string]any) map[string]any {
 	for _, v := range m {
 		return v
