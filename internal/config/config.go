@@ -87,7 +87,7 @@ type Environment struct {
 
 	// InstanceClass is the RDS instance class, e.g. "db.t4g.micro".
 	InstanceClass string `json:"instanceClass"`
-	// EngineVersion is the full MySQL engine version, e.g. "8.4.7".
+	// EngineVersion is the full MySQL engine version, e.g. "8.4.10".
 	EngineVersion string `json:"engineVersion"`
 	// AllocatedStorageGiB is the initial gp3 storage.
 	AllocatedStorageGiB int `json:"allocatedStorageGiB"`
@@ -149,7 +149,7 @@ func DefaultEnvironment() Environment {
 		VpcCidr:                     "10.0.0.0/16",
 		LogRetentionDays:            30,
 		InstanceClass:               "db.t4g.micro",
-		EngineVersion:               "8.4.7",
+		EngineVersion:               "8.4.10", // newest 8.4 of aws-cdk-lib's MysqlEngineVersion, see README
 		AllocatedStorageGiB:         20,
 		BackupRetentionDays:         7,
 		RemovalPolicy:               RemovalDestroy,

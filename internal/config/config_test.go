@@ -51,7 +51,7 @@ func TestLoadOverlayAndEnvironmentVariables(t *testing.T) {
 		t.Errorf("Selected = %s", got)
 	}
 	dev, prod := cfg.Environments["dev"], cfg.Environments["prod"]
-	if dev.NatGateways != 2 || dev.MaxAzs != 2 || dev.EngineVersion != "8.4.7" {
+	if dev.NatGateways != 2 || dev.MaxAzs != 2 || dev.EngineVersion != config.DefaultEnvironment().EngineVersion {
 		t.Errorf("dev overlay = %+v", dev)
 	}
 	if dev.Account != "999999999999" || dev.Region != "us-east-1" {

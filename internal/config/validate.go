@@ -128,7 +128,7 @@ func (e Environment) validate(prefix string) []error {
 		bad("instanceClass", e.InstanceClass, "an RDS instance class such as db.t4g.micro or db.r6g.large")
 	}
 	if !engineVersionRe.MatchString(e.EngineVersion) {
-		bad("engineVersion", e.EngineVersion, "a full MySQL version 8.0.N or 8.4.N offered by RDS, e.g. 8.4.7 (not a bare major version)")
+		bad("engineVersion", e.EngineVersion, "a full MySQL version 8.0.N or 8.4.N offered by RDS, e.g. 8.4.10 (not a bare major version)")
 	}
 	intRange("allocatedStorageGiB", e.AllocatedStorageGiB, 20, 65536, " GiB (gp3)")
 	intRange("backupRetentionDays", e.BackupRetentionDays, 0, 35, " days (0 disables automated backups)")
