@@ -67,7 +67,7 @@ func NewEnvironmentStage(scope constructs.Construct, env config.Environment, wit
 		})
 		// SubnetArns are read with Fn::GetStackOutput, which CDK does not
 		// see as a reference: order the stacks explicitly.
-		out.Check.AddDependency(envStacks.Network.Stack, jsii.String("reads the private subnet ARNs"))
+		out.Check.AddStackDependency(envStacks.Network.Stack, jsii.String("reads the private subnet ARNs"))
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -396,8 +397,10 @@ func TestPipelineSynthBuildSpec(t *testing.T) {
 	}
 }
 
-// TestPipelineToolVersions: self-mutation installs the CLI version of
-// package.json and the Assets stage a fixed cdk-assets, never a floating tag.
+// TestPipelineToolVersions: self-mutation and the Assets stage install the
+// CLI version of package.json, never a floating tag nor cdk-assets, and run
+// on Node.js 22 like the synth step, not on the image's default Node.js 18
+// (end of life).
 func TestPipelineToolVersions(t *testing.T) {
 	cli, err := stacks.CLIVersion(synthesized.moduleRoot)
 	if err != nil {
@@ -406,21 +409,28 @@ func TestPipelineToolVersions(t *testing.T) {
 	tpl := pipelineTemplate(t, pipelineCaseOf(t, "main"))
 	installs := 0
 	for id, p := range resourcesOfType(tpl, "AWS::CodeBuild::Project") {
-		spec := asJSON(props(p)["Source"])
-		switch {
-		case strings.Contains(id, "SelfMutation"):
+		text, _ := props(p)["Source"].(map[string]any)["BuildSpec"].(string)
+		var spec struct {
+			Phases map[string]struct {
+				RuntimeVersions map[string]string `json:"runtime-versions"`
+				Commands        []string          `json:"commands"`
+			} `json:"phases"`
+		}
+		if err := json.Unmarshal([]byte(text), &spec); err != nil {
+			t.Fatalf("%s build spec: %v", id, err)
+		}
+		install := spec.Phases["install"]
+		if strings.Contains(id, "SelfMutation") || strings.HasPrefix(id, "PipelineAssets") {
 			installs++
-			if !strings.Contains(spec, "npm install -g aws-cdk@"+cli) {
-				t.Errorf("self-mutation build spec does not install aws-cdk@%s: %s", cli, spec)
+			if want := stacks.AssetPublishingInstallCommand(cli); !slices.Contains(install.Commands, want) {
+				t.Errorf("%s install commands %q, want %q", id, install.Commands, want)
 			}
-		case strings.Contains(id, "FileAsset"):
-			installs++
-			if !strings.Contains(spec, "npm install -g cdk-assets@"+stacks.CDKAssetsVersion) {
-				t.Errorf("asset build spec does not install cdk-assets@%s: %s", stacks.CDKAssetsVersion, spec)
+			if got := install.RuntimeVersions["nodejs"]; got != stacks.NodeRuntimeVersion {
+				t.Errorf("%s runs on Node.js %q, want %s like the synth step (runtime-versions)", id, got, stacks.NodeRuntimeVersion)
 			}
 		}
-		if strings.Contains(spec, "@latest") {
-			t.Errorf("project %s installs a floating version: %s", id, spec)
+		if strings.Contains(text, "@latest") || strings.Contains(text, "cdk-assets") {
+			t.Errorf("project %s installs a floating version or cdk-assets: %s", id, text)
 		}
 	}
 	if installs < 2 {
