@@ -126,10 +126,16 @@ func rotatectlAsset(moduleRoot, caBundlePath string) (*awss3assets.AssetProps, e
 // id (Check/PolicyDocument) and the project waits for it, as CodeBuild
 // checks these permissions when the project is created.
 func placeInVpc(project awscodebuild.Project, role awsiam.IRole, props *PostDeployCheckStackProps, sg awsec2.ISecurityGroup) {
+	subnets := props.Vpc.SelectSubnets(props.Subnets).SubnetIds
+	if len(props.SubnetArns) != len(*subnets) {
+		// An empty ec2:Subnet list would match nothing: CodeBuild could not
+		// create its network interfaces and every check would fail.
+		panic(fmt.Sprintf("post-deploy check: %d subnet ARNs for %d subnets", len(props.SubnetArns), len(*subnets)))
+	}
 	cfn := project.Node().DefaultChild().(awscodebuild.CfnProject)
 	cfn.SetVpcConfig(&awscodebuild.CfnProject_VpcConfigProperty{
 		VpcId:            props.Vpc.VpcId(),
-		Subnets:          props.Vpc.SelectSubnets(props.Subnets).SubnetIds,
+		Subnets:          subnets,
 		SecurityGroupIds: jsii.Strings(*sg.SecurityGroupId()),
 	})
 	arns := make([]any, len(props.SubnetArns))
