@@ -45,7 +45,9 @@ func TestAssetPublishingReadsTheAssembly(t *testing.T) {
 			switch pub.pkg {
 			case "cdk-assets":
 				for _, m := range manifests {
-					out, err := exec.Command(tool, "--path", m.path, "ls").CombinedOutput()
+					ls := exec.Command(tool, "--path", m.path, "ls")
+					ls.Dir = t.TempDir()
+					out, err := ls.CombinedOutput()
 					if err != nil {
 						t.Errorf("%s@%s cannot read %s: %v\n%s", pub.pkg, pub.version, m.rel, err, out)
 					}
@@ -317,6 +319,7 @@ func dryRunPublishAssets(t *testing.T, cli, outdir string, stackIDs []string) {
 	const closed = "http://127.0.0.1:1"
 	args := append([]string{"-a", outdir, "publish-assets", "--unstable=publish-assets", "--exclusively", "--force", "--no-notices"}, stackIDs...)
 	cmd := exec.Command(cli, args...)
+	cmd.Dir = home // the CLI writes cdk.context.json into its working directory
 	cmd.Env = []string{
 		"PATH=" + filepath.Join(synthesized.moduleRoot, "node_modules", ".bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + home,
