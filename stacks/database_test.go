@@ -1,11 +1,22 @@
 package stacks_test
 
 import (
+	"archive/tar"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/config"
 )
 
 func TestDatabase(t *testing.T) {
@@ -203,5 +214,70 @@ func TestOperatorHost(t *testing.T) {
 	}
 	if hostRoles != 1 {
 		t.Errorf("%d operator host roles, want 1", hostRoles)
+	}
+}
+
+// TestDefaultEngineVersionIsNewest84: a default environment runs the newest
+// MySQL 8.4 minor version that the aws-cdk-lib of go.mod lists in
+// rds.MysqlEngineVersion (a version is listed once RDS offers it). When an
+// aws-cdk-go upgrade lists a newer one, this fails until the default moves
+// (README, Configuration: engineVersion).
+func TestDefaultEngineVersionIsNewest84(t *testing.T) {
+	dts := cdkLibFile(t, "package/aws-rds/lib/instance-engine.d.ts")
+	newest := -1
+	for _, m := range regexp.MustCompile(`static readonly VER_8_4_([0-9]+): MysqlEngineVersion;`).FindAllStringSubmatch(dts, -1) {
+		n, _ := strconv.Atoi(m[1])
+		newest = max(newest, n)
+	}
+	if newest < 0 {
+		t.Fatal("aws-cdk-lib lists no MySQL 8.4 version (MysqlEngineVersion.VER_8_4_N): the pattern no longer matches its declarations")
+	}
+	want := fmt.Sprintf("8.4.%d", newest)
+	if got := config.DefaultEnvironment().EngineVersion; got != want {
+		t.Errorf("default engineVersion = %s, want %s, the newest 8.4 version aws-cdk-lib lists: move DefaultEnvironment's EngineVersion, then make golden", got, want)
+	}
+	// The synthesized default environments use it.
+	for _, env := range []string{"dev", "prod"} {
+		_, db := onlyResource(t, templateJSON(t, env, "Database"), "AWS::RDS::DBInstance")
+		if got := props(db)["EngineVersion"]; got != want {
+			t.Errorf("%s EngineVersion = %v, want %s", env, got, want)
+		}
+	}
+}
+
+// cdkLibFile returns a file of the aws-cdk-lib package that aws-cdk-go
+// embeds (the jsii tarball in the module cache of go.mod's version).
+func cdkLibFile(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-cdk-go/awscdk/v2").Output()
+	if err != nil {
+		t.Fatalf("go list -m github.com/aws/aws-cdk-go/awscdk/v2: %v", err)
+	}
+	tarballs, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "jsii", "aws-cdk-lib-*.tgz"))
+	if len(tarballs) != 1 {
+		t.Fatalf("aws-cdk-lib tarballs in the aws-cdk-go module: %v, want one", tarballs)
+	}
+	f, err := os.Open(tarballs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s in %s: %v", name, tarballs[0], err)
+		}
+		if h.Name == name {
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package stacks_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -65,6 +67,73 @@ func TestNoOpenIngress(t *testing.T) {
 					t.Errorf("%s/%s: open ingress %s", stackName(env, kind), id, p)
 				}
 			}
+		}
+	}
+}
+
+// TestGetStackOutputOnlyAsWholeValue walks every synthesized template, the
+// environments of the shared synth and the pipeline stack with the stacks
+// of every pipeline stage, and fails where Fn::GetStackOutput (the weak
+// cross-stack reference, cdk.json's "@aws-cdk/core:defaultCrossStackReferences":
+// "weak") is the argument of another intrinsic function. CloudFormation
+// documents it as a value of its own
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getstackoutput.html),
+// and cfn-lint rejects it inside Fn::Join, Fn::Split, Fn::Select and the like.
+// A consumer needing a derived value (an ARN, a host name) must get it
+// finished from the producer's own output.
+func TestGetStackOutputOnlyAsWholeValue(t *testing.T) {
+	pipelineApps(t) // the pipeline cases synthesize under the shared outdir
+	var templates, stageTemplates, references int
+	err := filepath.WalkDir(synthesized.outdir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".template.json") {
+			return err
+		}
+		templates++
+		if strings.Contains(path, string(filepath.Separator)+"assembly-") {
+			stageTemplates++
+		}
+		rel, _ := filepath.Rel(synthesized.outdir, path)
+		walkIntrinsics(readTemplate(t, path), "", nil, func(at string, inside []string) {
+			references++
+			if len(inside) > 0 {
+				t.Errorf("%s: Fn::GetStackOutput at %s is inside %s", rel, at, strings.Join(inside, " > "))
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The walk must have seen the stage stacks and some weak references,
+	// or it proves nothing.
+	if stageTemplates == 0 || references == 0 {
+		t.Fatalf("walked %d templates (%d of pipeline stages) with %d Fn::GetStackOutput: want both", templates, stageTemplates, references)
+	}
+}
+
+// walkIntrinsics calls found for every Fn::GetStackOutput under v, with its
+// JSON path and the intrinsic functions (outermost first) it is an argument of.
+func walkIntrinsics(v any, at string, inside []string, found func(at string, inside []string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 1 {
+			for k, arg := range x {
+				if k == "Fn::GetStackOutput" {
+					found(at, inside)
+					return
+				}
+				if strings.HasPrefix(k, "Fn::") || k == "Ref" {
+					walkIntrinsics(arg, at+"/"+k, append(inside[:len(inside):len(inside)], k), found)
+					return
+				}
+			}
+		}
+		for k, e := range x {
+			walkIntrinsics(e, at+"/"+k, inside, found)
+		}
+	case []any:
+		for i, e := range x {
+			walkIntrinsics(e, fmt.Sprintf("%s/%d", at, i), inside, found)
 		}
 	}
 }

@@ -114,14 +114,13 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 		Environment: env,
 	})
 	rotation := NewRotationStack(scope, prefix+"Rotation", &RotationStackProps{
-		StackProps:                stackProps("Secrets Manager rotation function for RDS for MySQL"),
-		Environment:               env,
-		Vpc:                       network.Vpc,
-		Subnets:                   network.PrivateSubnets,
-		SecretsManagerEndpointURL: network.SecretsManagerEndpointURL,
-		Code:                      code,
-		CABundleName:              caName,
-		LogsKey:                   network.LogsKey,
+		StackProps:   stackProps("Secrets Manager rotation function for RDS for MySQL"),
+		Environment:  env,
+		Vpc:          network.Vpc,
+		Subnets:      network.PrivateSubnets,
+		Code:         code,
+		CABundleName: caName,
+		LogsKey:      network.LogsKey,
 	})
 	database, err := NewDatabaseStack(scope, prefix+"Database", &DatabaseStackProps{
 		StackProps:            stackProps("RDS for MySQL with a rotated master secret"),

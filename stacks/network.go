@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -28,12 +30,41 @@ type NetworkStack struct {
 	// PrivateSubnets selects the private subnets (with egress through NAT, or
 	// isolated when the environment has no NAT gateway).
 	PrivateSubnets *awsec2.SubnetSelection
-	// SecretsManagerEndpointURL is https://<endpoint DNS> of the interface
-	// endpoint, or nil when the endpoint is disabled.
-	SecretsManagerEndpointURL *string
+	// SecretsManagerEndpoint is the interface endpoint, nil when disabled.
+	// Its private DNS makes the standard Secrets Manager host name resolve
+	// to it inside the VPC, so clients need no endpoint configuration.
+	SecretsManagerEndpoint awsec2.InterfaceVpcEndpoint
 	// LogsKey is the customer-managed KMS key of every log group of the
 	// environment (see newLogsKey).
 	LogsKey awskms.IKey
+
+	privateSubnetArns []*string
+}
+
+// PrivateSubnetArns returns the ARNs of the private subnets (in the order
+// of PrivateSubnets) as finished values for another stack: each is an
+// output of this stack that the consumer reads whole with one
+// Fn::GetStackOutput. A consumer that builds the ARN itself from a subnet id
+// would nest Fn::GetStackOutput inside Fn::Join, which CloudFormation does
+// not document and cfn-lint rejects. The outputs are added on the first
+// call, so the network stack of an environment without such a consumer
+// does not change.
+func (n *NetworkStack) PrivateSubnetArns() []*string {
+	if n.privateSubnetArns != nil {
+		return n.privateSubnetArns
+	}
+	for i, subnet := range *n.Vpc.SelectSubnets(n.PrivateSubnets).Subnets {
+		id := fmt.Sprintf("PrivateSubnet%dArn", i+1)
+		out := awscdk.NewCfnOutput(n.Stack, jsii.String(id), &awscdk.CfnOutputProps{
+			Value: n.Stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("ec2"), Resource: jsii.String("subnet"), ResourceName: subnet.SubnetId(),
+			}),
+			Description: jsii.String(fmt.Sprintf("ARN of private subnet %d", i+1)),
+		})
+		out.OverrideLogicalId(jsii.String(id))
+		n.privateSubnetArns = append(n.privateSubnetArns, awscdk.Fn_GetStackOutput(n.Stack.StackName(), jsii.String(id), nil, nil))
+	}
+	return n.privateSubnetArns
 }
 
 // NewNetworkStack creates the VPC, its flow logs and the optional Secrets
@@ -106,20 +137,19 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 			SecurityGroups:    &[]awsec2.ISecurityGroup{endpointSG},
 			Open:              jsii.Bool(false),
 		})
-		// Only principals of this account, on secrets of this account.
-		endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("ThisAccountOnly"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-			Actions:    jsii.Strings("secretsmanager:*"),
-			Resources:  jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"aws:PrincipalAccount": awscdk.Aws_ACCOUNT_ID(),
-				"aws:ResourceAccount":  awscdk.Aws_ACCOUNT_ID(),
-			}},
-		}))
-		// DnsEntries are "<hosted zone id>:<dns name>"; the first is the regional name.
-		dns := awscdk.Fn_Select(jsii.Number(1), awscdk.Fn_Split(jsii.String(":"), awscdk.Fn_Select(jsii.Number(0), endpoint.VpcEndpointDnsEntries()), nil))
-		out.SecretsManagerEndpointURL = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dns})
+		for _, st := range secretsManagerEndpointPolicy(stack) {
+			endpoint.AddToPolicy(st)
+		}
+		// No endpoint URL is handed to the rotation function: with private
+		// DNS, secretsmanager.<region>.amazonaws.com resolves to the
+		// endpoint's addresses inside the VPC ("Access AWS Secrets Manager
+		// using an interface VPC endpoint",
+		// https://docs.aws.amazon.com/secretsmanager/latest/userguide/vpc-endpoint-overview.html),
+		// which is where the SDK's default endpoint points. Passing the
+		// endpoint's DnsEntries instead would put Fn::GetStackOutput inside
+		// Fn::Split/Fn::Select in the rotation stack, where CloudFormation
+		// does not document it and cfn-lint rejects it.
+		out.SecretsManagerEndpoint = endpoint
 	}
 
 	// Outputs for tools that join the VPC (as the original solution exported them).
@@ -127,6 +157,52 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	output(stack, "PublicSubnetIds", joinSubnetIDs(vpc, publicSubnetGroup), "comma-separated public subnet ids")
 	output(stack, "PrivateSubnetIds", joinSubnetIDs(vpc, privateSubnetGroup), "comma-separated private subnet ids")
 	return out
+}
+
+// ResourcelessSecretsManagerActions are the Secrets Manager actions that act
+// on no secret: their Resource must be "*" and their request context has no
+// aws:ResourceAccount (Service Authorization Reference, "Actions defined by
+// AWS Secrets Manager", the Resource types column,
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html).
+// The rotation function calls GetRandomPassword; ListSecrets is for
+// operators on the operator host. BatchGetSecretValue, the third such
+// action, reads secret values in bulk and stays denied through the endpoint.
+var ResourcelessSecretsManagerActions = []string{"secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"}
+
+// secretsManagerEndpointPolicy returns the statements of the Secrets Manager
+// interface endpoint's policy: only principals of this account
+// (aws:PrincipalAccount, present in every authenticated request), acting on
+// secrets of this account and region (a Resource pattern, so a principal of
+// this account cannot use the endpoint to write to another account's
+// secret), plus the resourceless actions, which name no secret to restrict.
+//
+// A single statement conditioned on aws:ResourceAccount would deny
+// GetRandomPassword, whose request context lacks the key ("If the key that
+// you specify in a policy condition is not present in the request context,
+// the values do not match", IAM User Guide, condition operators), so the
+// function could not create a password through the endpoint.
+func secretsManagerEndpointPolicy(stack awscdk.Stack) []awsiam.PolicyStatement {
+	thisAccount := &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": awscdk.Aws_ACCOUNT_ID()}}
+	secrets := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("secretsmanager"), Resource: jsii.String("secret"), ResourceName: jsii.String("*"),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ThisAccountsPrincipalsOnThisAccountsSecrets"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings("secretsmanager:*"),
+			Resources:  jsii.Strings(*secrets),
+			Conditions: thisAccount,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ThisAccountsPrincipalsActionsWithoutSecret"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings(ResourcelessSecretsManagerActions...),
+			Resources:  jsii.Strings("*"),
+			Conditions: thisAccount,
+		}),
+	}
 }
 
 // newFlowLogRole is the role VPC Flow Logs assume to write to the log

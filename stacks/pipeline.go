@@ -64,7 +64,10 @@ type PipelineStack struct {
 
 // seedExcludes are never copied into the CodeCommit seed, on top of the
 // repository's .gitignore: build output, dependencies and Git's own data.
-var seedExcludes = []string{".git/", "cdk.out/", "node_modules/", "cdk.context.json"}
+// ".git" and "node_modules" have no trailing slash: in a `git worktree`
+// checkout .git is a file (a pointer to the main checkout) and
+// node_modules may be a symbolic link, which "dir/" patterns do not match.
+var seedExcludes = []string{".git", "cdk.out/", "node_modules", "cdk.context.json"}
 
 // NewPipelineStack creates the pipeline stack under scope, with one Stage
 // per configured environment, and builds the pipeline (BuildPipeline, which
@@ -127,17 +130,27 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 	if err != nil {
 		return nil, err
 	}
+	// The stages first: asset publishing needs their deploy roles.
+	if out.Stages, err = newEnvironmentStages(stack, props, root); err != nil {
+		return nil, err
+	}
+	assetDefaults, err := assetPublishingDefaults(out.Stages)
+	if err != nil {
+		return nil, err
+	}
 	cross := s.CrossAccount(props.Environments)
 	pipeline := pipelines.NewCodePipeline(stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
 		PipelineName: jsii.String(s.StackName),
 		Synth:        synth,
 		SelfMutation: jsii.Bool(true),
-		// Self-mutation and asset publishing install their tools with npm;
-		// pin them instead of CDK Pipelines' floating aws-cdk@2 and
-		// cdk-assets@latest: the CLI of package.json (the one the synth
-		// step and developers use) and a fixed cdk-assets.
-		CliVersion:          jsii.String(cliVersion),
-		CdkAssetsCliVersion: jsii.String(CDKAssetsVersion),
+		// Self-mutation installs the CLI of package.json (the one the synth
+		// step and developers use) instead of CDK Pipelines' floating
+		// aws-cdk@2; asset publishing runs the same CLI (see
+		// publishAssetsWithCLI, which replaces the cdk-assets commands).
+		CliVersion: jsii.String(cliVersion),
+		// Both on Node.js 22 like the synth step, not the image's default.
+		SelfMutationCodeBuildDefaults:    &pipelines.CodeBuildOptions{PartialBuildSpec: nodeRuntimeBuildSpec()},
+		AssetPublishingCodeBuildDefaults: assetDefaults,
 		// KMS-encrypted artifacts readable by the other accounts' deploy
 		// roles are needed (and billed) only when an environment is elsewhere.
 		CrossAccountKeys:  jsii.Bool(cross),
@@ -145,12 +158,12 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 		PipelineType:      awscodepipeline.PipelineType_V2,
 	})
 	out.Pipeline = pipeline
-
-	if out.Stages, err = addEnvironments(stack, pipeline, props, root); err != nil {
-		return nil, err
-	}
+	addWaves(stack, pipeline, props, out.Stages)
 
 	pipeline.BuildPipeline()
+	if err := publishAssetsWithCLI(pipeline, out.Stages, cliVersion); err != nil {
+		return nil, err
+	}
 	out.Topic = notifyOnFailure(stack, pipeline.Pipeline(), s.NotificationEmail)
 	// The checks apply to the finished pipeline (BuildPipeline creates its
 	// resources), then the reviewed exceptions are recorded on them.
@@ -161,17 +174,13 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 	return out, nil
 }
 
-// addEnvironments adds one Stage per environment to the pipeline, in the
-// configured order, each in its wave (waves in the order their first
-// environment appears): a manual approval before protected environments,
-// the post-deploy check after each environment that has one.
-func addEnvironments(stack awscdk.Stack, pipeline pipelines.CodePipeline, props *PipelineStackProps, root string) (map[string]*EnvironmentStage, error) {
+// newEnvironmentStages creates one Stage per environment, in the
+// configured order.
+func newEnvironmentStages(stack awscdk.Stack, props *PipelineStackProps, root string) (map[string]*EnvironmentStage, error) {
 	s := props.Settings
 	stages := map[string]*EnvironmentStage{}
-	waves := map[string]pipelines.Wave{}
 	for _, name := range s.Environments {
-		e := props.Environments[name]
-		stage, err := NewEnvironmentStage(stack, e, s.PostDeployCheckEnabled(), s.Account, root)
+		stage, err := NewEnvironmentStage(stack, props.Environments[name], s.PostDeployCheckEnabled(), s.Account, root)
 		if err != nil {
 			return nil, err
 		}
@@ -181,6 +190,19 @@ func addEnvironments(stack awscdk.Stack, pipeline pipelines.CodePipeline, props 
 			// They must be added before BuildPipeline, which synthesizes the Stages.
 			compliance.Apply(stage.Stage)
 		}
+	}
+	return stages, nil
+}
+
+// addWaves adds the Stages to the pipeline, in the configured order, each
+// in its wave (waves in the order their first environment appears): a
+// manual approval before protected environments, the post-deploy check
+// after each environment that has one.
+func addWaves(stack awscdk.Stack, pipeline pipelines.CodePipeline, props *PipelineStackProps, stages map[string]*EnvironmentStage) {
+	s := props.Settings
+	waves := map[string]pipelines.Wave{}
+	for _, name := range s.Environments {
+		e, stage := props.Environments[name], stages[name]
 		waveName := s.WaveOf(name)
 		wave, ok := waves[waveName]
 		if !ok {
@@ -198,7 +220,6 @@ func addEnvironments(stack awscdk.Stack, pipeline pipelines.CodePipeline, props 
 		}
 		wave.AddStage(stage.Stage, opts)
 	}
-	return stages, nil
 }
 
 // pipelineSource returns the pipeline's source: a CodeCommit repository
@@ -230,9 +251,6 @@ func pipelineSource(stack awscdk.Stack, s config.PipelineSettings, root string) 
 	repo.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 	return pipelines.CodePipelineSource_CodeCommit(repo, jsii.String(s.Branch), nil), repo, nil
 }
-
-// CDKAssetsVersion is the cdk-assets release the Assets stage installs.
-const CDKAssetsVersion = "4.7.3"
 
 // CLIVersion returns the exact aws-cdk CLI version pinned in
 // root/package.json (devDependencies), which self-mutation installs too.
@@ -335,11 +353,21 @@ func notifyOnFailure(stack awscdk.Stack, pipeline awscodepipeline.Pipeline, emai
 	if email != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
-	pipeline.NotifyOn(jsii.String("PipelineFailed"), topic, &awscodepipeline.PipelineNotifyOnOptions{
+	rule := pipeline.NotifyOn(jsii.String("PipelineFailed"), topic, &awscodepipeline.PipelineNotifyOnOptions{
 		Events: &[]awscodepipeline.PipelineNotificationEvents{
 			awscodepipeline.PipelineNotificationEvents_PIPELINE_EXECUTION_FAILED,
 			awscodepipeline.PipelineNotificationEvents_ACTION_EXECUTION_FAILED,
 		},
 	})
+	// CodeStar Notifications checks that it may publish to the topic when
+	// the rule is created; without DependsOn, CloudFormation may create the
+	// rule before the topic policy that allows it, and the rule fails with
+	// "Invalid request provided" (aws-cdk#29484: the construct adds no
+	// such dependency). The policy exists already: EnforceSSL creates it.
+	policy := topic.Node().TryFindChild(jsii.String("Policy"))
+	if policy == nil {
+		panic("failure topic has no topic policy to wait for")
+	}
+	rule.Node().AddDependency(policy)
 	return topic
 }

@@ -72,7 +72,7 @@ func synthPartialBuildSpec() awscodebuild.BuildSpec {
 		},
 		"phases": map[string]any{
 			"install": map[string]any{
-				"runtime-versions": map[string]any{"nodejs": "22", "golang": "latest"},
+				"runtime-versions": map[string]any{"nodejs": NodeRuntimeVersion, "golang": "latest"},
 			},
 		},
 		"cache": map[string]any{

@@ -58,12 +58,16 @@ func NewEnvironmentStage(scope constructs.Construct, env config.Environment, wit
 			Environment:      env,
 			Vpc:              envStacks.Network.Vpc,
 			Subnets:          envStacks.Network.PrivateSubnets,
+			SubnetArns:       envStacks.Network.PrivateSubnetArns(),
 			Secret:           envStacks.Database.Secret,
 			DatabaseGroup:    envStacks.Database.SecurityGroup,
 			RotationFunction: envStacks.Rotation.Function,
 			PipelineAccount:  pipelineAccount,
 			Rotatectl:        code,
 		})
+		// SubnetArns are read with Fn::GetStackOutput, which CDK does not
+		// see as a reference: order the stacks explicitly.
+		out.Check.AddStackDependency(envStacks.Network.Stack, jsii.String("reads the private subnet ARNs"))
 	}
 	return out, nil
 }
@@ -73,9 +77,12 @@ type PostDeployCheckStackProps struct {
 	awscdk.StackProps
 	// Environment is the validated environment configuration.
 	Environment config.Environment
-	// Vpc and Subnets place the check next to the database.
-	Vpc     awsec2.IVpc
-	Subnets *awsec2.SubnetSelection
+	// Vpc and Subnets place the check next to the database; SubnetArns are
+	// the ARNs of the same subnets as finished values of the network stack
+	// (see NetworkStack.PrivateSubnetArns).
+	Vpc        awsec2.IVpc
+	Subnets    *awsec2.SubnetSelection
+	SubnetArns []*string
 	// Secret is the attached master secret to rotate and log in with.
 	Secret awssecretsmanager.ISecret
 	// DatabaseGroup is the database's security group; the check is admitted to its port.
@@ -107,6 +114,56 @@ func rotatectlAsset(moduleRoot, caBundlePath string) (*awss3assets.AssetProps, e
 		AssetHash:     opts.AssetHash,
 		Bundling:      opts.Bundling,
 	}, nil
+}
+
+// placeInVpc runs the check project in the environment's private subnets
+// with its security group, and grants its role what CodeBuild needs there:
+// the same statements the Project construct adds for a Vpc
+// (https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-iam-identity-based-access-control.html#customer-managed-policies-example-create-vpc-network-interface),
+// except that the ec2:Subnet condition lists the network stack's finished
+// subnet ARNs. The construct would build each ARN here from the subnet id,
+// i.e. Fn::GetStackOutput inside Fn::Join. The policy keeps the construct's
+// id (Check/PolicyDocument) and the project waits for it, as CodeBuild
+// checks these permissions when the project is created.
+func placeInVpc(project awscodebuild.Project, role awsiam.IRole, props *PostDeployCheckStackProps, sg awsec2.ISecurityGroup) {
+	subnets := props.Vpc.SelectSubnets(props.Subnets).SubnetIds
+	if len(props.SubnetArns) != len(*subnets) {
+		// An empty ec2:Subnet list would match nothing: CodeBuild could not
+		// create its network interfaces and every check would fail.
+		panic(fmt.Sprintf("post-deploy check: %d subnet ARNs for %d subnets", len(props.SubnetArns), len(*subnets)))
+	}
+	cfn := project.Node().DefaultChild().(awscodebuild.CfnProject)
+	cfn.SetVpcConfig(&awscodebuild.CfnProject_VpcConfigProperty{
+		VpcId:            props.Vpc.VpcId(),
+		Subnets:          subnets,
+		SecurityGroupIds: jsii.Strings(*sg.SecurityGroupId()),
+	})
+	arns := make([]any, len(props.SubnetArns))
+	for i, a := range props.SubnetArns {
+		arns[i] = a
+	}
+	stack := awscdk.Stack_Of(project)
+	policy := awsiam.NewPolicy(project, jsii.String("PolicyDocument"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+					"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeDhcpOptions", "ec2:DescribeVpcs"),
+				Resources: jsii.Strings("*"),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("ec2:CreateNetworkInterfacePermission"),
+				Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{
+					Service: jsii.String("ec2"), Resource: jsii.String("network-interface"), ResourceName: jsii.String("*"),
+				})),
+				Conditions: &map[string]any{"StringEquals": map[string]any{
+					"ec2:Subnet":            arns,
+					"ec2:AuthorizedService": "codebuild.amazonaws.com",
+				}},
+			}),
+		},
+	})
+	project.Node().AddDependency(policy)
 }
 
 // PostDeployCheckStack is a CodeBuild project inside the environment's VPC
@@ -179,12 +236,11 @@ func NewPostDeployCheckStack(scope constructs.Construct, id string, props *PostD
 		caFlag = "--ca-bundle " + CABundleFileName
 	}
 	project := awscodebuild.NewProject(stack, jsii.String("Check"), &awscodebuild.ProjectProps{
-		Description:     jsii.String(fmt.Sprintf("Forces one rotation of the %s master secret and logs in with the new AWSCURRENT (rotatectl)", env.Name)),
-		Role:            role,
-		Source:          awscodebuild.Source_S3(&awscodebuild.S3SourceProps{Bucket: bundle.Bucket(), Path: bundle.S3ObjectKey()}),
-		Vpc:             props.Vpc,
-		SubnetSelection: props.Subnets,
-		SecurityGroups:  &[]awsec2.ISecurityGroup{sg},
+		Description: jsii.String(fmt.Sprintf("Forces one rotation of the %s master secret and logs in with the new AWSCURRENT (rotatectl)", env.Name)),
+		Role:        role,
+		Source:      awscodebuild.Source_S3(&awscodebuild.S3SourceProps{Bucket: bundle.Bucket(), Path: bundle.S3ObjectKey()}),
+		// No Vpc here: placeInVpc sets the VPC configuration and its
+		// permissions itself.
 		// arm64, like the rotatectl build (and the rotation function).
 		Environment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxArmBuildImage_AMAZON_LINUX_2023_STANDARD_3_0(), ComputeType: awscodebuild.ComputeType_SMALL},
 		BuildSpec:   postDeployCheckBuildSpec(),
@@ -198,6 +254,8 @@ func NewPostDeployCheckStack(scope constructs.Construct, id string, props *PostD
 		// AWS-managed S3 key (the service default, made visible).
 		EncryptionKey: awskms.Alias_FromAliasName(stack, jsii.String("S3ManagedKey"), jsii.String("alias/aws/s3")),
 	})
+
+	placeInVpc(project, role, props, sg)
 
 	var trusted awsiam.IPrincipal = awsiam.NewAccountRootPrincipal()
 	if props.PipelineAccount != "" {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -395,8 +396,10 @@ func TestPipelineSynthBuildSpec(t *testing.T) {
 	}
 }
 
-// TestPipelineToolVersions: self-mutation installs the CLI version of
-// package.json and the Assets stage a fixed cdk-assets, never a floating tag.
+// TestPipelineToolVersions: self-mutation and the Assets stage install the
+// CLI version of package.json, never a floating tag nor cdk-assets, and run
+// on Node.js 22 like the synth step, not on the image's default Node.js 18
+// (end of life).
 func TestPipelineToolVersions(t *testing.T) {
 	cli, err := stacks.CLIVersion(synthesized.moduleRoot)
 	if err != nil {
@@ -405,21 +408,28 @@ func TestPipelineToolVersions(t *testing.T) {
 	tpl := pipelineTemplate(t, pipelineCaseOf(t, "main"))
 	installs := 0
 	for id, p := range resourcesOfType(tpl, "AWS::CodeBuild::Project") {
-		spec := asJSON(props(p)["Source"])
-		switch {
-		case strings.Contains(id, "SelfMutation"):
+		text, _ := props(p)["Source"].(map[string]any)["BuildSpec"].(string)
+		var spec struct {
+			Phases map[string]struct {
+				RuntimeVersions map[string]string `json:"runtime-versions"`
+				Commands        []string          `json:"commands"`
+			} `json:"phases"`
+		}
+		if err := json.Unmarshal([]byte(text), &spec); err != nil {
+			t.Fatalf("%s build spec: %v", id, err)
+		}
+		install := spec.Phases["install"]
+		if strings.Contains(id, "SelfMutation") || strings.HasPrefix(id, "PipelineAssets") {
 			installs++
-			if !strings.Contains(spec, "npm install -g aws-cdk@"+cli) {
-				t.Errorf("self-mutation build spec does not install aws-cdk@%s: %s", cli, spec)
+			if want := stacks.AssetPublishingInstallCommand(cli); !slices.Contains(install.Commands, want) {
+				t.Errorf("%s install commands %q, want %q", id, install.Commands, want)
 			}
-		case strings.Contains(id, "FileAsset"):
-			installs++
-			if !strings.Contains(spec, "npm install -g cdk-assets@"+stacks.CDKAssetsVersion) {
-				t.Errorf("asset build spec does not install cdk-assets@%s: %s", stacks.CDKAssetsVersion, spec)
+			if got := install.RuntimeVersions["nodejs"]; got != stacks.NodeRuntimeVersion {
+				t.Errorf("%s runs on Node.js %q, want %s like the synth step (runtime-versions)", id, got, stacks.NodeRuntimeVersion)
 			}
 		}
-		if strings.Contains(spec, "@latest") {
-			t.Errorf("project %s installs a floating version: %s", id, spec)
+		if strings.Contains(text, "@latest") || strings.Contains(text, "cdk-assets") {
+			t.Errorf("project %s installs a floating version or cdk-assets: %s", id, text)
 		}
 	}
 	if installs < 2 {
@@ -622,6 +632,50 @@ func TestPipelineFailureNotifications(t *testing.T) {
 	}
 	if n := len(resourcesOfType(pipelineTemplate(t, pipelineCaseOf(t, "cross")), "AWS::SNS::Subscription")); n != 0 {
 		t.Errorf("%d subscriptions without notificationEmail", n)
+	}
+}
+
+// TestNotificationRuleWaitsForTopicPolicy: CodeStar Notifications checks
+// at creation that it may publish to each SNS target, so every notification
+// rule must depend on the topic policy that allows it, or CloudFormation
+// may create the rule first and fail ("Invalid request provided",
+// aws-cdk#29484).
+func TestNotificationRuleWaitsForTopicPolicy(t *testing.T) {
+	for _, name := range []string{"main", "cross"} {
+		t.Run(name, func(t *testing.T) {
+			tpl := pipelineTemplate(t, pipelineCaseOf(t, name))
+			policies := resourcesOfType(tpl, "AWS::SNS::TopicPolicy")
+			rules := resourcesOfType(tpl, "AWS::CodeStarNotifications::NotificationRule")
+			if len(rules) == 0 {
+				t.Fatal("no notification rule")
+			}
+			for id, rule := range rules {
+				targets, _ := props(rule)["Targets"].([]any)
+				if len(targets) == 0 {
+					t.Fatalf("rule %s has no targets", id)
+				}
+				dependsOn := asJSON(rule["DependsOn"])
+				for _, tg := range targets {
+					addr := asJSON(tg.(map[string]any)["TargetAddress"])
+					found := false
+					for pid, p := range policies {
+						if !strings.Contains(asJSON(props(p)["Topics"]), addr) {
+							continue
+						}
+						found = true
+						if !strings.Contains(asJSON(props(p)["PolicyDocument"]), "codestar-notifications.amazonaws.com") {
+							t.Errorf("topic policy %s does not let CodeStar Notifications publish", pid)
+						}
+						if !strings.Contains(dependsOn, `"`+pid+`"`) {
+							t.Errorf("rule %s DependsOn = %s, want the topic policy %s of its target %s", id, dependsOn, pid, addr)
+						}
+					}
+					if !found {
+						t.Errorf("rule %s target %s has no topic policy in the stack", id, addr)
+					}
+				}
+			}
+		})
 	}
 }
 

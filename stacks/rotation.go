@@ -15,7 +15,9 @@ import (
 	"github.com/example/secret-rotation/internal/config"
 )
 
-// Environment variables the rotation function reads.
+// Environment variables the rotation function reads. The app never sets
+// EnvSecretsManagerEndpoint: with the interface endpoint's private DNS the
+// SDK's default host name already reaches the endpoint (see NewNetworkStack).
 const (
 	EnvSecretsManagerEndpoint = "SECRETS_MANAGER_ENDPOINT"
 	EnvPasswordLength         = "PASSWORD_LENGTH"
@@ -31,8 +33,6 @@ type RotationStackProps struct {
 	// Vpc and Subnets place the function; both come from the network stack.
 	Vpc     awsec2.IVpc
 	Subnets *awsec2.SubnetSelection
-	// SecretsManagerEndpointURL is set as SECRETS_MANAGER_ENDPOINT when not nil.
-	SecretsManagerEndpointURL *string
 	// Code is the bundled function (see [FunctionCode]).
 	Code awslambda.Code
 	// CABundleName is the file name of the bundled caBundlePath PEM, whose
@@ -64,7 +64,7 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 		Description:      jsii.String("Rotation function: HTTPS to Secrets Manager; database port added by the database stack"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	if props.SecretsManagerEndpointURL != nil {
+	if env.SecretsManagerEndpoint {
 		// Private DNS resolves Secrets Manager to the endpoint inside the VPC.
 		sg.AddEgressRule(awsec2.Peer_Ipv4(jsii.String(env.VpcCidr)), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to the Secrets Manager endpoint"), nil)
 	} else {
@@ -81,9 +81,6 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 	vars := map[string]*string{
 		EnvPasswordLength:    jsii.String(strconv.Itoa(env.PasswordLength)),
 		EnvExcludeCharacters: jsii.String(env.ExcludeCharacters),
-	}
-	if props.SecretsManagerEndpointURL != nil {
-		vars[EnvSecretsManagerEndpoint] = props.SecretsManagerEndpointURL
 	}
 	if props.CABundleName != "" {
 		vars[EnvDBCABundle] = jsii.String(props.CABundleName)
@@ -105,11 +102,17 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 		Role:           role,
 		Environment:    &vars,
 	}
+	// Reserved concurrency is optional and off by default (see
+	// config.DefaultEnvironment): a reservation cannot be deployed in an
+	// account whose Lambda concurrency quota is 100 or less.
 	if env.RotationReservedConcurrency > 0 {
 		fnProps.ReservedConcurrentExecutions = jsii.Number(env.RotationReservedConcurrency)
 	}
 	fn := awslambda.NewFunction(stack, jsii.String("RotationFunction"), fnProps)
 	fn.Node().AddDependency(basePolicy)
 	compliance.MustSuppress(fn, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaDLQ", Reason: ReasonLambdaDLQ})
+	if env.RotationReservedConcurrency == 0 {
+		compliance.MustSuppress(fn, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaConcurrency", Reason: ReasonNoReservedConcurrency})
+	}
 	return &RotationStack{Stack: stack, Function: fn, SecurityGroup: sg}
 }

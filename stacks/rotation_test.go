@@ -14,26 +14,28 @@ import (
 func TestRotationFunction(t *testing.T) {
 	tests := []struct {
 		env         string
-		endpoint    bool
 		caBundle    bool
 		concurrency any
 	}{
-		{env: "dev", concurrency: 1},
-		{env: "prod", endpoint: true, concurrency: 1},
+		// No reservation unless configured: Lambda keeps 100 executions
+		// unreserved, so any reservation fails in accounts with a quota of
+		// 100 or less (new accounts).
+		{env: "dev", concurrency: assertions.Match_Absent()},
+		{env: "prod", concurrency: assertions.Match_Absent()},
 		{env: "full", caBundle: true, concurrency: 2},
-		{env: "isolated", endpoint: true, concurrency: 1},
+		{env: "isolated", concurrency: assertions.Match_Absent()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.env, func(t *testing.T) {
 			tpl := templateOf(t, tc.env, "Rotation")
+			// No SECRETS_MANAGER_ENDPOINT, also in prod and isolated with the
+			// interface endpoint: its private DNS (TestNetwork) serves the
+			// SDK's default host name.
 			vars := map[string]any{
 				stacks.EnvPasswordLength:         "32",
 				stacks.EnvExcludeCharacters:      `/@"'\`,
 				stacks.EnvSecretsManagerEndpoint: assertions.Match_Absent(),
 				stacks.EnvDBCABundle:             assertions.Match_Absent(),
-			}
-			if tc.endpoint {
-				vars[stacks.EnvSecretsManagerEndpoint] = assertions.Match_AnyValue()
 			}
 			if tc.caBundle {
 				vars[stacks.EnvDBCABundle] = stacks.CABundleFileName
@@ -67,14 +69,6 @@ func TestRotationFunction(t *testing.T) {
 				key := asJSON(props(fn)["Code"].(map[string]any)["S3Key"])
 				if !regexp.MustCompile(`^"[0-9a-f]{64}\.zip"$`).MatchString(key) {
 					t.Errorf("code S3Key = %s, want an asset hash", key)
-				}
-			}
-			if tc.endpoint {
-				for _, fn := range resourcesOfType(raw, "AWS::Lambda::Function") {
-					url := asJSON(props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)[stacks.EnvSecretsManagerEndpoint])
-					if !strings.Contains(url, "https://") || !strings.Contains(url, "SecretsManagerEndpoint") {
-						t.Errorf("%s = %s, want https:// + the endpoint's DNS name", stacks.EnvSecretsManagerEndpoint, url)
-					}
 				}
 			}
 			// The function's group: only HTTPS out here (the DB port rule is in the database stack).

@@ -243,8 +243,9 @@ func TestRotationFunctionLeastPrivilege(t *testing.T) {
 					t.Errorf("%d inline AWS::IAM::Policy resources, want customer-managed policies only", n)
 				}
 			}
-			if c, _ := props(fn)["ReservedConcurrentExecutions"].(float64); c < 1 {
-				t.Errorf("ReservedConcurrentExecutions = %v, want at least 1", props(fn)["ReservedConcurrentExecutions"])
+			// Reserved concurrency only when configured (full reserves 2).
+			if got, want := props(fn)["ReservedConcurrentExecutions"], map[string]any{"full": 2.0}[env]; got != want {
+				t.Errorf("ReservedConcurrentExecutions = %v, want %v", got, want)
 			}
 
 			// Own log group: encrypted, with retention.

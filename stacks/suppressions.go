@@ -18,6 +18,11 @@ const (
 	// ReasonLambdaDLQ: rotation function, NIST LambdaDLQ.
 	ReasonLambdaDLQ = "Secrets Manager invokes the rotation steps synchronously and retries them itself; a failed rotation is recorded " +
 		"on the secret and in CloudTrail (RotationFailed), so there is no asynchronous event a dead-letter queue could capture"
+	// ReasonNoReservedConcurrency: rotation function without
+	// rotationReservedConcurrency, NIST LambdaConcurrency.
+	ReasonNoReservedConcurrency = "reserving executions fails to deploy in any account whose Lambda concurrency quota is 100 or less " +
+		"(Lambda keeps 100 unreserved), as new accounts' often is; Secrets Manager never runs two rotations of one secret at once " +
+		"(RotateSecret fails while AWSPENDING is on another version), so the limit adds no correctness; set rotationReservedConcurrency to reserve"
 	// ReasonSingleAZ: dev database, AwsSolutions-RDS3 and NIST RDSMultiAZSupport.
 	ReasonSingleAZ = "single-AZ by configuration in a non-protected (development) environment to halve its cost; " +
 		"protected environments set multiAz"

@@ -89,7 +89,7 @@ type Environment struct {
 
 	// InstanceClass is the RDS instance class, e.g. "db.t4g.micro".
 	InstanceClass string `json:"instanceClass"`
-	// EngineVersion is the full MySQL engine version, e.g. "8.4.7".
+	// EngineVersion is the full MySQL engine version, e.g. "8.4.10".
 	EngineVersion string `json:"engineVersion"`
 	// AllocatedStorageGiB is the initial gp3 storage.
 	AllocatedStorageGiB int `json:"allocatedStorageGiB"`
@@ -114,7 +114,8 @@ type Environment struct {
 	RotationWindowHours int `json:"rotationWindowHours"`
 	// RotationTimeoutSeconds is the function timeout (30..900).
 	RotationTimeoutSeconds int `json:"rotationTimeoutSeconds"`
-	// RotationReservedConcurrency reserves executions for the function (1..1000).
+	// RotationReservedConcurrency reserves executions for the function
+	// (1..1000); 0, the default, reserves none (see [DefaultEnvironment]).
 	RotationReservedConcurrency int `json:"rotationReservedConcurrency"`
 	// PasswordLength of generated passwords (RDS allows 8..41 for the master user).
 	PasswordLength int `json:"passwordLength"`
@@ -134,7 +135,19 @@ type Environment struct {
 }
 
 // DefaultEnvironment returns the values every environment starts from: a
-// cheap, fully destroyable development setup.
+// cheap, fully destroyable development setup that deploys into a fresh
+// account.
+//
+// RotationReservedConcurrency is 0 (no reservation): Lambda keeps at least
+// 100 executions of the account unreserved, so any reservation fails to
+// deploy in an account whose concurrency quota is 100 or less, as new
+// accounts' often is ("You can reserve up to the Unreserved account
+// concurrency value that is shown, minus 100",
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+// Correctness does not need it: Secrets Manager never runs two rotations of
+// one secret at once (RotateSecret returns an error while AWSPENDING is on
+// another version than AWSCURRENT,
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html).
 func DefaultEnvironment() Environment {
 	return Environment{
 		MaxAzs:                      2,
@@ -142,7 +155,7 @@ func DefaultEnvironment() Environment {
 		VpcCidr:                     "10.0.0.0/16",
 		LogRetentionDays:            30,
 		InstanceClass:               "db.t4g.micro",
-		EngineVersion:               "8.4.7",
+		EngineVersion:               "8.4.10", // newest 8.4 of aws-cdk-lib's MysqlEngineVersion, see README
 		AllocatedStorageGiB:         20,
 		BackupRetentionDays:         7,
 		RemovalPolicy:               RemovalDestroy,
@@ -150,7 +163,7 @@ func DefaultEnvironment() Environment {
 		MasterUsername:              "admin",
 		RotationDays:                30,
 		RotationTimeoutSeconds:      60,
-		RotationReservedConcurrency: 1,
+		RotationReservedConcurrency: 0, // none, see above
 		PasswordLength:              32,
 		ExcludeCharacters:           `/@"'\`,
 		CACertificateIdentifier:     rdsca.DefaultIdentifier,

@@ -51,7 +51,7 @@ func TestLoadOverlayAndEnvironmentVariables(t *testing.T) {
 		t.Errorf("Selected = %s", got)
 	}
 	dev, prod := cfg.Environments["dev"], cfg.Environments["prod"]
-	if dev.NatGateways != 2 || dev.MaxAzs != 2 || dev.EngineVersion != "8.4.7" {
+	if dev.NatGateways != 2 || dev.MaxAzs != 2 || dev.EngineVersion != config.DefaultEnvironment().EngineVersion {
 		t.Errorf("dev overlay = %+v", dev)
 	}
 	if dev.Account != "999999999999" || dev.Region != "us-east-1" {
@@ -179,8 +179,8 @@ func TestInvalidConfigs(t *testing.T) {
 		{"window longer than rate", ctxWith(map[string]any{"rotationSchedule": "rate(6 hours)", "rotationWindowHours": 6}), []string{"rotationWindowHours", "fewer hours than the rotation interval (6)"}},
 		{"window", ctxWith(map[string]any{"rotationWindowHours": 25}), []string{"rotationWindowHours", "0..24"}},
 		{"timeout", ctxWith(map[string]any{"rotationTimeoutSeconds": 10}), []string{"rotationTimeoutSeconds", "= 10", "30..900"}},
-		{"concurrency", ctxWith(map[string]any{"rotationReservedConcurrency": -1}), []string{"rotationReservedConcurrency", "1..1000"}},
-		{"unreserved concurrency", ctxWith(map[string]any{"rotationReservedConcurrency": 0}), []string{"rotationReservedConcurrency", "1..1000"}},
+		{"negative concurrency", ctxWith(map[string]any{"rotationReservedConcurrency": -1}), []string{"rotationReservedConcurrency", "= -1", "0..1000", "0 = no reservation"}},
+		{"too much concurrency", ctxWith(map[string]any{"rotationReservedConcurrency": 1001}), []string{"rotationReservedConcurrency", "= 1001", "0..1000"}},
 		{"password length", ctxWith(map[string]any{"passwordLength": 64}), []string{"passwordLength", "= 64", "8..41"}},
 		{"exclusions", ctxWith(map[string]any{"excludeCharacters": "'"}), []string{"excludeCharacters", `/ @ and "`}},
 		{"CA bundle missing", ctxWith(map[string]any{"caBundlePath": "/nonexistent/ca.pem"}), []string{"caBundlePath", "X.509 certificates only", "no such file"}},
@@ -213,6 +213,9 @@ func TestInvalidConfigs(t *testing.T) {
 		{"region": "eu-west-1", "availabilityZones": []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, "natGateways": 3},
 		{"account": "123456789012", "region": "eu-west-1", "maxAzs": 3, "natGateways": 3},
 		{"caBundlePath": pem, "instanceClass": "db.r7g.2xlarge", "engineVersion": "8.0.40"},
+		{"rotationReservedConcurrency": 0},
+		{"rotationReservedConcurrency": 1},
+		{"rotationReservedConcurrency": 1000},
 	}
 	for _, kv := range valid {
 		if _, err := config.Load(ctxWith(kv), nil); err != nil {
@@ -228,6 +231,19 @@ func TestAllErrorsReported(t *testing.T) {
 	}
 	if n := strings.Count(err.Error(), "allowed:"); n != 3 {
 		t.Errorf("%d problems reported, want 3:\n%v", n, err)
+	}
+}
+
+// TestNoReservedConcurrencyByDefault: reserving even one execution fails to
+// deploy in any account whose Lambda concurrency quota is 100 or less
+// (Lambda keeps 100 unreserved), so a default environment reserves none.
+func TestNoReservedConcurrencyByDefault(t *testing.T) {
+	cfg, err := config.Load(config.ContextMap{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Environments["dev"].RotationReservedConcurrency; got != 0 {
+		t.Errorf("default rotationReservedConcurrency = %d, want 0 (no reservation)", got)
 	}
 }
 

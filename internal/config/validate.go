@@ -130,7 +130,7 @@ func (e Environment) validate(prefix string) []error {
 		bad("instanceClass", e.InstanceClass, "an RDS instance class such as db.t4g.micro or db.r6g.large")
 	}
 	if !engineVersionRe.MatchString(e.EngineVersion) {
-		bad("engineVersion", e.EngineVersion, "a full MySQL version 8.0.N or 8.4.N offered by RDS, e.g. 8.4.7 (not a bare major version)")
+		bad("engineVersion", e.EngineVersion, "a full MySQL version 8.0.N or 8.4.N offered by RDS, e.g. 8.4.10 (not a bare major version)")
 	}
 	intRange("allocatedStorageGiB", e.AllocatedStorageGiB, 20, 65536, " GiB (gp3)")
 	intRange("backupRetentionDays", e.BackupRetentionDays, 0, 35, " days (0 disables automated backups)")
@@ -150,9 +150,10 @@ func (e Environment) validate(prefix string) []error {
 	}
 	intRange("rotationWindowHours", e.RotationWindowHours, 0, 24, " hours (0 = Secrets Manager default)")
 	intRange("rotationTimeoutSeconds", e.RotationTimeoutSeconds, 30, 900, " seconds (a 5 s connect plus retries needs 30)")
-	// Reserved so that two rotations of the same deployment never run at once
-	// and a burst elsewhere in the account cannot starve rotation.
-	intRange("rotationReservedConcurrency", e.RotationReservedConcurrency, 1, 1000, " (reserved executions; rotation must not run unreserved)")
+	// Optional: a reservation guarantees the function executions when the
+	// account is busy, but needs an account concurrency quota above 100
+	// plus the reservation (see DefaultEnvironment).
+	intRange("rotationReservedConcurrency", e.RotationReservedConcurrency, 0, 1000, " (0 = no reservation, the default; a reservation needs an account Lambda concurrency quota of at least 100 plus the reservation)")
 	intRange("passwordLength", e.PasswordLength, 8, 41, " (the RDS for MySQL master password limits)")
 	for _, c := range []string{"/", "@", `"`} {
 		if !strings.Contains(e.ExcludeCharacters, c) {
