@@ -85,6 +85,9 @@ type RotationFunction struct {
 	Function awslambda.Function
 	// Role is the function's execution role.
 	Role awsiam.IRole
+	// BasePolicy is the role's policy for its log group and network
+	// interfaces; the function depends on it.
+	BasePolicy awsiam.ManagedPolicy
 	// SecurityGroup is the function's group; databases admit it.
 	SecurityGroup awsec2.ISecurityGroup
 	// LogGroup receives the function's logs.
@@ -112,7 +115,7 @@ const (
 	// NIST LambdaConcurrency.
 	ReasonNoReservedConcurrency = "reserving executions fails to deploy in any account whose Lambda concurrency quota is 100 or less " +
 		"(Lambda keeps 100 unreserved), as new accounts' often is; Secrets Manager never runs two rotations of one secret at once " +
-		"(RotateSecret fails while AWSPENDING is on another version), so the limit adds no correctness; set ReservedConcurrency to reserve"
+		"(RotateSecret fails while AWSPENDING is on another version), so the limit adds no correctness; set rotationReservedConcurrency to reserve"
 	// ReasonServiceEncryptedLogs: the default log group without LogsKey,
 	// NIST CloudWatchLogGroupEncrypted.
 	ReasonServiceEncryptedLogs = "the rotation function never logs a password or a secret string (tested), and CloudWatch Logs encrypts " +
@@ -242,6 +245,7 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 		},
 	})
 	compliance.MustSuppress(basePolicy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonENIWildcard, AppliesTo: []string{"Resource::*"}})
+	out.BasePolicy = basePolicy
 
 	vars := map[string]*string{
 		rotation.EnvPasswordLength:    jsii.String(strconv.Itoa(p.PasswordLength)),
@@ -270,7 +274,9 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 	}
 	// "Default" keeps the function's logical id that of a function created
 	// directly under the construct's scope with the construct's id.
-	out.Function = awslambda.NewFunction(c, jsii.String("Default"), fnProps)
+	if out.Function, err = newFunction(c, fnProps); err != nil {
+		return nil, fmt.Errorf("rotation function: %w", err)
+	}
 	// Lambda checks the ENI permissions when it creates the function.
 	out.Function.Node().AddDependency(basePolicy)
 	compliance.MustSuppress(out.Function, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaDLQ", Reason: ReasonLambdaDLQ})
@@ -278,4 +284,17 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 		compliance.MustSuppress(out.Function, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaConcurrency", Reason: ReasonNoReservedConcurrency})
 	}
 	return out, nil
+}
+
+// newFunction creates the function, whose asset is bundled (compiled) right
+// here. jsii reports a failed bundling as a panic; it is returned as the
+// error it is (the compiler's message), so the constructor keeps its
+// error contract.
+func newFunction(scope constructs.Construct, props *awslambda.FunctionProps) (fn awslambda.Function, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fn, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return awslambda.NewFunction(scope, jsii.String("Default"), props), nil
 }

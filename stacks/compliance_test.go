@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/example/secret-rotation/internal/compliance"
-	"github.com/example/secret-rotation/stacks"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 // canaries are secret-looking values planted in the process environment
@@ -237,9 +237,9 @@ func TestBundledCAIsPublicOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	matches, _ := filepath.Glob(filepath.Join(synthesized.outdir, "asset.*", stacks.CABundleFileName))
+	matches, _ := filepath.Glob(filepath.Join(synthesized.outdir, "asset.*", rotationcdk.CABundleFileName))
 	if len(matches) == 0 {
-		t.Fatalf("no %s in any asset of %s (the full environment sets caBundlePath)", stacks.CABundleFileName, synthesized.outdir)
+		t.Fatalf("no %s in any asset of %s (the full environment sets caBundlePath)", rotationcdk.CABundleFileName, synthesized.outdir)
 	}
 	for _, m := range matches {
 		got, err := os.ReadFile(m)

@@ -3,19 +3,18 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 // DatabaseStackProps configures [NewDatabaseStack].
@@ -26,9 +25,8 @@ type DatabaseStackProps struct {
 	// Vpc and Subnets place the database (and the operator host).
 	Vpc     awsec2.IVpc
 	Subnets *awsec2.SubnetSelection
-	// RotationFunction rotates the master secret; RotationSecurityGroup is its group.
-	RotationFunction      awslambda.IFunction
-	RotationSecurityGroup awsec2.ISecurityGroup
+	// RotationFunction rotates the master secret.
+	RotationFunction *rotationcdk.RotationFunction
 	// LogsKey encrypts the log groups of the database's log exports.
 	LogsKey awskms.IKey
 }
@@ -47,10 +45,8 @@ type DatabaseStack struct {
 	SecurityGroup awsec2.ISecurityGroup
 	// Key is the customer-managed KMS key of the secret and the database storage.
 	Key awskms.IKey
-	// RotationPolicy is the policy on the function's role that grants access to Secret.
-	RotationPolicy awsiam.ManagedPolicy
-	// RotationSchedule is the AWS::SecretsManager::RotationSchedule resource.
-	RotationSchedule awssecretsmanager.CfnRotationSchedule
+	// Rotation is the master secret's rotation: policy, permission, schedule.
+	Rotation *rotationcdk.SecretRotation
 	// OperatorHost is the SSM-managed client host, nil unless enabled.
 	OperatorHost awsec2.Instance
 }
@@ -144,72 +140,31 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	}
 	suppressDatabaseFindings(db, env)
 
-	// Function -> database port. Both rules live in this stack: the ingress on
-	// the database group, and (because the peer is in another stack) the
-	// egress on the function's group.
-	db.Connections().AllowFrom(props.RotationSecurityGroup, port, jsii.String("Rotation function"))
-
-	// Permissions on the function's role for this secret only. The policy is a
-	// resource of this stack attached to the role by name: a forward reference.
-	policy := awsiam.NewManagedPolicy(stack, jsii.String("RotationFunctionPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Rotation function: rotate the master secret of " + *stack.StackName()),
-		Roles:       &[]awsiam.IRole{props.RotationFunction.Role()},
-		Statements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid: jsii.String("RotateThisSecret"),
-				Actions: jsii.Strings("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
-					"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
-				Resources: jsii.Strings(*secret.SecretArn()),
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				// GetRandomPassword has no resource-level permissions.
-				Sid:       jsii.String("GeneratePasswords"),
-				Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
-				Resources: jsii.Strings("*"),
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				// The secret's key, and only through Secrets Manager.
-				Sid:       jsii.String("SecretKeyThroughSecretsManager"),
-				Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-				Resources: jsii.Strings(*key.KeyArn()),
-				Conditions: &map[string]any{"StringEquals": map[string]any{
-					"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
-				}},
-			}),
-		},
-	})
-	compliance.MustSuppress(policy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonGetRandomPassword, AppliesTo: []string{"Resource::*"}})
-
-	// Secrets Manager may invoke the function for this secret, from this
-	// account only. AWS recommends SourceAccount alone for a function shared
-	// by many secrets; here every database stack adds its own permission, so
-	// SourceArn can name its secret as well (confused-deputy protection).
-	permission := awslambda.NewCfnPermission(stack, jsii.String("AllowSecretsManagerInvoke"), &awslambda.CfnPermissionProps{
-		Action:        jsii.String("lambda:InvokeFunction"),
-		FunctionName:  props.RotationFunction.FunctionArn(),
-		Principal:     jsii.String("secretsmanager.amazonaws.com"),
-		SourceAccount: stack.Account(),
-		SourceArn:     secret.SecretArn(),
-	})
-
-	rules := &awssecretsmanager.CfnRotationSchedule_RotationRulesProperty{}
+	// The function rotates the attached secret: the security-group rules
+	// function -> database port, the policy on its role for this secret and
+	// key, Secrets Manager's invoke permission for this secret, and the
+	// schedule, all in this stack (rotationcdk.NewSecretRotation). Ids:
+	// "RotationSchedule" makes the schedule keep its logical id; the
+	// policy and the permission keep theirs through keepLogicalID.
+	schedule := rotationcdk.RotateEvery(env.RotationDays)
 	if env.RotationSchedule != "" {
-		rules.ScheduleExpression = jsii.String(env.RotationSchedule)
-	} else {
-		rules.AutomaticallyAfterDays = jsii.Number(env.RotationDays)
+		schedule = rotationcdk.RotateOn(env.RotationSchedule)
 	}
-	if env.RotationWindowHours > 0 {
-		rules.Duration = jsii.String(fmt.Sprintf("%dh", env.RotationWindowHours))
-	}
-	// The L1 resource: the L2 RotationSchedule has no schedule expressions and
-	// would add its grants to the function's stack, creating a cycle.
-	schedule := awssecretsmanager.NewCfnRotationSchedule(stack, jsii.String("RotationSchedule"), &awssecretsmanager.CfnRotationScheduleProps{
-		SecretId:          attached.SecretArn(),
-		RotationLambdaArn: props.RotationFunction.FunctionArn(),
-		RotationRules:     rules,
+	rotation, err := rotationcdk.NewSecretRotation(stack, "RotationSchedule", &rotationcdk.SecretRotationProps{
+		Function:      props.RotationFunction,
+		Secret:        attached,
+		EncryptionKey: key,
+		Database:      db,
+		Port:          port,
+		Schedule:      schedule,
+		Window:        time.Duration(env.RotationWindowHours) * time.Hour,
+		DependsOn:     []constructs.IDependable{db},
 	})
-	// The first rotation runs on creation: the function must be allowed and able to reach the DB.
-	schedule.Node().AddDependency(policy, permission, dbSG, db)
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
+	}
+	keepLogicalID(rotation.Policy, "RotationFunctionPolicy6A2BEAE6")
+	keepLogicalID(rotation.Permission, "AllowSecretsManagerInvoke")
 
 	// Others (the pipeline's post-deploy check) are granted access through a
 	// reference to the attached secret: grants go into the grantee's IAM
@@ -221,7 +176,7 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	grantable := awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("MasterSecretReference"), &awssecretsmanager.SecretAttributes{
 		SecretCompleteArn: attached.SecretArn(),
 	})
-	out := &DatabaseStack{Stack: stack, Instance: db, Secret: grantable, Key: key, SecurityGroup: dbSG, RotationPolicy: policy, RotationSchedule: schedule}
+	out := &DatabaseStack{Stack: stack, Instance: db, Secret: grantable, Key: key, SecurityGroup: dbSG, Rotation: rotation}
 	if env.OperatorAccess {
 		out.OperatorHost = newOperatorHost(stack, props.Vpc, props.Subnets)
 		db.Connections().AllowFrom(out.OperatorHost, port, jsii.String("Operator access host"))

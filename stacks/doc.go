@@ -11,6 +11,11 @@
 // rotation schedule. Nothing in the rotation stack refers to the database
 // stack, so there is no dependency cycle.
 //
-// The rotation function is compiled from lambda/rotation at synth time by
-// [gobundle.Bundler] (local bundling, no Docker).
+// The stacks are the app's composition of the public constructs of package
+// rotationcdk: the rotation stack holds a [rotationcdk.RotationFunction]
+// (compiled from lambda/rotation at synth time, no Docker), the database
+// stack a [rotationcdk.SecretRotation] of its master secret. The config
+// package's validated environment is translated into their props here;
+// resources that existed before the constructs keep their logical ids
+// (keepLogicalID), so the refactor replaced nothing.
 package stacks

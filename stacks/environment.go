@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -31,7 +30,6 @@ type options struct {
 	prefix     *string
 	moduleRoot string
 	pkg        string
-	code       awslambda.Code
 }
 
 // Option customizes [NewEnvironmentStacks].
@@ -57,26 +55,13 @@ func WithFunctionPackage(pkg string) Option {
 	return func(o *options) { o.pkg = pkg }
 }
 
-// WithFunctionCode uses already prepared code instead of bundling, so several
-// environments (or pipeline stages) share one compiled asset.
-func WithFunctionCode(code awslambda.Code) Option {
-	return func(o *options) { o.code = code }
-}
-
 // NewEnvironmentStacks creates the network, rotation and database stacks of
 // env under scope (an App or a pipelines Stage), wired through props in that
 // order. It returns an error, before creating any construct, when env is
 // invalid or the function's sources cannot be hashed, and an error when
 // compiling the function fails.
-func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, opts ...Option) (stacks *EnvironmentStacks, err error) {
-	// jsii reports failures inside constructs (such as a failed local
-	// bundling of the function) as panics; return them as errors.
-	defer func() {
-		if r := recover(); r != nil {
-			stacks, err = nil, fmt.Errorf("environment %s: %v", env.Name, r)
-		}
-	}()
-	o := options{pkg: RotationPackage}
+func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, opts ...Option) (*EnvironmentStacks, error) {
+	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -87,21 +72,6 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 	if o.prefix != nil {
 		prefix = *o.prefix
 	}
-	code := o.code
-	caName := ""
-	if env.CABundlePath != "" {
-		caName = CABundleFileName
-	}
-	if code == nil {
-		root, err := moduleRootOrWorkingDir(o.moduleRoot)
-		if err != nil {
-			return nil, err
-		}
-		if code, err = FunctionCode(root, o.pkg, env.CABundlePath); err != nil {
-			return nil, err
-		}
-	}
-
 	stackProps := func(description string) awscdk.StackProps {
 		return awscdk.StackProps{
 			Env:                   stackEnv(env),
@@ -113,23 +83,25 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 		StackProps:  stackProps("VPC, subnets, NAT and flow logs"),
 		Environment: env,
 	})
-	rotation := NewRotationStack(scope, prefix+"Rotation", &RotationStackProps{
-		StackProps:   stackProps("Secrets Manager rotation function for RDS for MySQL"),
-		Environment:  env,
-		Vpc:          network.Vpc,
-		Subnets:      network.PrivateSubnets,
-		Code:         code,
-		CABundleName: caName,
-		LogsKey:      network.LogsKey,
+	rotation, err := NewRotationStack(scope, prefix+"Rotation", &RotationStackProps{
+		StackProps:  stackProps("Secrets Manager rotation function for RDS for MySQL"),
+		Environment: env,
+		Vpc:         network.Vpc,
+		Subnets:     network.PrivateSubnets,
+		ModuleRoot:  o.moduleRoot,
+		Package:     o.pkg,
+		LogsKey:     network.LogsKey,
 	})
+	if err != nil {
+		return nil, err
+	}
 	database, err := NewDatabaseStack(scope, prefix+"Database", &DatabaseStackProps{
-		StackProps:            stackProps("RDS for MySQL with a rotated master secret"),
-		Environment:           env,
-		Vpc:                   network.Vpc,
-		Subnets:               network.PrivateSubnets,
-		RotationFunction:      rotation.Function,
-		RotationSecurityGroup: rotation.SecurityGroup,
-		LogsKey:               network.LogsKey,
+		StackProps:       stackProps("RDS for MySQL with a rotated master secret"),
+		Environment:      env,
+		Vpc:              network.Vpc,
+		Subnets:          network.PrivateSubnets,
+		RotationFunction: rotation.Function,
+		LogsKey:          network.LogsKey,
 	})
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 // PipelineStackProps configures [NewPipelineStack].
@@ -85,7 +86,7 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 	if err := s.Validate(props.Environments); err != nil {
 		return nil, err
 	}
-	root, err := moduleRootOrWorkingDir(props.ModuleRoot)
+	root, err := rotationcdk.ModuleRoot(props.ModuleRoot)
 	if err != nil {
 		return nil, err
 	}

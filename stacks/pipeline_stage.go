@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 // StageID returns the construct id of env's pipeline Stage. Stacks inside a
@@ -61,7 +62,7 @@ func NewEnvironmentStage(scope constructs.Construct, env config.Environment, wit
 			SubnetArns:       envStacks.Network.PrivateSubnetArns(),
 			Secret:           envStacks.Database.Secret,
 			DatabaseGroup:    envStacks.Database.SecurityGroup,
-			RotationFunction: envStacks.Rotation.Function,
+			RotationFunction: envStacks.Rotation.Function.Function,
 			PipelineAccount:  pipelineAccount,
 			Rotatectl:        code,
 		})
@@ -104,12 +105,12 @@ const RotatectlPackage = "./cmd/rotatectl"
 // (reproducible linux/arm64 build, hash of its Go sources), with the
 // environment's CA bundle next to it when one is configured.
 func rotatectlAsset(moduleRoot, caBundlePath string) (*awss3assets.AssetProps, error) {
-	opts, err := goAssetOptions(moduleRoot, RotatectlPackage, caBundlePath)
+	opts, root, err := rotationcdk.GoAssetOptions(moduleRoot, RotatectlPackage, caBundlePath)
 	if err != nil {
 		return nil, err
 	}
 	return &awss3assets.AssetProps{
-		Path:          jsii.String(moduleRoot),
+		Path:          jsii.String(root),
 		AssetHashType: opts.AssetHashType,
 		AssetHash:     opts.AssetHash,
 		Bundling:      opts.Bundling,
@@ -233,7 +234,7 @@ func NewPostDeployCheckStack(scope constructs.Construct, id string, props *PostD
 	bundle.GrantRead(role)
 	caFlag := ""
 	if env.CABundlePath != "" {
-		caFlag = "--ca-bundle " + CABundleFileName
+		caFlag = "--ca-bundle " + rotationcdk.CABundleFileName
 	}
 	project := awscodebuild.NewProject(stack, jsii.String("Check"), &awscodebuild.ProjectProps{
 		Description: jsii.String(fmt.Sprintf("Forces one rotation of the %s master secret and logs in with the new AWSCURRENT (rotatectl)", env.Name)),

@@ -18,6 +18,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/rotationcdk"
 	"github.com/example/secret-rotation/stacks"
 )
 
@@ -558,7 +559,7 @@ func TestPostDeployCheckCABundle(t *testing.T) {
 	for _, tc := range []struct {
 		env  string
 		args string
-	}{{"dev", ""}, {"ext", "--ca-bundle " + stacks.CABundleFileName}} {
+	}{{"dev", ""}, {"ext", "--ca-bundle " + rotationcdk.CABundleFileName}} {
 		t.Run(tc.env, func(t *testing.T) {
 			for _, p := range resourcesOfType(checkTemplate(t, pc, tc.env), "AWS::CodeBuild::Project") {
 				env := asJSON(props(p)["Environment"])
@@ -567,7 +568,7 @@ func TestPostDeployCheckCABundle(t *testing.T) {
 				}
 				key := asJSON(props(p)["Source"])
 				m := assetHashRe.FindString(key)
-				_, err := os.Stat(filepath.Join(pc.outdir, "asset."+m, stacks.CABundleFileName))
+				_, err := os.Stat(filepath.Join(pc.outdir, "asset."+m, rotationcdk.CABundleFileName))
 				if got := err == nil; got != (tc.args != "") {
 					t.Errorf("rotatectl asset %s has the CA bundle: %v, want %v", m, got, tc.args != "")
 				}

@@ -1,28 +1,18 @@
 package stacks
 
 import (
-	"strconv"
+	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
-)
-
-// Environment variables the rotation function reads. The app never sets
-// EnvSecretsManagerEndpoint: with the interface endpoint's private DNS the
-// SDK's default host name already reaches the endpoint (see NewNetworkStack).
-const (
-	EnvSecretsManagerEndpoint = "SECRETS_MANAGER_ENDPOINT"
-	EnvPasswordLength         = "PASSWORD_LENGTH"
-	EnvExcludeCharacters      = "EXCLUDE_CHARACTERS"
-	EnvDBCABundle             = "DB_CA_BUNDLE"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 // RotationStackProps configures [NewRotationStack].
@@ -33,28 +23,28 @@ type RotationStackProps struct {
 	// Vpc and Subnets place the function; both come from the network stack.
 	Vpc     awsec2.IVpc
 	Subnets *awsec2.SubnetSelection
-	// Code is the bundled function (see [FunctionCode]).
-	Code awslambda.Code
-	// CABundleName is the file name of the bundled caBundlePath PEM, whose
-	// CAs the function trusts besides the built-in RDS CAs; empty when none.
-	CABundleName string
 	// LogsKey encrypts the function's log group.
 	LogsKey awskms.IKey
+	// ModuleRoot is the Go module the function is built from ("" for the
+	// module containing the working directory), Package its main package
+	// ("" for rotationcdk.FunctionPackage).
+	ModuleRoot, Package string
 }
 
 // RotationStack holds the rotation function.
 type RotationStack struct {
 	awscdk.Stack
-	// Function is the Secrets Manager rotation function.
-	Function awslambda.IFunction
-	// SecurityGroup is the function's own group; the database stack admits it.
-	SecurityGroup awsec2.ISecurityGroup
+	// Function is the rotation function construct (function, role, groups).
+	Function *rotationcdk.RotationFunction
 }
 
-// NewRotationStack creates the Go rotation function in the private subnets
-// with its own security group and log group. Permissions to the secret and
-// the invoke permission are added by the database stack.
-func NewRotationStack(scope constructs.Construct, id string, props *RotationStackProps) *RotationStack {
+// NewRotationStack creates the Go rotation function (rotationcdk) in the
+// private subnets. Its security group and log group are created here, under
+// the ids they had before the construct existed, so their logical ids (and
+// the ids of the database's rules that name the group) stay the same.
+// Permissions to the secret, the invoke permission and the schedule are
+// added by the database stack.
+func NewRotationStack(scope constructs.Construct, id string, props *RotationStackProps) (*RotationStack, error) {
 	env := props.Environment
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	tagStack(stack, env)
@@ -70,49 +60,42 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 	} else {
 		sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to Secrets Manager through NAT"), nil)
 	}
-
 	logGroup := awslogs.NewLogGroup(stack, jsii.String("FunctionLogGroup"), &awslogs.LogGroupProps{
 		Retention:     retentionDays[env.LogRetentionDays],
 		EncryptionKey: props.LogsKey,
 		RemovalPolicy: plainRemovalPolicy(env),
 	})
-	role, basePolicy := newFunctionRole(stack, logGroup)
 
-	vars := map[string]*string{
-		EnvPasswordLength:    jsii.String(strconv.Itoa(env.PasswordLength)),
-		EnvExcludeCharacters: jsii.String(env.ExcludeCharacters),
+	fn, err := rotationcdk.NewRotationFunction(stack, "RotationFunction", &rotationcdk.RotationFunctionProps{
+		Vpc:                 props.Vpc,
+		VpcSubnets:          props.Subnets,
+		SecurityGroup:       sg,
+		LogGroup:            logGroup,
+		PasswordLength:      env.PasswordLength,
+		ExcludeCharacters:   env.ExcludeCharacters,
+		Timeout:             time.Duration(env.RotationTimeoutSeconds) * time.Second,
+		ReservedConcurrency: env.RotationReservedConcurrency,
+		CABundlePath:        env.CABundlePath,
+		Description:         "Rotates the RDS for MySQL master password in Secrets Manager (" + env.Name + ")",
+		ModuleRoot:          props.ModuleRoot,
+		Package:             props.Package,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
 	}
-	if props.CABundleName != "" {
-		vars[EnvDBCABundle] = jsii.String(props.CABundleName)
-	}
+	// Deployed before the construct existed under these logical ids:
+	// keeping them makes the refactor a no-op for existing stacks.
+	keepLogicalID(fn.Role, "RotationFunctionRoleC7E85CD7")
+	keepLogicalID(fn.BasePolicy, "RotationFunctionBasePolicy739F4164")
+	return &RotationStack{Stack: stack, Function: fn}, nil
+}
 
-	fnProps := &awslambda.FunctionProps{
-		Description:  jsii.String("Rotates the RDS for MySQL master password in Secrets Manager (" + env.Name + ")"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         props.Code,
-		MemorySize:   jsii.Number(256),
-		// Covers a 5 s connect timeout plus retries and the four rotation steps.
-		Timeout:        awscdk.Duration_Seconds(jsii.Number(env.RotationTimeoutSeconds)),
-		Vpc:            props.Vpc,
-		VpcSubnets:     props.Subnets,
-		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
-		LogGroup:       logGroup,
-		Role:           role,
-		Environment:    &vars,
+// keepLogicalID gives the CloudFormation resource of c the logical id it
+// was deployed with, so a refactor of the construct tree does not replace it.
+func keepLogicalID(c constructs.IConstruct, id string) {
+	if cfn, ok := c.(awscdk.CfnElement); ok {
+		cfn.OverrideLogicalId(jsii.String(id))
+		return
 	}
-	// Reserved concurrency is optional and off by default (see
-	// config.DefaultEnvironment): a reservation cannot be deployed in an
-	// account whose Lambda concurrency quota is 100 or less.
-	if env.RotationReservedConcurrency > 0 {
-		fnProps.ReservedConcurrentExecutions = jsii.Number(env.RotationReservedConcurrency)
-	}
-	fn := awslambda.NewFunction(stack, jsii.String("RotationFunction"), fnProps)
-	fn.Node().AddDependency(basePolicy)
-	compliance.MustSuppress(fn, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaDLQ", Reason: ReasonLambdaDLQ})
-	if env.RotationReservedConcurrency == 0 {
-		compliance.MustSuppress(fn, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaConcurrency", Reason: ReasonNoReservedConcurrency})
-	}
-	return &RotationStack{Stack: stack, Function: fn, SecurityGroup: sg}
+	c.Node().DefaultChild().(awscdk.CfnElement).OverrideLogicalId(jsii.String(id))
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/secret-rotation/stacks"
+	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 func TestRotationFunction(t *testing.T) {
@@ -32,13 +33,13 @@ func TestRotationFunction(t *testing.T) {
 			// interface endpoint: its private DNS (TestNetwork) serves the
 			// SDK's default host name.
 			vars := map[string]any{
-				stacks.EnvPasswordLength:         "32",
-				stacks.EnvExcludeCharacters:      `/@"'\`,
-				stacks.EnvSecretsManagerEndpoint: assertions.Match_Absent(),
-				stacks.EnvDBCABundle:             assertions.Match_Absent(),
+				rotation.EnvPasswordLength:         "32",
+				rotation.EnvExcludeCharacters:      `/@"'\`,
+				rotation.EnvSecretsManagerEndpoint: assertions.Match_Absent(),
+				rotation.EnvCABundle:               assertions.Match_Absent(),
 			}
 			if tc.caBundle {
-				vars[stacks.EnvDBCABundle] = stacks.CABundleFileName
+				vars[rotation.EnvCABundle] = rotationcdk.CABundleFileName
 			}
 			assert(t, "function", func() {
 				tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example/secret-rotation/stacks"
+	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 // The tests of this file assert the security properties of issue 5 on the
@@ -278,8 +279,11 @@ func TestRotationFunctionLeastPrivilege(t *testing.T) {
 				}
 			}
 
-			// Secret policy (database stack): this secret, its key via Secrets Manager.
-			secretID, _ := onlyResource(t, db, "AWS::SecretsManager::Secret")
+			// Secret policy (database stack): this secret, its key via Secrets
+			// Manager. The secret is named through its attachment to the
+			// instance, whose Ref is the secret's ARN (the rotation is of the
+			// attached secret, rotationcdk.SecretRotationProps.Secret).
+			secretID, _ := onlyResource(t, db, "AWS::SecretsManager::SecretTargetAttachment")
 			_, rp := onlyResource(t, db, "AWS::IAM::ManagedPolicy")
 			for _, st := range statements(props(rp)["PolicyDocument"]) {
 				acts := strs(st["Action"])
@@ -430,12 +434,12 @@ func TestCABundleEnvironment(t *testing.T) {
 	for _, tc := range []struct {
 		env  string
 		want any
-	}{{"dev", nil}, {"prod", nil}, {"full", stacks.CABundleFileName}, {"isolated", nil}} {
+	}{{"dev", nil}, {"prod", nil}, {"full", rotationcdk.CABundleFileName}, {"isolated", nil}} {
 		t.Run(tc.env, func(t *testing.T) {
 			_, fn := onlyResource(t, templateJSON(t, tc.env, "Rotation"), "AWS::Lambda::Function")
 			vars, _ := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
-			if got := vars[stacks.EnvDBCABundle]; got != tc.want {
-				t.Errorf("%s = %v, want %v", stacks.EnvDBCABundle, got, tc.want)
+			if got := vars[rotation.EnvCABundle]; got != tc.want {
+				t.Errorf("%s = %v, want %v", rotation.EnvCABundle, got, tc.want)
 			}
 		})
 	}

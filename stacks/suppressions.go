@@ -5,24 +5,9 @@ package stacks
 // finding; docs/security.md lists them all (a test checks
 // that every suppression in the synthesized templates appears there).
 const (
-	// ReasonENIWildcard: rotation function role, AwsSolutions-IAM5 Resource::*.
-	ReasonENIWildcard = "Lambda creates and deletes the function's VPC network interfaces with these EC2 actions; " +
-		"Describe* have no resource-level permissions and Lambda checks CreateNetworkInterface on * when the function is created " +
-		"(the same EC2 actions as AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group)"
-	// ReasonGetRandomPassword: rotation policy, AwsSolutions-IAM5 Resource::*.
-	ReasonGetRandomPassword = "secretsmanager:GetRandomPassword has no resource-level permissions (it reads no secret); " +
-		"every other Secrets Manager action is limited to the rotated secret's ARN"
 	// ReasonPublicRoute: public subnets' default route, NIST VPCNoUnrestrictedRouteToIGW.
 	ReasonPublicRoute = "the public subnets hold only the NAT gateways, which need a default route to the internet gateway; " +
 		"nothing else is placed there (no public IPs on launch, every workload runs in the private subnets)"
-	// ReasonLambdaDLQ: rotation function, NIST LambdaDLQ.
-	ReasonLambdaDLQ = "Secrets Manager invokes the rotation steps synchronously and retries them itself; a failed rotation is recorded " +
-		"on the secret and in CloudTrail (RotationFailed), so there is no asynchronous event a dead-letter queue could capture"
-	// ReasonNoReservedConcurrency: rotation function without
-	// rotationReservedConcurrency, NIST LambdaConcurrency.
-	ReasonNoReservedConcurrency = "reserving executions fails to deploy in any account whose Lambda concurrency quota is 100 or less " +
-		"(Lambda keeps 100 unreserved), as new accounts' often is; Secrets Manager never runs two rotations of one secret at once " +
-		"(RotateSecret fails while AWSPENDING is on another version), so the limit adds no correctness; set rotationReservedConcurrency to reserve"
 	// ReasonSingleAZ: dev database, AwsSolutions-RDS3 and NIST RDSMultiAZSupport.
 	ReasonSingleAZ = "single-AZ by configuration in a non-protected (development) environment to halve its cost; " +
 		"protected environments set multiAz"
