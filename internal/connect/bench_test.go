@@ -4,22 +4,23 @@ import (
 	"context"
 	"testing"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // BenchmarkConnect measures one new TLS connection through the connector
 // (cached secret) against the same connection made directly by a
-// dbsecret connector: the difference is the connector's overhead.
+// mysql dialer's connector: the difference is the connector's overhead.
 //
 //	go test -run '^$' -bench Connect -benchtime 200x ./internal/connect
 func BenchmarkConnect(b *testing.B) {
 	f := newFixture(b, db, true)
 	c := f.connector()
-	sec, err := dbsecret.Parse(f.secretString(f.password, true))
+	sec, err := secret.Parse(f.secretString(f.password, true))
 	if err != nil {
 		b.Fatal(err)
 	}
-	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(db.CAPEM()))
+	dialer, err := mysql.NewDialer(mysql.WithCABundlePEM(db.CAPEM()))
 	if err != nil {
 		b.Fatal(err)
 	}

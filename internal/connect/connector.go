@@ -12,10 +12,11 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/go-sql-driver/mysql"
+	gomysql "github.com/go-sql-driver/mysql"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 )
 
 // ErrSecret is matched (errors.Is) by errors where the secret could not be
@@ -29,7 +30,7 @@ var ErrSecret = errors.New("cannot read database secret")
 type Connector struct {
 	id     string
 	cfg    config
-	dialer *dbsecret.Dialer
+	dialer *mysql.Dialer
 	sf     singleflight.Group
 
 	mu          sync.Mutex
@@ -79,7 +80,7 @@ func NewConnector(ctx context.Context, secretID string, opts ...Option) (*Connec
 		}
 		cfg.client = secretsmanager.NewFromConfig(awsCfg)
 	}
-	dialer, err := dbsecret.NewDialer(cfg.dialerOpts...)
+	dialer, err := mysql.NewDialer(cfg.dialerOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
@@ -110,7 +111,7 @@ func Open(ctx context.Context, secretID string, opts ...Option) (*sql.DB, error)
 func (c *Connector) SecretID() string { return c.id }
 
 // Driver implements driver.Connector.
-func (c *Connector) Driver() driver.Driver { return mysql.MySQLDriver{} }
+func (c *Connector) Driver() driver.Driver { return gomysql.MySQLDriver{} }
 
 // Stats returns the connector's counters.
 func (c *Connector) Stats() Stats {
@@ -142,7 +143,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		if err == nil {
 			return conn, nil
 		}
-		if !errors.Is(err, dbsecret.ErrAuth) {
+		if !errors.Is(err, engine.ErrAuth) {
 			return nil, err
 		}
 		lastErr = err
@@ -179,7 +180,7 @@ func (c *Connector) tryGeneration(ctx context.Context, gen *generation) (driver.
 			}
 			return conn, nil, true
 		}
-		if !errors.Is(err, dbsecret.ErrAuth) {
+		if !errors.Is(err, engine.ErrAuth) {
 			return nil, c.errorf("%w", err), true
 		}
 		c.refused.Add(1)
@@ -263,7 +264,7 @@ func (c *Connector) clearGood(cr *credential) {
 	c.mu.Unlock()
 }
 
-// errorf prefixes an error with the secret id; the wrapped dbsecret errors
+// errorf prefixes an error with the secret id; the wrapped engine errors
 // name the host. Neither ever contains a password.
 func (c *Connector) errorf(format string, args ...any) error {
 	return fmt.Errorf("secret %s: "+format, append([]any{c.id}, args...)...)

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/example/secret-rotation/internal/connect"
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
 )
 
 func TestOpenLogsInWithTheSecret(t *testing.T) {
@@ -147,8 +147,8 @@ func TestNoStoredPasswordWorks(t *testing.T) {
 	c := f.connector(connect.WithRetry(3, 0), connect.WithMinRefreshInterval(0))
 	before := f.smCalls()
 	_, err := c.Connect(ctxT(t))
-	if !errors.Is(err, dbsecret.ErrAuth) {
-		t.Fatalf("err = %v, want dbsecret.ErrAuth", err)
+	if !errors.Is(err, engine.ErrAuth) {
+		t.Fatalf("err = %v, want engine.ErrAuth", err)
 	}
 	msg := err.Error()
 	for _, want := range []string{f.secretID, db.Addr()} {

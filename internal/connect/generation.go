@@ -8,12 +8,7 @@ import (
 
 	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
-)
-
-const (
-	stageCurrent = "AWSCURRENT"
-	stagePending = "AWSPENDING"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // generation is one view of the secret: a caching client started at a
@@ -54,7 +49,7 @@ func (g *generation) current(ctx context.Context) (*credential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read AWSCURRENT: %w", err)
 	}
-	return g.credential(s, stageCurrent)
+	return g.credential(s, secret.StageCurrent)
 }
 
 // pending returns the credentials for AWSPENDING, or nil when there is no
@@ -67,7 +62,7 @@ func (g *generation) pending(ctx context.Context) *credential {
 	if g.pendingLoaded {
 		return g.pendingCred
 	}
-	s, err := g.cache.GetSecretStringWithStageWithContext(ctx, g.id, stagePending)
+	s, err := g.cache.GetSecretStringWithStageWithContext(ctx, g.id, secret.StagePending)
 	if ctx.Err() != nil {
 		return nil // try again with a live context
 	}
@@ -75,7 +70,7 @@ func (g *generation) pending(ctx context.Context) *credential {
 	if err != nil {
 		return nil
 	}
-	cr, err := g.credentialLocked(s, stagePending)
+	cr, err := g.credentialLocked(s, secret.StagePending)
 	if err != nil {
 		return nil // a malformed pending value is the rotation's problem
 	}
@@ -95,7 +90,7 @@ func (g *generation) credentialLocked(s, stage string) (*credential, error) {
 	if cr, ok := g.creds[s]; ok {
 		return cr, nil
 	}
-	sec, err := dbsecret.Parse(s)
+	sec, err := secret.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", stage, err)
 	}

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 )
 
 // Default tuning; see the package documentation for what each bounds.
@@ -23,7 +23,7 @@ type config struct {
 	client     SecretsClient
 	cacheTTL   time.Duration
 	logger     *slog.Logger
-	dialerOpts []dbsecret.Option
+	dialerOpts []mysql.Option
 	attempts   int
 	backoff    time.Duration
 	minRefresh time.Duration
@@ -82,18 +82,18 @@ func WithLogger(l *slog.Logger) Option {
 // RDS bundle newer than the one built in) in addition to the system roots
 // and the built-in Amazon RDS CAs (package rdsca).
 func WithCABundleFile(path string) Option {
-	return WithDialerOptions(dbsecret.WithCABundleFile(path))
+	return WithDialerOptions(mysql.WithCABundleFile(path))
 }
 
 // WithCABundlePEM trusts the given PEM certificates in addition to the
 // system roots and the built-in Amazon RDS CAs.
 func WithCABundlePEM(pem []byte) Option {
-	return WithDialerOptions(dbsecret.WithCABundlePEM(pem))
+	return WithDialerOptions(mysql.WithCABundlePEM(pem))
 }
 
-// WithDialerOptions passes options to the dbsecret.Dialer that makes the
+// WithDialerOptions passes options to the mysql.Dialer that makes the
 // connections (connect timeout, root CAs, driver logger).
-func WithDialerOptions(opts ...dbsecret.Option) Option {
+func WithDialerOptions(opts ...mysql.Option) Option {
 	return func(cfg *config) error {
 		cfg.dialerOpts = append(cfg.dialerOpts, opts...)
 		return nil

@@ -10,13 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// Staging labels Secrets Manager and the rotation function use.
-const (
-	StageCurrent  = "AWSCURRENT"
-	StagePending  = "AWSPENDING"
-	StagePrevious = "AWSPREVIOUS"
-)
-
 // SecretsManager is the part of the Secrets Manager API the operator
 // uses. *secretsmanager.Client implements it; fakes embed it.
 type SecretsManager interface {

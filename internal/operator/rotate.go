@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // Rotation phases as `rotate --wait` observes them from outside, in order.
@@ -141,7 +143,7 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 			err = perr
 			reach(phase)
 			if phase == PhaseFinishSecret {
-				l := o.tryLogin(rctx, s, StageCurrent, r.Version)
+				l := o.tryLogin(rctx, s, secret.StageCurrent, r.Version)
 				r.Verified = &l
 				if l.Result != LoginAccepted {
 					return o.failed(r, s, fmt.Errorf("%w: AWSCURRENT moved but the database login with it: %s", ErrRotationFailed, strings.TrimSpace(l.Result+" "+l.Detail)))
@@ -172,12 +174,12 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 // in Secrets Manager; it never logs in (see [Operator.Rotate]).
 func (o *Operator) observe(ctx context.Context, s *snapshot, version string) (string, error) {
 	v := s.version(version)
-	if contains(v.Stages, StageCurrent) {
+	if contains(v.Stages, secret.StageCurrent) {
 		if _, pending := s.pendingElsewhere(); !pending {
 			return PhaseFinishSecret, nil
 		}
 	}
-	if !contains(v.Stages, StagePending) && !contains(v.Stages, StageCurrent) {
+	if !contains(v.Stages, secret.StagePending) && !contains(v.Stages, secret.StageCurrent) {
 		return PhaseStarted, fmt.Errorf("version %s lost its AWSPENDING label", version)
 	}
 	_, err := o.value(ctx, s.arn(), version)

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	secretmodel "github.com/example/secret-rotation/internal/secret"
 )
 
 // day truncates to the date, the granularity the service reports
@@ -87,7 +89,7 @@ func (s *Server) createSecret(in createSecretInput) (any, *apiError) {
 		// creates an initial version" labelled AWSCURRENT.
 		v := s.newValueVersion(id, in.SecretString, in.SecretBinary)
 		sec.addVersion(v)
-		sec.attach(stageCurrent, v.id)
+		sec.attach(secretmodel.StageCurrent, v.id)
 		out.VersionId = &v.id
 	}
 	s.secrets[sec.name] = sec
@@ -170,7 +172,7 @@ func (s *Server) updateSecret(in updateSecretInput) (any, *apiError) {
 			return nil, err
 		}
 		if !repeat {
-			sec.attach(stageCurrent, v.id)
+			sec.attach(secretmodel.StageCurrent, v.id)
 		}
 		out.VersionId = &v.id
 	}

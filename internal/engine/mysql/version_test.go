@@ -1,9 +1,9 @@
-package rotation_test
+package mysql_test
 
 import (
 	"testing"
 
-	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 )
 
 func TestParseServerVersionAndPasswordSQL(t *testing.T) {
@@ -35,7 +35,7 @@ func TestParseServerVersionAndPasswordSQL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			v, err := rotation.ParseServerVersion(tt.in)
+			v, err := mysql.ParseServerVersion(tt.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func TestParseServerVersionAndPasswordSQL(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"", "abc", "8", "mysql_aurora"} {
-		if _, err := rotation.ParseServerVersion(bad); err == nil {
+		if _, err := mysql.ParseServerVersion(bad); err == nil {
 			t.Errorf("ParseServerVersion(%q) succeeded", bad)
 		}
 	}
@@ -76,7 +76,7 @@ func TestQuoteString(t *testing.T) {
 		{"bad\xff", false, "", true},
 	}
 	for _, tt := range tests {
-		got, err := rotation.QuoteString(tt.in, tt.noBackslas)
+		got, err := mysql.QuoteString(tt.in, tt.noBackslas)
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("QuoteString(%q, %v) = %q, %v; want %q, error %v", tt.in, tt.noBackslas, got, err, tt.want, tt.wantErr)
 		}

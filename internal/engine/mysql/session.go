@@ -1,4 +1,4 @@
-package rotation
+package mysql
 
 import (
 	"context"
@@ -7,24 +7,25 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
+	gomysql "github.com/go-sql-driver/mysql"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
-// MySQL is the [Database] for MySQL, Aurora MySQL and MariaDB, connecting
-// through a [dbsecret.Dialer] (TLS policy, CA bundle, connect timeout).
-type MySQL struct {
-	dialer *dbsecret.Dialer
+// Engine is the [engine.Engine] for MySQL, Aurora MySQL and MariaDB,
+// connecting through a [Dialer] (TLS policy, CA bundle, connect timeout).
+type Engine struct {
+	dialer *Dialer
 }
 
-var _ Database = (*MySQL)(nil)
+var _ engine.Engine = (*Engine)(nil)
 
-// NewMySQL returns a Database that connects with d.
-func NewMySQL(d *dbsecret.Dialer) *MySQL { return &MySQL{dialer: d} }
+// NewEngine returns an engine.Engine that connects with d.
+func NewEngine(d *Dialer) *Engine { return &Engine{dialer: d} }
 
 // Login opens one connection as s.
-func (m *MySQL) Login(ctx context.Context, s *dbsecret.Secret) (Session, error) {
+func (m *Engine) Login(ctx context.Context, s *secret.Secret) (engine.Session, error) {
 	c, err := m.dialer.Connector(s)
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func hasMode(modes, want string) bool {
 
 // redact keeps a server error's number and state but drops its message.
 func redact(err error) error {
-	var me *mysql.MySQLError
+	var me *gomysql.MySQLError
 	if errors.As(err, &me) {
 		return fmt.Errorf("server error %d (SQLSTATE %s); message withheld because it may quote the password", me.Number, string(me.SQLState[:]))
 	}

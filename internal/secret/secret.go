@@ -1,4 +1,4 @@
-package dbsecret
+package secret
 
 import (
 	"bytes"
@@ -73,6 +73,10 @@ type Secret struct {
 	Password string
 	DBName   string
 	SSL      SSLMode
+	// MasterARN is the optional "masterarn" key: the ARN of the secret
+	// whose user changes this secret's password (alternating users).
+	// Parsed and validated only; see [Secret.AlternatingUsers].
+	MasterARN string
 
 	raw map[string]json.RawMessage
 }
@@ -110,6 +114,9 @@ func Parse(secretString string) (*Secret, error) {
 		return nil, err
 	}
 	if s.SSL, err = parseSSL(raw); err != nil {
+		return nil, err
+	}
+	if s.MasterARN, err = optionalString(raw, "masterarn"); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -231,6 +238,10 @@ func sslMode(b bool) SSLMode {
 	}
 	return SSLDisabled
 }
+
+// AlternatingUsers reports whether the secret asks for the
+// alternating-users rotation: it names a master secret ("masterarn").
+func (s *Secret) AlternatingUsers() bool { return s.MasterARN != "" }
 
 // Addr returns host:port, bracketing IPv6 literals.
 func (s *Secret) Addr() string {

@@ -1,4 +1,4 @@
-package dbsecret_test
+package mysql_test
 
 import (
 	"context"
@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 )
 
 // An account blocked by MariaDB's max_password_errors is reported as
@@ -14,7 +15,7 @@ import (
 // same answer), and is not retried in plain text.
 func TestDialerBlockedAccount(t *testing.T) {
 	ctx := context.Background()
-	d, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(srv.CAFile()))
+	d, err := mysql.NewDialer(mysql.WithCABundleFile(srv.CAFile()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,11 +25,11 @@ func TestDialerBlockedAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { restore(context.Background()) })
-	if _, err := cipher(t, d, secretFor(t, srv, user, "not-the-password", nil)); !errors.Is(err, dbsecret.ErrAuth) {
+	if _, err := cipher(t, d, secretFor(t, srv, user, "not-the-password", nil)); !errors.Is(err, engine.ErrAuth) {
 		t.Fatalf("wrong password: %v, want ErrAuth", err)
 	}
 	_, err = cipher(t, d, secretFor(t, srv, user, pw, nil))
-	if !errors.Is(err, dbsecret.ErrBlocked) || errors.Is(err, dbsecret.ErrAuth) {
+	if !errors.Is(err, engine.ErrBlocked) || errors.Is(err, engine.ErrAuth) {
 		t.Fatalf("right password of a blocked account: %v, want ErrBlocked and not ErrAuth", err)
 	}
 	if strings.Contains(err.Error(), "plain-text fallback") {

@@ -1,4 +1,4 @@
-package rotation
+package mysql
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-sql-driver/mysql"
+	gomysql "github.com/go-sql-driver/mysql"
 )
 
 // TestRedactServerError: a server error from the password statement can
@@ -16,19 +16,19 @@ import (
 // carry no statement text and stay matchable.
 func TestRedactServerError(t *testing.T) {
 	const pw = "N3w-Pa55word-In-Statement"
-	syntax := &mysql.MySQLError{Number: 1064, SQLState: [5]byte{'4', '2', '0', '0', '0'},
+	syntax := &gomysql.MySQLError{Number: 1064, SQLState: [5]byte{'4', '2', '0', '0', '0'},
 		Message: "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near '" + pw + "')' at line 1"}
 	tests := []struct {
 		name      string
 		err       error
 		want      []string // substrings the result must contain
 		wantIs    error    // errors.Is target that must still match, if any
-		wantNotAs bool     // the *mysql.MySQLError must not be reachable
+		wantNotAs bool     // the *gomysql.MySQLError must not be reachable
 	}{
 		{"server error quoting the statement", syntax, []string{"1064", "42000", "withheld"}, nil, true},
 		{"wrapped server error", fmt.Errorf("exec: %w", syntax), []string{"1064", "42000"}, nil, true},
 		{"context deadline", context.DeadlineExceeded, []string{"deadline"}, context.DeadlineExceeded, false},
-		{"broken connection", mysql.ErrInvalidConn, []string{"invalid connection"}, mysql.ErrInvalidConn, false},
+		{"broken connection", gomysql.ErrInvalidConn, []string{"invalid connection"}, gomysql.ErrInvalidConn, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +47,7 @@ func TestRedactServerError(t *testing.T) {
 			if tt.wantIs != nil && !errors.Is(got, tt.wantIs) {
 				t.Errorf("errors.Is(%v, %v) = false", got, tt.wantIs)
 			}
-			var me *mysql.MySQLError
+			var me *gomysql.MySQLError
 			if tt.wantNotAs && errors.As(got, &me) {
 				t.Errorf("the server error (and its message) is still reachable through Unwrap: %v", me)
 			}

@@ -1,4 +1,4 @@
-package dbsecret
+package mysql
 
 import (
 	"crypto/x509"
@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/example/secret-rotation/internal/rdsca"
 )
@@ -46,15 +46,6 @@ func WithCABundlePEM(pem []byte) Option {
 	}
 }
 
-// WithRootCAs replaces the trusted roots (system roots, shipped RDS CAs and
-// bundles) by pool. Meant for tests that must not trust the system roots.
-func WithRootCAs(pool *x509.CertPool) Option {
-	return func(d *Dialer) error {
-		d.roots = pool
-		return nil
-	}
-}
-
 // WithConnectTimeout changes the connect timeout (default 5 s).
 func WithConnectTimeout(t time.Duration) Option {
 	return func(d *Dialer) error {
@@ -68,7 +59,7 @@ func WithConnectTimeout(t time.Duration) Option {
 
 // WithDriverLogger sets the go-sql-driver logger (it logs connection-level
 // problems such as unexpected EOF, never credentials). Default: discard.
-func WithDriverLogger(l mysql.Logger) Option {
+func WithDriverLogger(l gomysql.Logger) Option {
 	return func(d *Dialer) error {
 		d.logger = l
 		return nil

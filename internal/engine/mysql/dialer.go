@@ -1,4 +1,4 @@
-package dbsecret
+package mysql
 
 import (
 	"context"
@@ -11,26 +11,13 @@ import (
 	"net"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
-// ErrCertificate is matched (errors.Is) by connection errors caused by the
-// server certificate: unknown authority, wrong host name, expired.
-var ErrCertificate = errors.New("database TLS certificate verification failed")
-
-// ErrAuth is matched (errors.Is) by connection errors where the server
-// refused the user name and password (MySQL error 1045).
-var ErrAuth = errors.New("database refused the credentials")
-
-// ErrBlocked is matched (errors.Is) by connection errors where the server
-// refuses every login of the account, the right password included,
-// because of too many failed logins: MariaDB's max_password_errors
-// (error 4150, ER_USER_IS_BLOCKED) or MySQL's FAILED_LOGIN_ATTEMPTS
-// (error 3955, ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK).
-// It says nothing about the password, so it does not match [ErrAuth].
-var ErrBlocked = errors.New("database account is blocked after too many failed logins")
-
-// Server error numbers of a blocked account; see [ErrBlocked].
+// Server error numbers of a blocked account; see [engine.ErrBlocked].
 const (
 	erUserIsBlocked       = 4150 // MariaDB ER_USER_IS_BLOCKED
 	erAccountPasswordLock = 3955 // MySQL ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK
@@ -39,16 +26,16 @@ const (
 // Opener opens a database handle for a secret. [*Dialer] implements it;
 // tests plug in fakes.
 type Opener interface {
-	Open(ctx context.Context, s *Secret) (*sql.DB, error)
+	Open(ctx context.Context, s *secret.Secret) (*sql.DB, error)
 }
 
-// Dialer connects to the database a [Secret] describes. The zero value is
+// Dialer connects to the database a [secret.Secret] describes. The zero value is
 // not usable; create one with [NewDialer]. A Dialer is safe for concurrent
 // use.
 type Dialer struct {
 	roots          *x509.CertPool
 	connectTimeout time.Duration
-	logger         mysql.Logger
+	logger         gomysql.Logger
 }
 
 var _ Opener = (*Dialer)(nil)
@@ -87,8 +74,8 @@ func (d *Dialer) TLSConfig(host string) *tls.Config {
 // when useTLS is true and plain text otherwise. It never enables the
 // driver's own silent plaintext fallback; [Dialer.Connector] implements the
 // secret's policy instead.
-func (d *Dialer) MySQLConfig(s *Secret, useTLS bool) *mysql.Config {
-	cfg := mysql.NewConfig()
+func (d *Dialer) MySQLConfig(s *secret.Secret, useTLS bool) *gomysql.Config {
+	cfg := gomysql.NewConfig()
 	cfg.Net = "tcp"
 	cfg.Addr = s.Addr()
 	cfg.User = s.Username
@@ -109,16 +96,16 @@ func (d *Dialer) MySQLConfig(s *Secret, useTLS bool) *mysql.Config {
 // following its SSL policy. Every new connection re-applies the policy
 // (nothing is cached), and the whole connect phase, including the TLS and
 // authentication handshake, is bounded by the connect timeout.
-func (d *Dialer) Connector(s *Secret) (driver.Connector, error) {
+func (d *Dialer) Connector(s *secret.Secret) (driver.Connector, error) {
 	c := &connector{timeout: d.connectTimeout, mode: s.SSL, addr: s.Addr()}
 	var err error
-	if s.SSL != SSLDisabled {
-		if c.tls, err = mysql.NewConnector(d.MySQLConfig(s, true)); err != nil {
+	if s.SSL != secret.SSLDisabled {
+		if c.tls, err = gomysql.NewConnector(d.MySQLConfig(s, true)); err != nil {
 			return nil, fmt.Errorf("configure TLS connection: %w", err)
 		}
 	}
-	if s.SSL != SSLRequired {
-		if c.plain, err = mysql.NewConnector(d.MySQLConfig(s, false)); err != nil {
+	if s.SSL != secret.SSLRequired {
+		if c.plain, err = gomysql.NewConnector(d.MySQLConfig(s, false)); err != nil {
 			return nil, fmt.Errorf("configure connection: %w", err)
 		}
 	}
@@ -127,7 +114,7 @@ func (d *Dialer) Connector(s *Secret) (driver.Connector, error) {
 
 // Open returns a *sql.DB for s after checking that one connection can be
 // established (the error says why not). The caller closes it.
-func (d *Dialer) Open(ctx context.Context, s *Secret) (*sql.DB, error) {
+func (d *Dialer) Open(ctx context.Context, s *secret.Secret) (*sql.DB, error) {
 	c, err := d.Connector(s)
 	if err != nil {
 		return nil, err
@@ -142,7 +129,7 @@ func (d *Dialer) Open(ctx context.Context, s *Secret) (*sql.DB, error) {
 
 // Connect is NewDialer(opts...) followed by Open: a pinged *sql.DB for s
 // that applies the secret's TLS policy to every connection.
-func Connect(ctx context.Context, s *Secret, opts ...Option) (*sql.DB, error) {
+func Connect(ctx context.Context, s *secret.Secret, opts ...Option) (*sql.DB, error) {
 	d, err := NewDialer(opts...)
 	if err != nil {
 		return nil, err
@@ -152,17 +139,17 @@ func Connect(ctx context.Context, s *Secret, opts ...Option) (*sql.DB, error) {
 
 type connector struct {
 	tls, plain driver.Connector
-	mode       SSLMode
+	mode       secret.SSLMode
 	addr       string
 	timeout    time.Duration
 }
 
-func (c *connector) Driver() driver.Driver { return mysql.MySQLDriver{} }
+func (c *connector) Driver() driver.Driver { return gomysql.MySQLDriver{} }
 
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if c.tls != nil {
 		conn, err := c.connect(ctx, c.tls, true)
-		if err == nil || c.plain == nil || ctx.Err() != nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrBlocked) {
+		if err == nil || c.plain == nil || ctx.Err() != nil || errors.Is(err, engine.ErrAuth) || errors.Is(err, engine.ErrBlocked) {
 			return conn, err
 		}
 		conn, perr := c.connect(ctx, c.plain, false)
@@ -195,19 +182,19 @@ func classify(err error, addr string, useTLS bool) error {
 		uaErr   x509.UnknownAuthorityError
 		ciErr   x509.CertificateInvalidError
 		cvErr   *tls.CertificateVerificationError
-		myErr   *mysql.MySQLError
+		myErr   *gomysql.MySQLError
 		netErr  net.Error
 	)
 	switch {
 	case errors.As(err, &hostErr):
-		return fmt.Errorf("connect to %s over TLS: %w: certificate is not valid for this host name: %w", addr, ErrCertificate, err)
+		return fmt.Errorf("connect to %s over TLS: %w: certificate is not valid for this host name: %w", addr, engine.ErrCertificate, err)
 	case errors.As(err, &uaErr), errors.As(err, &ciErr), errors.As(err, &cvErr):
-		return fmt.Errorf("connect to %s over TLS: %w: %w", addr, ErrCertificate, err)
+		return fmt.Errorf("connect to %s over TLS: %w: %w", addr, engine.ErrCertificate, err)
 	case errors.As(err, &myErr) && myErr.Number == 1045:
-		return fmt.Errorf("connect to %s over %s: %w: %w", addr, how, ErrAuth, err)
+		return fmt.Errorf("connect to %s over %s: %w: %w", addr, how, engine.ErrAuth, err)
 	case errors.As(err, &myErr) && (myErr.Number == erUserIsBlocked || myErr.Number == erAccountPasswordLock):
-		return fmt.Errorf("connect to %s over %s: %w: %w", addr, how, ErrBlocked, err)
-	case errors.Is(err, mysql.ErrNoTLS):
+		return fmt.Errorf("connect to %s over %s: %w: %w", addr, how, engine.ErrBlocked, err)
+	case errors.Is(err, gomysql.ErrNoTLS):
 		return fmt.Errorf("connect to %s: server does not offer TLS: %w", addr, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return fmt.Errorf("connect to %s over %s: timed out: %w", addr, how, err)

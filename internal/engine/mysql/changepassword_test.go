@@ -1,4 +1,4 @@
-package rotation_test
+package mysql_test
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
-	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/engine/mysql"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // TestChangePasswordServerErrorRedacted: when the server rejects the
@@ -24,15 +24,15 @@ func TestChangePasswordServerErrorRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.DropUser(context.Background(), user) })
-	d, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(srv.CAPEM()))
+	d, err := mysql.NewDialer(mysql.WithCABundlePEM(srv.CAPEM()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := dbsecret.Parse(`{"engine":"mariadb","host":"` + srv.Host() + `","port":` + strconv.Itoa(srv.Port()) + `,"username":"` + user + `","password":"` + initial + `","ssl":true}`)
+	s, err := secret.Parse(`{"engine":"mariadb","host":"` + srv.Host() + `","port":` + strconv.Itoa(srv.Port()) + `,"username":"` + user + `","password":"` + initial + `","ssl":true}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := rotation.NewMySQL(d).Login(ctx, s)
+	sess, err := mysql.NewEngine(d).Login(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}

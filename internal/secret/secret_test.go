@@ -1,4 +1,4 @@
-package dbsecret_test
+package secret_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 const knownPassword = "S3cr3t-Pa55-Do-Not-Log"
@@ -18,36 +18,36 @@ func TestParseValid(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want dbsecret.Secret
+		want secret.Secret
 	}{
 		{"minimal", `{"engine":"mysql","host":"db.example","username":"admin","password":"p"}`,
-			dbsecret.Secret{Engine: "mysql", Host: "db.example", Port: 3306, Username: "admin", Password: "p", SSL: dbsecret.SSLPreferred}},
+			secret.Secret{Engine: "mysql", Host: "db.example", Port: 3306, Username: "admin", Password: "p", SSL: secret.SSLPreferred}},
 		{"port number", `{"engine":"mariadb","host":"h","username":"u","password":"p","port":3307}`,
-			dbsecret.Secret{Engine: "mariadb", Host: "h", Port: 3307, Username: "u", Password: "p"}},
+			secret.Secret{Engine: "mariadb", Host: "h", Port: 3307, Username: "u", Password: "p"}},
 		{"port string", `{"engine":"aurora-mysql","host":"h","username":"u","password":"p","port":" 3308 "}`,
-			dbsecret.Secret{Engine: "aurora-mysql", Host: "h", Port: 3308, Username: "u", Password: "p"}},
+			secret.Secret{Engine: "aurora-mysql", Host: "h", Port: 3308, Username: "u", Password: "p"}},
 		{"port float integral", `{"engine":"mysql","host":"h","username":"u","password":"p","port":3306.0}`,
-			dbsecret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p"}},
+			secret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p"}},
 		{"port null is default", `{"engine":"mysql","host":"h","username":"u","password":"p","port":null}`,
-			dbsecret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p"}},
+			secret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p"}},
 		{"dbname", `{"engine":"mysql","host":"h","username":"u","password":"p","dbname":"app"}`,
-			dbsecret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", DBName: "app"}},
+			secret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", DBName: "app"}},
 		{"ssl true", `{"engine":"mysql","host":"h","username":"u","password":"p","ssl":true}`,
-			dbsecret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", SSL: dbsecret.SSLRequired}},
+			secret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", SSL: secret.SSLRequired}},
 		{"ssl false", `{"engine":"mysql","host":"h","username":"u","password":"p","ssl":false}`,
-			dbsecret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", SSL: dbsecret.SSLDisabled}},
+			secret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", SSL: secret.SSLDisabled}},
 		{"ssl string TRUE", `{"engine":"mysql","host":"h","username":"u","password":"p","ssl":"TRUE"}`,
-			dbsecret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", SSL: dbsecret.SSLRequired}},
+			secret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", SSL: secret.SSLRequired}},
 		{"ssl string false", `{"engine":"mysql","host":"h","username":"u","password":"p","ssl":"false"}`,
-			dbsecret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", SSL: dbsecret.SSLDisabled}},
+			secret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p", SSL: secret.SSLDisabled}},
 		{"ipv6 host", `{"engine":"mysql","host":"::1","username":"u","password":"p"}`,
-			dbsecret.Secret{Engine: "mysql", Host: "::1", Port: 3306, Username: "u", Password: "p"}},
+			secret.Secret{Engine: "mysql", Host: "::1", Port: 3306, Username: "u", Password: "p"}},
 		{"unknown fields ignored", `{"engine":"mysql","host":"h","username":"u","password":"p","dbClusterIdentifier":"c","extra":{"a":[1,2]}}`,
-			dbsecret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p"}},
+			secret.Secret{Engine: "mysql", Host: "h", Port: 3306, Username: "u", Password: "p"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := dbsecret.Parse(tt.in)
+			got, err := secret.Parse(tt.in)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -88,21 +88,22 @@ func TestParseInvalid(t *testing.T) {
 		{"port fraction", `{"engine":"mysql","host":"h","username":"u","password":"` + knownPassword + `","port":3306.5}`, "port"},
 		{"dbname number", `{"engine":"mysql","host":"h","username":"u","password":"` + knownPassword + `","dbname":5}`, "dbname"},
 		{"ssl word", `{"engine":"mysql","host":"h","username":"u","password":"` + knownPassword + `","ssl":"yes"}`, "ssl"},
+		{"masterarn number", `{"engine":"mysql","host":"h","username":"u","password":"` + knownPassword + `","masterarn":5}`, "masterarn"},
 		{"ssl number", `{"engine":"mysql","host":"h","username":"u","password":"` + knownPassword + `","ssl":1}`, "ssl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := dbsecret.Parse(tt.in)
+			_, err := secret.Parse(tt.in)
 			if err == nil {
 				t.Fatal("Parse succeeded, want error")
 			}
-			if !errors.Is(err, dbsecret.ErrInvalid) {
+			if !errors.Is(err, secret.ErrInvalid) {
 				t.Errorf("error %v does not match ErrInvalid", err)
 			}
 			if strings.Contains(err.Error(), knownPassword) || (len(tt.in) > 8 && strings.Contains(err.Error(), tt.in)) {
 				t.Errorf("error leaks the secret: %v", err)
 			}
-			var fe *dbsecret.FieldError
+			var fe *secret.FieldError
 			if tt.field == "" {
 				if errors.As(err, &fe) {
 					t.Errorf("got field error %v, want document error", err)
@@ -119,10 +120,22 @@ func TestParseInvalid(t *testing.T) {
 	}
 }
 
+func TestParseMasterARN(t *testing.T) {
+	s, err := secret.Parse(`{"engine":"mysql","host":"h","username":"u","password":"p"}`)
+	if err != nil || s.MasterARN != "" || s.AlternatingUsers() {
+		t.Fatalf("without masterarn: %+v %v", s, err)
+	}
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:master-AbCdEf"
+	s, err = secret.Parse(`{"engine":"mysql","host":"h","username":"u","password":"p","masterarn":"` + arn + `"}`)
+	if err != nil || s.MasterARN != arn || !s.AlternatingUsers() {
+		t.Fatalf("with masterarn: %q %v", s.MasterARN, err)
+	}
+}
+
 func TestWithPasswordPreservesOtherFields(t *testing.T) {
 	in := `{"engine":"mysql","host":"h","username":"u","password":"old","port":"3306",` +
 		`"ssl":"true","dbClusterIdentifier":"c-1","nested":{"b":[1,2.50,"x"],"a":null},"html":"<&>"}`
-	s, err := dbsecret.Parse(in)
+	s, err := secret.Parse(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +169,7 @@ func TestWithPasswordPreservesOtherFields(t *testing.T) {
 	if strings.Contains(out, `\u003c`) {
 		t.Errorf("HTML escaping applied: %s", out)
 	}
-	again, err := dbsecret.Parse(out)
+	again, err := secret.Parse(out)
 	if err != nil || again.Password != newPw || !again.SameAccount(s) {
 		t.Errorf("round trip: %v %v", again, err)
 	}
@@ -172,7 +185,7 @@ func compact(t *testing.T, b []byte) []byte {
 }
 
 func TestSecretNeverPrintsPassword(t *testing.T) {
-	s, err := dbsecret.Parse(`{"engine":"mysql","host":"h","username":"u","password":"` + knownPassword + `"}`)
+	s, err := secret.Parse(`{"engine":"mysql","host":"h","username":"u","password":"` + knownPassword + `"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +195,7 @@ func TestSecretNeverPrintsPassword(t *testing.T) {
 		"%v": fmt.Sprintf("%v", s), "%+v": fmt.Sprintf("%+v", s), "%#v": fmt.Sprintf("%#v", s),
 		"%s": fmt.Sprintf("%s", s), "slog": logBuf.String(),
 		"value %+v": fmt.Sprintf("%+v", *s), "value %#v": fmt.Sprintf("%#v", *s), "%d": fmt.Sprintf("%d", s),
-		"value %x": fmt.Sprintf("%x", *s), "in struct": fmt.Sprintf("%+v", struct{ S dbsecret.Secret }{*s}),
+		"value %x": fmt.Sprintf("%x", *s), "in struct": fmt.Sprintf("%+v", struct{ S secret.Secret }{*s}),
 	}
 	for verb, out := range outputs {
 		if strings.Contains(out, knownPassword) {
@@ -205,9 +218,9 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		s, err := dbsecret.Parse(in)
+		s, err := secret.Parse(in)
 		if err != nil {
-			if !errors.Is(err, dbsecret.ErrInvalid) {
+			if !errors.Is(err, secret.ErrInvalid) {
 				t.Fatalf("error does not wrap ErrInvalid: %v", err)
 			}
 			if len(in) > 8 && strings.Contains(err.Error(), in) {
@@ -222,7 +235,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("WithPassword: %v", err)
 		}
-		s2, err := dbsecret.Parse(out)
+		s2, err := secret.Parse(out)
 		if err != nil {
 			t.Fatalf("re-parse of WithPassword output: %v", err)
 		}

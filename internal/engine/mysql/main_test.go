@@ -1,4 +1,4 @@
-package dbsecret_test
+package mysql_test
 
 import (
 	"testing"

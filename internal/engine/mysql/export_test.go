@@ -1,4 +1,4 @@
-package dbsecret
+package mysql
 
 import (
 	"crypto/x509"

@@ -1,4 +1,4 @@
-package dbsecret_test
+package mysql_test
 
 import (
 	"context"
@@ -12,21 +12,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/rdsca"
+	"github.com/example/secret-rotation/internal/secret"
 	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 // secretFor builds a parsed secret for a user on s; ssl is nil (absent),
 // true or false.
-func secretFor(t *testing.T, s *testdb.Server, user, password string, ssl any) *dbsecret.Secret {
+func secretFor(t *testing.T, s *testdb.Server, user, password string, ssl any) *secret.Secret {
 	t.Helper()
 	m := map[string]any{"engine": "mariadb", "host": s.Host(), "port": s.Port(), "username": user, "password": password}
 	if ssl != nil {
 		m["ssl"] = ssl
 	}
 	b, _ := json.Marshal(m)
-	sec, err := dbsecret.Parse(string(b))
+	sec, err := secret.Parse(string(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +46,7 @@ func newUser(t *testing.T, s *testdb.Server) (string, string) {
 }
 
 // cipher returns the session's TLS cipher, "" for plain text.
-func cipher(t *testing.T, d *dbsecret.Dialer, sec *dbsecret.Secret) (string, error) {
+func cipher(t *testing.T, d *mysql.Dialer, sec *secret.Secret) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -92,22 +94,22 @@ func TestDialerTLSPolicy(t *testing.T) {
 	}
 	defer noTLS.Stop()
 
-	right, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(srv.CAFile()))
+	right, err := mysql.NewDialer(mysql.WithCABundleFile(srv.CAFile()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rightStrict, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(strict.CAFile()))
+	rightStrict, err := mysql.NewDialer(mysql.WithCABundleFile(strict.CAFile()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(otherCA(t)))
+	wrong, err := mysql.NewDialer(mysql.WithCABundleFile(otherCA(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name      string
 		server    *testdb.Server
-		dialer    *dbsecret.Dialer
+		dialer    *mysql.Dialer
 		ssl       any
 		wantTLS   bool
 		wantErrIs error  // nil: success
@@ -117,14 +119,14 @@ func TestDialerTLSPolicy(t *testing.T) {
 		{"ssl \"true\", right CA", srv, right, "true", true, nil, ""},
 		{"ssl absent, right CA: TLS", srv, right, nil, true, nil, ""},
 		{"ssl false: plain", srv, right, false, false, nil, ""},
-		{"ssl true, wrong CA: certificate error", srv, wrong, true, false, dbsecret.ErrCertificate, "certificate"},
+		{"ssl true, wrong CA: certificate error", srv, wrong, true, false, engine.ErrCertificate, "certificate"},
 		{"ssl absent, wrong CA: falls back to plain as AWS does", srv, wrong, nil, false, nil, ""},
 		{"require_secure_transport, ssl true", strict, rightStrict, true, true, nil, ""},
 		{"require_secure_transport, ssl absent", strict, rightStrict, nil, true, nil, ""},
 		// MariaDB answers a plain login under require_secure_transport with
 		// error 1045 (access denied), indistinguishable from a wrong password.
-		{"require_secure_transport, ssl false: refused", strict, rightStrict, false, false, dbsecret.ErrAuth, "over plain text"},
-		{"require_secure_transport, wrong CA, ssl absent: certificate error", strict, wrong, nil, false, dbsecret.ErrCertificate, "plain-text fallback"},
+		{"require_secure_transport, ssl false: refused", strict, rightStrict, false, false, engine.ErrAuth, "over plain text"},
+		{"require_secure_transport, wrong CA, ssl absent: certificate error", strict, wrong, nil, false, engine.ErrCertificate, "plain-text fallback"},
 		{"no TLS server, ssl absent: plain", noTLS, right, nil, false, nil, ""},
 		{"no TLS server, ssl true: refused", noTLS, right, true, false, nil, "does not offer TLS"},
 	}
@@ -159,7 +161,7 @@ func TestDialerTLSPolicy(t *testing.T) {
 
 func TestConnect(t *testing.T) {
 	user, pw := newUser(t, srv)
-	db, err := dbsecret.Connect(context.Background(), secretFor(t, srv, user, pw, true), dbsecret.WithCABundlePEM(srv.CAPEM()))
+	db, err := mysql.Connect(context.Background(), secretFor(t, srv, user, pw, true), mysql.WithCABundlePEM(srv.CAPEM()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestConnect(t *testing.T) {
 	if err := db.QueryRow("SELECT CURRENT_USER()").Scan(&got); err != nil || !strings.HasPrefix(got, user+"@") {
 		t.Errorf("CURRENT_USER() = %q, %v", got, err)
 	}
-	if _, err := dbsecret.Connect(context.Background(), secretFor(t, srv, user, pw, true), dbsecret.WithCABundleFile("/nonexistent.pem")); err == nil {
+	if _, err := mysql.Connect(context.Background(), secretFor(t, srv, user, pw, true), mysql.WithCABundleFile("/nonexistent.pem")); err == nil {
 		t.Error("Connect accepted a missing CA bundle")
 	}
 }
@@ -183,21 +185,21 @@ func TestDialerDefaultTrust(t *testing.T) {
 	tests := []struct {
 		name    string
 		shipped []byte // nil: the real RDS bundle
-		opts    []dbsecret.Option
+		opts    []mysql.Option
 		ok      bool
 	}{
 		{"server CA only in the shipped bundle: verified", srv.CAPEM(), nil, true},
 		{"shipped bundle with an unrelated CA: certificate error", unrelatedCA(t), nil, false},
 		{"real RDS bundle and system roots: the private test CA is refused", nil, nil, false},
-		{"CA bundle file adds the server CA to an unrelated shipped CA", unrelatedCA(t), []dbsecret.Option{dbsecret.WithCABundleFile(srv.CAFile())}, true},
-		{"CA bundle PEM does not replace the shipped CAs", srv.CAPEM(), []dbsecret.Option{dbsecret.WithCABundlePEM(unrelatedCA(t))}, true},
+		{"CA bundle file adds the server CA to an unrelated shipped CA", unrelatedCA(t), []mysql.Option{mysql.WithCABundleFile(srv.CAFile())}, true},
+		{"CA bundle PEM does not replace the shipped CAs", srv.CAPEM(), []mysql.Option{mysql.WithCABundlePEM(unrelatedCA(t))}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.shipped != nil {
-				dbsecret.SetShippedCAs(t, tt.shipped)
+				mysql.SetShippedCAs(t, tt.shipped)
 			}
-			d, err := dbsecret.NewDialer(tt.opts...)
+			d, err := mysql.NewDialer(tt.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +207,7 @@ func TestDialerDefaultTrust(t *testing.T) {
 			switch {
 			case tt.ok && (err != nil || c == ""):
 				t.Fatalf("cipher %q, error %v; want a verified TLS session", c, err)
-			case !tt.ok && (!errors.Is(err, dbsecret.ErrCertificate) || !strings.Contains(err.Error(), "certificate verification failed")):
+			case !tt.ok && (!errors.Is(err, engine.ErrCertificate) || !strings.Contains(err.Error(), "certificate verification failed")):
 				t.Fatalf("error = %v, want ErrCertificate saying certificate verification failed", err)
 			}
 		})
@@ -215,7 +217,7 @@ func TestDialerDefaultTrust(t *testing.T) {
 // TestDialerTrustsRDSRoots: the default pool holds the shipped RDS roots,
 // e.g. the one of the default CA in us-east-1.
 func TestDialerTrustsRDSRoots(t *testing.T) {
-	d, err := dbsecret.NewDialer()
+	d, err := mysql.NewDialer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,13 +231,13 @@ func TestDialerTrustsRDSRoots(t *testing.T) {
 }
 
 func TestDialerWrongPasswordDoesNotFallBack(t *testing.T) {
-	d, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(srv.CAFile()))
+	d, err := mysql.NewDialer(mysql.WithCABundleFile(srv.CAFile()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	user, _ := newUser(t, srv)
 	_, err = cipher(t, d, secretFor(t, srv, user, "not-the-password", nil))
-	if !errors.Is(err, dbsecret.ErrAuth) {
+	if !errors.Is(err, engine.ErrAuth) {
 		t.Fatalf("error = %v, want ErrAuth", err)
 	}
 	if strings.Contains(err.Error(), "plain-text fallback") {
@@ -259,12 +261,12 @@ func TestDialerConnectTimeout(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	d, err := dbsecret.NewDialer(dbsecret.WithConnectTimeout(200 * time.Millisecond))
+	d, err := mysql.NewDialer(mysql.WithConnectTimeout(200 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	sec, err := dbsecret.Parse(`{"engine":"mysql","host":"127.0.0.1","port":` + itoa(port) + `,"username":"u","password":"p","ssl":true}`)
+	sec, err := secret.Parse(`{"engine":"mysql","host":"127.0.0.1","port":` + itoa(port) + `,"username":"u","password":"p","ssl":true}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func TestNewDialerBadBundle(t *testing.T) {
 	os.WriteFile(empty, []byte("not a certificate"), 0o600)
 	for name, path := range map[string]string{"missing file": filepath.Join(dir, "nope.pem"), "no PEM": empty} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(path)); err == nil {
+			if _, err := mysql.NewDialer(mysql.WithCABundleFile(path)); err == nil {
 				t.Fatal("NewDialer accepted a bad CA bundle")
 			}
 		})
@@ -295,11 +297,11 @@ func TestNewDialerBadBundle(t *testing.T) {
 }
 
 func TestMySQLConfig(t *testing.T) {
-	d, err := dbsecret.NewDialer()
+	d, err := mysql.NewDialer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec, err := dbsecret.Parse(`{"engine":"mysql","host":"db.example","port":"3307","username":"u","password":"p","dbname":"app"}`)
+	sec, err := secret.Parse(`{"engine":"mysql","host":"db.example","port":"3307","username":"u","password":"p","dbname":"app"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
