@@ -15,6 +15,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/example/secret-rotation/internal/ctxsleep"
 	"github.com/example/secret-rotation/internal/engine"
 	"github.com/example/secret-rotation/internal/engine/mysql"
 )
@@ -133,7 +134,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		if round > 1 {
 			// The first refresh is immediate; later ones wait, because
 			// the rotation may be between two of its steps.
-			if err := sleepCtx(ctx, backoff); err != nil {
+			if err := ctxsleep.Sleep(ctx, backoff); err != nil {
 				return nil, c.errorf("%w (last refusal: %w)", err, lastErr)
 			}
 			backoff *= 2
@@ -212,7 +213,7 @@ func (c *Connector) refresh(ctx context.Context, seen *generation) error {
 			return nil, nil // someone refreshed since this caller read
 		}
 		if wait := c.cfg.minRefresh - time.Since(last); wait > 0 {
-			if err := sleepCtx(ctx, wait); err != nil {
+			if err := ctxsleep.Sleep(ctx, wait); err != nil {
 				return nil, err
 			}
 		}
@@ -268,18 +269,4 @@ func (c *Connector) clearGood(cr *credential) {
 // name the host. Neither ever contains a password.
 func (c *Connector) errorf(format string, args ...any) error {
 	return fmt.Errorf("secret %s: "+format, append([]any{c.id}, args...)...)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/example/secret-rotation/internal/ctxsleep"
 	"github.com/example/secret-rotation/internal/secret"
 )
 
@@ -152,7 +153,7 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 				return r, nil
 			}
 		}
-		if wctx.Err() != nil || sleepCtx(wctx, o.pollInterval) != nil {
+		if wctx.Err() != nil || ctxsleep.Sleep(wctx, o.pollInterval) != nil {
 			last := r.Phases[len(r.Phases)-1]
 			cause := fmt.Errorf("%w within %s: the new version %s got no further than %q", ErrRotationFailed, timeout, r.Version, last)
 			if last == PhaseCreateSecret {
@@ -217,17 +218,6 @@ func LogGroup(arn string) string {
 	}
 	name, _, _ := strings.Cut(rest, ":")
 	return "/aws/lambda/" + name
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func indexOf(list []string, s string) int {
