@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/example/secret-rotation/internal/awsclient"
-	"github.com/example/secret-rotation/internal/connect"
+	"github.com/example/secret-rotation/connect"
 )
 
 // Exit codes; see the package documentation.

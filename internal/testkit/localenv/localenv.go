@@ -1,5 +1,5 @@
 // Package localenv assembles the whole rotation setup on loopback for the
-// local demo (cmd/demo) and the load run (internal/connect's TestLoad): a
+// local demo (cmd/demo) and the load run (connect's TestLoad): a
 // throwaway MariaDB with TLS (internal/testdb), the local Secrets Manager
 // endpoint (internal/smlocal), the rotation function, a database user and
 // its secret with rotation configured.

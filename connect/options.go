@@ -82,18 +82,18 @@ func WithLogger(l *slog.Logger) Option {
 // RDS bundle newer than the one built in) in addition to the system roots
 // and the built-in Amazon RDS CAs (package rdsca).
 func WithCABundleFile(path string) Option {
-	return WithDialerOptions(mysql.WithCABundleFile(path))
+	return withDialerOptions(mysql.WithCABundleFile(path))
 }
 
 // WithCABundlePEM trusts the given PEM certificates in addition to the
 // system roots and the built-in Amazon RDS CAs.
 func WithCABundlePEM(pem []byte) Option {
-	return WithDialerOptions(mysql.WithCABundlePEM(pem))
+	return withDialerOptions(mysql.WithCABundlePEM(pem))
 }
 
-// WithDialerOptions passes options to the mysql.Dialer that makes the
-// connections (connect timeout, root CAs, driver logger).
-func WithDialerOptions(opts ...mysql.Option) Option {
+// withDialerOptions passes options to the dialer that makes the
+// connections.
+func withDialerOptions(opts ...mysql.Option) Option {
 	return func(cfg *config) error {
 		cfg.dialerOpts = append(cfg.dialerOpts, opts...)
 		return nil

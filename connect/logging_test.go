@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/secret-rotation/internal/connect"
+	"github.com/example/secret-rotation/connect"
 )
 
 // Refreshes are logged with the secret id, and nothing logged or returned

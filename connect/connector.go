@@ -20,6 +20,21 @@ import (
 	"github.com/example/secret-rotation/internal/engine/mysql"
 )
 
+// Connection errors, matched with errors.Is; the same values the rotation
+// function and the tools classify with.
+var (
+	// ErrAuth: the server refused the user name and password (MySQL error
+	// 1045) with every value the connector tried.
+	ErrAuth = engine.ErrAuth
+	// ErrBlocked: the server refuses every login of the account after too
+	// many failed logins (MariaDB max_password_errors, MySQL
+	// FAILED_LOGIN_ATTEMPTS).
+	ErrBlocked = engine.ErrBlocked
+	// ErrCertificate: the server certificate did not verify (unknown
+	// authority, wrong host name, expired).
+	ErrCertificate = engine.ErrCertificate
+)
+
 // ErrSecret is matched (errors.Is) by errors where the secret could not be
 // read from Secrets Manager or is not a valid database secret.
 var ErrSecret = errors.New("cannot read database secret")

@@ -12,7 +12,7 @@ import (
 // (cached secret) against the same connection made directly by a
 // mysql dialer's connector: the difference is the connector's overhead.
 //
-//	go test -run '^$' -bench Connect -benchtime 200x ./internal/connect
+//	go test -run '^$' -bench Connect -benchtime 200x ./connect
 func BenchmarkConnect(b *testing.B) {
 	f := newFixture(b, db, true)
 	c := f.connector()

@@ -1,6 +1,9 @@
 // Package connect opens MySQL/MariaDB connections whose credentials live
 // in AWS Secrets Manager and keeps working when the secret is rotated,
-// without restarting the application.
+// without restarting the application. It is the module's public client
+// library:
+//
+//	go get github.com/example/secret-rotation/connect
 //
 //	db, err := connect.Open(ctx, "prod/app/mysql",
 //		connect.WithClient(secretsmanager.NewFromConfig(awsCfg)))
@@ -19,7 +22,7 @@
 // (github.com/aws/aws-secretsmanager-caching-go/v2): one DescribeSecret
 // and one GetSecretValue per cache lifetime ([WithCacheTTL], default one
 // hour), not one per connection. The secret's host, port, dbname and ssl
-// keys are interpreted by package dbsecret with the same rules as the
+// keys are interpreted with the same rules (and the same code) as the
 // rotation function: verified TLS, "ssl" absent means TLS then plain
 // text, true means TLS only, false means plain text.
 //
@@ -48,8 +51,8 @@
 // # Never a password in errors or logs
 //
 // Errors wrap [ErrSecret] when the secret cannot be read or parsed and
-// otherwise the dbsecret connection errors (dbsecret.ErrAuth,
-// dbsecret.ErrCertificate); they name the secret id and the host. The
+// otherwise the connection errors [ErrAuth], [ErrBlocked] and
+// [ErrCertificate]; they name the secret id and the host. The
 // optional [WithLogger] logs refreshes (secret id, generation, reason)
 // and nothing else.
 //

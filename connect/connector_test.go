@@ -10,8 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/example/secret-rotation/internal/connect"
-	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/connect"
 )
 
 func TestOpenLogsInWithTheSecret(t *testing.T) {
@@ -45,6 +44,13 @@ func TestRefreshesAfterRefusedLogin(t *testing.T) {
 	}
 }
 
+// maxCallsPerRead bounds the Secrets Manager calls of one generation of the
+// connector (a new caching client): DescribeSecret, GetSecretValue of
+// AWSCURRENT and of AWSPENDING. Which of them the caching library
+// (aws-secretsmanager-caching-go) actually makes is its internals, so
+// tests bound call counts from above instead of asserting them exactly.
+const maxCallsPerRead = 3
+
 // Between setSecret and finishSecret the database only accepts the
 // AWSPENDING value while AWSCURRENT still holds the old one.
 func TestRotationWindowUsesPending(t *testing.T) {
@@ -64,8 +70,8 @@ func TestRotationWindowUsesPending(t *testing.T) {
 	}
 	// One refresh: DescribeSecret, GetSecretValue(current),
 	// GetSecretValue(pending); later connections reuse the good one.
-	if calls := f.smCalls() - before; calls > 3 {
-		t.Fatalf("Secrets Manager calls for 5 connections in the window = %d, want <= 3", calls)
+	if calls := f.smCalls() - before; calls > maxCallsPerRead {
+		t.Fatalf("Secrets Manager calls for 5 connections in the window = %d, want <= %d", calls, maxCallsPerRead)
 	}
 	// finishSecret moves AWSCURRENT: nothing more to refresh.
 	f.putStage("pending-1", "AWSCURRENT")
@@ -133,9 +139,13 @@ func TestConcurrentConnectionsRefreshOnce(t *testing.T) {
 	if got := c.Stats().Refreshes; got != 1 {
 		t.Errorf("refreshes = %d, want 1", got)
 	}
-	// DescribeSecret + GetSecretValue(AWSCURRENT), whatever n is.
-	if calls := f.smCalls() - before; calls != 2 {
-		t.Errorf("Secrets Manager calls for %d concurrent refused connections = %d, want 2", n, calls)
+	// One refresh's worth, whatever n is. How many calls a refresh makes
+	// is the caching library's business (today DescribeSecret +
+	// GetSecretValue(AWSCURRENT) = 2; AWSPENDING is answered from the
+	// DescribeSecret metadata), so this is an upper bound: at most those
+	// three reads, far below the n refreshes without single flight.
+	if calls := f.smCalls() - before; calls > maxCallsPerRead {
+		t.Errorf("Secrets Manager calls for %d concurrent refused connections = %d, want <= %d", n, calls, maxCallsPerRead)
 	}
 }
 
@@ -147,8 +157,8 @@ func TestNoStoredPasswordWorks(t *testing.T) {
 	c := f.connector(connect.WithRetry(3, 0), connect.WithMinRefreshInterval(0))
 	before := f.smCalls()
 	_, err := c.Connect(ctxT(t))
-	if !errors.Is(err, engine.ErrAuth) {
-		t.Fatalf("err = %v, want engine.ErrAuth", err)
+	if !errors.Is(err, connect.ErrAuth) {
+		t.Fatalf("err = %v, want connect.ErrAuth", err)
 	}
 	msg := err.Error()
 	for _, want := range []string{f.secretID, db.Addr()} {
@@ -164,10 +174,12 @@ func TestNoStoredPasswordWorks(t *testing.T) {
 	if got := c.Stats().Refreshes; got != 2 {
 		t.Errorf("refreshes = %d, want 2 (3 attempts)", got)
 	}
-	// Initial read 2, each refresh 2, each generation's AWSPENDING
-	// lookup is answered from DescribeSecret (no pending version).
-	if calls := f.smCalls() - before; calls != 6 {
-		t.Errorf("Secrets Manager calls = %d, want 6", calls)
+	// Three generations (initial read, two refreshes), each at most one
+	// read's worth of calls: an upper bound because the count per read is
+	// the caching library's (today 2: the AWSPENDING lookup is answered
+	// from DescribeSecret, as there is no pending version).
+	if calls := f.smCalls() - before; calls > 3*maxCallsPerRead {
+		t.Errorf("Secrets Manager calls = %d, want <= %d", calls, 3*maxCallsPerRead)
 	}
 }
 

@@ -5,8 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/example/secret-rotation/internal/connect"
-	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/connect"
 	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
@@ -42,7 +41,7 @@ func TestTLSModes(t *testing.T) {
 		{name: "ssl absent prefers TLS", server: db, ssl: nil, trustCA: true, wantTLS: true},
 		{name: "ssl false is plain text", server: db, ssl: false, trustCA: true, wantTLS: false},
 		{name: "ssl string true", server: db, ssl: "true", trustCA: true, wantTLS: true},
-		{name: "ssl true with an untrusted certificate fails", server: db, ssl: true, trustCA: false, wantErr: engine.ErrCertificate},
+		{name: "ssl true with an untrusted certificate fails", server: db, ssl: true, trustCA: false, wantErr: connect.ErrCertificate},
 		{name: "ssl absent falls back to plain text on a server without TLS", server: plainServer, ssl: nil, trustCA: true, wantTLS: false},
 		{name: "ssl true refuses a server without TLS", server: plainServer, ssl: true, trustCA: true, anyError: true},
 	}
@@ -65,7 +64,7 @@ func TestTLSModes(t *testing.T) {
 				if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
 					t.Fatalf("Ping err = %v, want %v", err, tt.wantErr)
 				}
-				if errors.Is(err, engine.ErrAuth) || c.Stats().Refreshes != 0 {
+				if errors.Is(err, connect.ErrAuth) || c.Stats().Refreshes != 0 {
 					t.Fatalf("a TLS failure must not look like a refused password: %v", err)
 				}
 				return

@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/example/secret-rotation/internal/connect"
+	"github.com/example/secret-rotation/connect"
 )
 
 // fakeClient embeds the interface: calls it does not override panic,
