@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"math/big"
-	"sort"
 	"strings"
 	"time"
 
@@ -257,14 +256,4 @@ func (s *Server) purgeExpired() {
 			delete(s.secrets, name)
 		}
 	}
-}
-
-// sortedSecrets returns the secrets ordered by name for stable listings.
-func (s *Server) sortedSecrets() []*secret {
-	out := make([]*secret, 0, len(s.secrets))
-	for _, sec := range s.secrets {
-		out = append(out, sec)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
 }
