@@ -11,19 +11,8 @@ import (
 	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
-// testCertPEM returns a throwaway self-signed CA certificate in PEM (the
-// test MariaDB harness's certificate helper; no server is started).
-func testCertPEM(t *testing.T) []byte {
-	t.Helper()
-	pem, err := testdb.UnrelatedCAPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem
-}
-
 func TestCheckCABundle(t *testing.T) {
-	cert := testCertPEM(t)
+	cert := testdb.UnrelatedCA(t)
 	dir := t.TempDir()
 	tests := []struct {
 		name    string
@@ -67,7 +56,7 @@ func TestCABundlePathValidated(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.pem")
 	bad := filepath.Join(dir, "bad.pem")
-	if err := os.WriteFile(good, testCertPEM(t), 0o644); err != nil {
+	if err := os.WriteFile(good, testdb.UnrelatedCA(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(bad, []byte("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"), 0o644); err != nil {
@@ -96,7 +85,7 @@ func TestCACertificateIdentifier(t *testing.T) {
 		t.Errorf("default caCertificateIdentifier = %q, want rds-ca-rsa2048-g1", got)
 	}
 	pem := filepath.Join(t.TempDir(), "il-central-1-bundle.pem")
-	if err := os.WriteFile(pem, testCertPEM(t), 0o644); err != nil {
+	if err := os.WriteFile(pem, testdb.UnrelatedCA(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	load := func(kv map[string]any, defaultRegion string) (config.Environment, error) {

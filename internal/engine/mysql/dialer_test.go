@@ -66,19 +66,10 @@ func cipher(t *testing.T, d *mysql.Dialer, sec *secret.Secret) (string, error) {
 func otherCA(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "wrong-ca.pem")
-	if err := os.WriteFile(path, unrelatedCA(t), 0o600); err != nil {
+	if err := os.WriteFile(path, testdb.UnrelatedCA(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func unrelatedCA(t *testing.T) []byte {
-	t.Helper()
-	pem, err := testdb.UnrelatedCAPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem
 }
 
 func TestDialerTLSPolicy(t *testing.T) {
@@ -189,10 +180,10 @@ func TestDialerDefaultTrust(t *testing.T) {
 		ok      bool
 	}{
 		{"server CA only in the shipped bundle: verified", srv.CAPEM(), nil, true},
-		{"shipped bundle with an unrelated CA: certificate error", unrelatedCA(t), nil, false},
+		{"shipped bundle with an unrelated CA: certificate error", testdb.UnrelatedCA(t), nil, false},
 		{"real RDS bundle and system roots: the private test CA is refused", nil, nil, false},
-		{"CA bundle file adds the server CA to an unrelated shipped CA", unrelatedCA(t), []mysql.Option{mysql.WithCABundleFile(srv.CAFile())}, true},
-		{"CA bundle PEM does not replace the shipped CAs", srv.CAPEM(), []mysql.Option{mysql.WithCABundlePEM(unrelatedCA(t))}, true},
+		{"CA bundle file adds the server CA to an unrelated shipped CA", testdb.UnrelatedCA(t), []mysql.Option{mysql.WithCABundleFile(srv.CAFile())}, true},
+		{"CA bundle PEM does not replace the shipped CAs", srv.CAPEM(), []mysql.Option{mysql.WithCABundlePEM(testdb.UnrelatedCA(t))}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
