@@ -115,12 +115,7 @@ func Open(ctx context.Context, secretID string, opts ...Option) (*sql.DB, error)
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(c)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return mysql.OpenChecked(ctx, c)
 }
 
 // SecretID returns the secret the connector reads.

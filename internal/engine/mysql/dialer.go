@@ -119,6 +119,12 @@ func (d *Dialer) Open(ctx context.Context, s *secret.Secret) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	return OpenChecked(ctx, c)
+}
+
+// OpenChecked returns sql.OpenDB(c) after checking that one connection
+// can be established (the error says why not); the caller closes it.
+func OpenChecked(ctx context.Context, c driver.Connector) (*sql.DB, error) {
 	db := sql.OpenDB(c)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
