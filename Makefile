@@ -66,4 +66,4 @@ demo:
 CLIENTS ?= 32
 ROTATIONS ?= 20
 loadtest:
-	go test -count=1 -timeout 20m -run '^TestLoad$$' -v ./internal/connect -load -load.clients=$(CLIENTS) -load.rotations=$(ROTATIONS)
+	go test -count=1 -timeout 20m -run '^TestLoad$$' -v ./connect -load -load.clients=$(CLIENTS) -load.rotations=$(ROTATIONS)

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/example/secret-rotation/internal/connect"
+	"github.com/example/secret-rotation/connect"
 	"github.com/example/secret-rotation/internal/testkit/goldenfile"
 	"github.com/example/secret-rotation/internal/testkit/smlocal"
 	"github.com/example/secret-rotation/internal/testkit/testdb"

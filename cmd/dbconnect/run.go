@@ -9,8 +9,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/example/secret-rotation/connect"
 	"github.com/example/secret-rotation/internal/awsclient"
-	"github.com/example/secret-rotation/internal/connect"
 )
 
 // Exit codes; see the package documentation.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/example/secret-rotation/internal/connect"
+	"github.com/example/secret-rotation/connect"
 	"github.com/example/secret-rotation/internal/operator"
 	"github.com/example/secret-rotation/internal/testkit/localenv"
 	"github.com/example/secret-rotation/internal/testkit/smlocal"

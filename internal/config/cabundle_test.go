@@ -1,43 +1,18 @@
 package config_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
-// testCertPEM returns a throwaway self-signed CA certificate in PEM.
-func testCertPEM(t *testing.T) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
 func TestCheckCABundle(t *testing.T) {
-	cert := testCertPEM(t)
+	cert := testdb.UnrelatedCA(t)
 	dir := t.TempDir()
 	tests := []struct {
 		name    string
@@ -81,7 +56,7 @@ func TestCABundlePathValidated(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.pem")
 	bad := filepath.Join(dir, "bad.pem")
-	if err := os.WriteFile(good, testCertPEM(t), 0o644); err != nil {
+	if err := os.WriteFile(good, testdb.UnrelatedCA(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(bad, []byte("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"), 0o644); err != nil {
@@ -110,7 +85,7 @@ func TestCACertificateIdentifier(t *testing.T) {
 		t.Errorf("default caCertificateIdentifier = %q, want rds-ca-rsa2048-g1", got)
 	}
 	pem := filepath.Join(t.TempDir(), "il-central-1-bundle.pem")
-	if err := os.WriteFile(pem, testCertPEM(t), 0o644); err != nil {
+	if err := os.WriteFile(pem, testdb.UnrelatedCA(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	load := func(kv map[string]any, defaultRegion string) (config.Environment, error) {

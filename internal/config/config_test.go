@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
 // ctxWith returns a context with one environment "dev" whose block is overlaid with kv.
@@ -137,7 +138,7 @@ func TestStandaloneContextArguments(t *testing.T) {
 
 func TestInvalidConfigs(t *testing.T) {
 	pem := filepath.Join(t.TempDir(), "ca.pem")
-	write(t, pem, string(testCertPEM(t)))
+	write(t, pem, string(testdb.UnrelatedCA(t)))
 	notCert := filepath.Join(t.TempDir(), "key.pem")
 	write(t, notCert, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
 	tests := []struct {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/example/secret-rotation/internal/awsclient"
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 )
 
 // Exit codes of the rotatectl command line.
@@ -61,11 +61,11 @@ func DefaultSetup(ctx context.Context, g Globals) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	dopts := []dbsecret.Option{dbsecret.WithCABundleFile(g.CABundle)}
+	dopts := []mysql.Option{mysql.WithCABundleFile(g.CABundle)}
 	if g.ConnectTimeout > 0 {
-		dopts = append(dopts, dbsecret.WithConnectTimeout(g.ConnectTimeout))
+		dopts = append(dopts, mysql.WithConnectTimeout(g.ConnectTimeout))
 	}
-	dialer, err := dbsecret.NewDialer(dopts...)
+	dialer, err := mysql.NewDialer(dopts...)
 	if err != nil {
 		return nil, fmt.Errorf("database TLS: %w", err)
 	}

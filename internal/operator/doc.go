@@ -6,7 +6,7 @@
 //
 // The commands only read secrets, start rotations and move staging
 // labels; they never write a secret value or change a database password.
-// Database logins ([LoginChecker]) use package dbsecret, so they follow
+// Database logins ([LoginChecker]) use package internal/engine/mysql, so they follow
 // the secret's "ssl" key exactly as the rotation function and the
 // connect library do.
 //

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/engine/mysql"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // LoginChecker tells whether the database a secret value describes
@@ -20,17 +22,17 @@ type LoginChecker interface {
 // DBChecker is the LoginChecker for real databases: it opens one
 // connection with the secret's TLS policy and closes it again.
 type DBChecker struct {
-	Dialer *dbsecret.Dialer
+	Dialer *mysql.Dialer
 }
 
 // CanLogin implements [LoginChecker].
 func (c DBChecker) CanLogin(ctx context.Context, secretString string) (bool, error) {
-	s, err := dbsecret.Parse(secretString)
+	s, err := secret.Parse(secretString)
 	if err != nil {
 		return false, err
 	}
 	db, err := c.Dialer.Open(ctx, s)
-	if errors.Is(err, dbsecret.ErrAuth) {
+	if errors.Is(err, engine.ErrAuth) {
 		return false, nil
 	}
 	if err != nil {

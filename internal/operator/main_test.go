@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/operator"
 	"github.com/example/secret-rotation/internal/rotation"
 	"github.com/example/secret-rotation/internal/testkit/goldenfile"
@@ -80,7 +80,7 @@ func newRig(t *testing.T, user string, opts ...rigOption) *rig {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(db.CAPEM()))
+	dialer, err := mysql.NewDialer(mysql.WithCABundlePEM(db.CAPEM()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func newRig(t *testing.T, user string, opts ...rigOption) *rig {
 	}
 	t.Cleanup(func() { sm.Close() })
 	r := &rig{t: t, sm: sm, client: sm.NewClient(ctxT(t)), user: user, secret: "app/" + user, now: time.Now}
-	h = rotation.New(r.client, rotation.NewMySQL(dialer))
+	h = rotation.New(r.client, mysql.NewEngine(dialer))
 	if err := db.CreateUser(ctxT(t), user, "initial-pw"); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func (r *rig) enableRotation(fn string) {
 }
 
 func (r *rig) operator(opts ...operator.Option) *operator.Operator {
-	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(db.CAPEM()), dbsecret.WithConnectTimeout(2*time.Second))
+	dialer, err := mysql.NewDialer(mysql.WithCABundlePEM(db.CAPEM()), mysql.WithConnectTimeout(2*time.Second))
 	if err != nil {
 		r.t.Fatal(err)
 	}

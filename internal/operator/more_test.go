@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/operator"
 )
 
@@ -51,7 +51,7 @@ func (failingStage) UpdateSecretVersionStage(context.Context, *secretsmanager.Up
 func TestRepairDeniedUpdate(t *testing.T) {
 	r := newRig(t, "u_denied")
 	r.put("pending", "pending-pw", "AWSPENDING")
-	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(db.CAPEM()))
+	dialer, err := mysql.NewDialer(mysql.WithCABundlePEM(db.CAPEM()))
 	if err != nil {
 		t.Fatal(err)
 	}

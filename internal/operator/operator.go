@@ -2,19 +2,10 @@ package operator
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-)
-
-// Staging labels Secrets Manager and the rotation function use.
-const (
-	StageCurrent  = "AWSCURRENT"
-	StagePending  = "AWSPENDING"
-	StagePrevious = "AWSPREVIOUS"
+	"github.com/google/uuid"
 )
 
 // SecretsManager is the part of the Secrets Manager API the operator
@@ -114,13 +105,6 @@ func (b boundedSM) UpdateSecretVersionStage(ctx context.Context, in *secretsmana
 	return bounded(ctx, b.timeout, b.sm.UpdateSecretVersionStage, in, optFns)
 }
 
-// randomToken returns a UUID-shaped version 4 identifier, the form the
-// console and SDKs use for ClientRequestToken.
-func randomToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
-}
+// randomToken returns a random (version 4) UUID, the form the console and
+// SDKs use for ClientRequestToken.
+func randomToken() string { return uuid.NewString() }

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/operator"
 	"github.com/example/secret-rotation/internal/testkit/smlocal"
 )
@@ -67,7 +67,7 @@ func (e *endlessPages) ListSecretVersionIds(ctx context.Context, in *secretsmana
 
 func TestVersionPagesAreCapped(t *testing.T) {
 	r := newRig(t, "u_pages_endless")
-	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundlePEM(db.CAPEM()))
+	dialer, err := mysql.NewDialer(mysql.WithCABundlePEM(db.CAPEM()))
 	if err != nil {
 		t.Fatal(err)
 	}

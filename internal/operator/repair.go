@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // Action is one staging-label change `repair` makes.
@@ -92,7 +94,7 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 		return nil, err
 	}
 	r := &RepairReport{Name: s.name(), ARN: s.arn(), DryRun: dryRun, Actions: []Action{}}
-	cur, ok := s.byStage[StageCurrent]
+	cur, ok := s.byStage[secret.StageCurrent]
 	if !ok {
 		return r, fmt.Errorf("%w: no version of %s is labelled AWSCURRENT", ErrCannotRepair, r.Name)
 	}
@@ -130,7 +132,7 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	}
 	searching := func() bool { return found == nil && stopped == nil }
 
-	curL := login(StageCurrent, cur)
+	curL := login(secret.StageCurrent, cur)
 	curOK := curL.Result == LoginAccepted
 	pending, pendingElsewhere := s.pendingElsewhere()
 	var pendL Login
@@ -140,17 +142,17 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 		// AWSPENDING goes either way; a login with it would be a failed
 		// one unless setSecret ran, and decides nothing.
 		var c credential
-		pendL, c = o.read(ctx, s, StagePending, pending)
+		pendL, c = o.read(ctx, s, secret.StagePending, pending)
 		if pendL.Result == "" && c.value != "" {
 			pendL.Result, pendL.Detail = LoginNotTried, "AWSCURRENT logs in, so AWSPENDING is removed either way"
 		}
 		record(pendL)
 	case searching():
-		pendL = login(StagePending, pending)
+		pendL = login(secret.StagePending, pending)
 	}
-	prev, hasPrev := s.byStage[StagePrevious]
+	prev, hasPrev := s.byStage[secret.StagePrevious]
 	if searching() && hasPrev && prev != cur && prev != pending {
-		login(StagePrevious, prev)
+		login(secret.StagePrevious, prev)
 	}
 	for _, v := range s.unlabelled {
 		if !searching() {
@@ -168,10 +170,10 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 		return r, fmt.Errorf("%w: cannot tell whether the database accepts %s (version %s): %s; nothing changed", ErrCannotRepair, stopped.Stage, stopped.Version, stopped.Detail)
 	}
 	removePending := func(reason string) {
-		r.Actions = append(r.Actions, Action{Stage: StagePending, From: pending, Reason: reason})
+		r.Actions = append(r.Actions, Action{Stage: secret.StagePending, From: pending, Reason: reason})
 	}
 	moveCurrent := func(to, reason string) {
-		r.Actions = append(r.Actions, Action{Stage: StageCurrent, From: cur, To: to, Reason: reason})
+		r.Actions = append(r.Actions, Action{Stage: secret.StageCurrent, From: cur, To: to, Reason: reason})
 	}
 	switch {
 	case pendingElsewhere && pendL.Result == LoginNoValue:
@@ -190,7 +192,7 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 		if pendingElsewhere && len(r.Actions) == 0 {
 			removePending("the database refuses it")
 		}
-		if found.Stage == StagePrevious {
+		if found.Stage == secret.StagePrevious {
 			moveCurrent(found.Version, "the database only accepts the AWSPREVIOUS password")
 		} else {
 			moveCurrent(found.Version, "the database only accepts the password of this version, which has no staging label any more")
@@ -229,7 +231,7 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	if p, stuck := after.pendingElsewhere(); stuck {
 		return r, fmt.Errorf("after repair AWSPENDING is still on version %s", p)
 	}
-	if l := o.tryLogin(ctx, after, StageCurrent, after.byStage[StageCurrent]); l.Result != LoginAccepted {
+	if l := o.tryLogin(ctx, after, secret.StageCurrent, after.byStage[secret.StageCurrent]); l.Result != LoginAccepted {
 		return r, fmt.Errorf("after repair the database %s AWSCURRENT %s", l.Result, l.Detail)
 	}
 	r.Result = "repaired: AWSCURRENT logs in and RotateSecret can start a new rotation"

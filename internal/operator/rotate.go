@@ -10,6 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/example/secret-rotation/internal/ctxsleep"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // Rotation phases as `rotate --wait` observes them from outside, in order.
@@ -141,7 +144,7 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 			err = perr
 			reach(phase)
 			if phase == PhaseFinishSecret {
-				l := o.tryLogin(rctx, s, StageCurrent, r.Version)
+				l := o.tryLogin(rctx, s, secret.StageCurrent, r.Version)
 				r.Verified = &l
 				if l.Result != LoginAccepted {
 					return o.failed(r, s, fmt.Errorf("%w: AWSCURRENT moved but the database login with it: %s", ErrRotationFailed, strings.TrimSpace(l.Result+" "+l.Detail)))
@@ -150,7 +153,7 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 				return r, nil
 			}
 		}
-		if wctx.Err() != nil || sleepCtx(wctx, o.pollInterval) != nil {
+		if wctx.Err() != nil || ctxsleep.Sleep(wctx, o.pollInterval) != nil {
 			last := r.Phases[len(r.Phases)-1]
 			cause := fmt.Errorf("%w within %s: the new version %s got no further than %q", ErrRotationFailed, timeout, r.Version, last)
 			if last == PhaseCreateSecret {
@@ -172,12 +175,12 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 // in Secrets Manager; it never logs in (see [Operator.Rotate]).
 func (o *Operator) observe(ctx context.Context, s *snapshot, version string) (string, error) {
 	v := s.version(version)
-	if contains(v.Stages, StageCurrent) {
+	if contains(v.Stages, secret.StageCurrent) {
 		if _, pending := s.pendingElsewhere(); !pending {
 			return PhaseFinishSecret, nil
 		}
 	}
-	if !contains(v.Stages, StagePending) && !contains(v.Stages, StageCurrent) {
+	if !contains(v.Stages, secret.StagePending) && !contains(v.Stages, secret.StageCurrent) {
 		return PhaseStarted, fmt.Errorf("version %s lost its AWSPENDING label", version)
 	}
 	_, err := o.value(ctx, s.arn(), version)
@@ -215,17 +218,6 @@ func LogGroup(arn string) string {
 	}
 	name, _, _ := strings.Cut(rest, ":")
 	return "/aws/lambda/" + name
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func indexOf(list []string, s string) int {

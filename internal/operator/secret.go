@@ -11,7 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // Version is one version of a secret as the commands report it.
@@ -106,8 +107,8 @@ func (s *snapshot) arn() string  { return aws.ToString(s.desc.ARN) }
 // pendingElsewhere returns the version holding AWSPENDING when it is not
 // the AWSCURRENT version: the state in which RotateSecret refuses to start.
 func (s *snapshot) pendingElsewhere() (string, bool) {
-	p, ok := s.byStage[StagePending]
-	if !ok || p == s.byStage[StageCurrent] {
+	p, ok := s.byStage[secret.StagePending]
+	if !ok || p == s.byStage[secret.StageCurrent] {
 		return "", false
 	}
 	return p, true
@@ -174,7 +175,7 @@ const NoStage = "(no label)"
 // credential is one version's value, read but not yet used.
 type credential struct {
 	value  string
-	secret *dbsecret.Secret // nil if the value does not parse
+	secret *secret.Secret // nil if the value does not parse
 }
 
 // same reports whether c and d log in as the same account with the same
@@ -198,18 +199,18 @@ func (o *Operator) read(ctx context.Context, s *snapshot, stage, versionID strin
 		return l, credential{}
 	}
 	c := credential{value: v}
-	if sec, err := dbsecret.Parse(v); err == nil {
+	if sec, err := secret.Parse(v); err == nil {
 		l.Username, c.secret = sec.Username, sec
 	}
 	return l, c
 }
 
 // login logs in with c and records the outcome in l. Errors end up in
-// Detail; they come from dbsecret and never contain a password.
+// Detail; they come from the engine's dialer and never contain a password.
 func (o *Operator) login(ctx context.Context, l *Login, c credential) {
 	ok, err := o.db.CanLogin(ctx, c.value)
 	switch {
-	case errors.Is(err, dbsecret.ErrBlocked):
+	case errors.Is(err, engine.ErrBlocked):
 		l.Result, l.Detail = LoginBlocked, err.Error()
 	case err != nil:
 		l.Result, l.Detail = LoginError, err.Error()

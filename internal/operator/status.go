@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // Verdicts of [StatusReport].
@@ -55,7 +57,7 @@ func (o *Operator) Status(ctx context.Context, secretID string) (*StatusReport, 
 }
 
 func (o *Operator) verdict(s *snapshot) (string, string) {
-	if _, ok := s.byStage[StageCurrent]; !ok {
+	if _, ok := s.byStage[secret.StageCurrent]; !ok {
 		return VerdictStuck, "no version is labelled AWSCURRENT; applications cannot read the secret"
 	}
 	if p, ok := s.pendingElsewhere(); ok {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // Rotation strategies `verify` can tell apart.
@@ -60,14 +62,14 @@ func (o *Operator) Verify(ctx context.Context, secretID string, opts VerifyOptio
 		return nil, err
 	}
 	r := &VerifyReport{Name: s.name(), ARN: s.arn(), Mode: ModeUnknown}
-	cur, ok := s.byStage[StageCurrent]
+	cur, ok := s.byStage[secret.StageCurrent]
 	if !ok {
 		return r, fmt.Errorf("%w: no version of %s is labelled AWSCURRENT", ErrLoginFailed, r.Name)
 	}
-	r.Current = o.tryLogin(ctx, s, StageCurrent, cur)
+	r.Current = o.tryLogin(ctx, s, secret.StageCurrent, cur)
 	r.OK = r.Current.Result == LoginAccepted
-	if prev, ok := s.byStage[StagePrevious]; ok && prev != cur {
-		l, c := o.read(ctx, s, StagePrevious, prev)
+	if prev, ok := s.byStage[secret.StagePrevious]; ok && prev != cur {
+		l, c := o.read(ctx, s, secret.StagePrevious, prev)
 		otherUser := l.Username != "" && r.Current.Username != "" && l.Username != r.Current.Username
 		switch {
 		case l.Result != "":
@@ -81,7 +83,7 @@ func (o *Operator) Verify(ctx context.Context, secretID string, opts VerifyOptio
 		}
 		r.Previous = &l
 		if l.Result == LoginRefused {
-			again := o.tryLogin(ctx, s, StageCurrent, cur)
+			again := o.tryLogin(ctx, s, secret.StageCurrent, cur)
 			r.CurrentAgain = &again
 			r.OK = again.Result == LoginAccepted
 		}

@@ -53,12 +53,22 @@
 //
 // The handler talks to Secrets Manager through [SecretsManager], the five
 // methods of *secretsmanager.Client it uses, and to the database through
-// [Database] and [Session]. [MySQL] is the real database: it connects with
-// a dbsecret.Dialer (TLS policy of the secret's "ssl" key, CA bundle,
+// engine.Engine and engine.Session. mysql.Engine (package
+// internal/engine/mysql) is the real database: it connects with a
+// mysql.Dialer (TLS policy of the secret's "ssl" key, CA bundle,
 // 5 s connect timeout) and chooses the password statement by server
-// flavour and numerically parsed version ([ServerVersion.PasswordSQL]),
+// flavour and numerically parsed version (mysql.ServerVersion.PasswordSQL),
 // sending the password as a literal escaped for the session's sql_mode
-// ([QuoteString]) because neither statement accepts a placeholder.
+// (mysql.QuoteString) because neither statement accepts a placeholder.
+// No step imports a driver: another engine is another engine.Engine.
+//
+// # Strategy
+//
+// createSecret, setSecret and testSecret run a [Strategy] chosen from the
+// shape of the secret they read (AWSCURRENT for createSecret, the pending
+// version for the others), in one function. Single user (above) is the
+// only one today; a secret with "masterarn" (alternating users) fails
+// those steps with [ErrUnsupportedStrategy] and changes nothing.
 //
 // # Configuration
 //

@@ -11,8 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
 	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 const fakeARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf"
@@ -39,7 +40,7 @@ type fakeSM struct {
 func newFakeSM(current string) *fakeSM {
 	return &fakeSM{
 		rotationEnabled: aws.Bool(true),
-		versions:        map[string]*fakeVersion{"v-current": {value: current, stages: []string{rotation.StageCurrent}}},
+		versions:        map[string]*fakeVersion{"v-current": {value: current, stages: []string{secret.StageCurrent}}},
 		password:        "Gen3rated-Pa55word",
 		fail:            map[string]error{},
 	}
@@ -48,7 +49,7 @@ func newFakeSM(current string) *fakeSM {
 // addPending registers the AWSPENDING placeholder RotateSecret creates
 // (value "" means no value stored yet).
 func (f *fakeSM) addPending(token, value string) {
-	f.versions[token] = &fakeVersion{value: value, stages: []string{rotation.StagePending}}
+	f.versions[token] = &fakeVersion{value: value, stages: []string{secret.StagePending}}
 }
 
 func (f *fakeSM) record(op string) error {
@@ -158,11 +159,11 @@ func (f *fakeSM) UpdateSecretVersionStage(_ context.Context, in *secretsmanager.
 			return nil, &types.InvalidParameterException{Message: aws.String("stage not on RemoveFromVersionId")}
 		}
 		fv.stages = slices.DeleteFunc(fv.stages, func(s string) bool { return s == st })
-		if st == rotation.StageCurrent {
+		if st == secret.StageCurrent {
 			for _, o := range f.versions {
-				o.stages = slices.DeleteFunc(o.stages, func(s string) bool { return s == rotation.StagePrevious })
+				o.stages = slices.DeleteFunc(o.stages, func(s string) bool { return s == secret.StagePrevious })
 			}
-			fv.stages = append(fv.stages, rotation.StagePrevious)
+			fv.stages = append(fv.stages, secret.StagePrevious)
 		}
 	}
 	to.stages = append(to.stages, st)
@@ -193,7 +194,7 @@ type fakeDB struct {
 
 var errFakeDown = errors.New("connect: connection refused")
 
-func (d *fakeDB) Login(_ context.Context, s *dbsecret.Secret) (rotation.Session, error) {
+func (d *fakeDB) Login(_ context.Context, s *secret.Secret) (engine.Session, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.logins = append(d.logins, s.Password)
@@ -201,11 +202,11 @@ func (d *fakeDB) Login(_ context.Context, s *dbsecret.Secret) (rotation.Session,
 		return nil, errFakeDown
 	}
 	if d.blocked {
-		return nil, fmt.Errorf("%w: user %q is blocked", dbsecret.ErrBlocked, s.Username)
+		return nil, fmt.Errorf("%w: user %q is blocked", engine.ErrBlocked, s.Username)
 	}
 	if pw, ok := d.users[s.Username]; !ok || pw != s.Password {
 		d.failed++
-		return nil, fmt.Errorf("%w: access denied for user %q", dbsecret.ErrAuth, s.Username)
+		return nil, fmt.Errorf("%w: access denied for user %q", engine.ErrAuth, s.Username)
 	}
 	return &fakeSession{db: d, user: s.Username}, nil
 }

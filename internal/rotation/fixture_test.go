@@ -15,8 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/secret"
 	"github.com/example/secret-rotation/internal/testkit/smlocal"
 	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
@@ -64,7 +65,7 @@ type rig struct {
 type rigOption func(*rigConfig)
 
 type rigConfig struct {
-	dialer  *dbsecret.Dialer
+	dialer  *mysql.Dialer
 	ssl     any // nil: key absent
 	policy  *rotation.PasswordPolicy
 	wrapSM  func(rotation.SecretsManager) rotation.SecretsManager
@@ -82,7 +83,7 @@ func newRig(t testing.TB, opts ...rigOption) *rig {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	if cfg.dialer == nil {
-		d, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(srv.CAFile()))
+		d, err := mysql.NewDialer(mysql.WithCABundleFile(srv.CAFile()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +118,7 @@ func newRig(t testing.TB, opts ...rigOption) *rig {
 	if cfg.policy != nil {
 		hopts = append(hopts, rotation.WithPasswordPolicy(*cfg.policy))
 	}
-	h = rotation.New(api, rotation.NewMySQL(cfg.dialer), hopts...)
+	h = rotation.New(api, mysql.NewEngine(cfg.dialer), hopts...)
 	r.h = h
 
 	value := cfg.rawJSON
@@ -164,7 +165,7 @@ func (r *rig) rotate() error {
 // Manager does when it retries a failed rotation.
 func (r *rig) retry() error {
 	r.t.Helper()
-	token := r.versionWith(rotation.StagePending)
+	token := r.versionWith(secret.StagePending)
 	if token == "" {
 		r.t.Fatal("no AWSPENDING version to retry")
 	}
@@ -189,7 +190,7 @@ func (r *rig) remember() {
 			continue
 		}
 		r.seen = append(r.seen, *g.SecretString)
-		if s, err := dbsecret.Parse(*g.SecretString); err == nil {
+		if s, err := secret.Parse(*g.SecretString); err == nil {
 			r.seen = append(r.seen, s.Password)
 		}
 	}
@@ -234,13 +235,13 @@ func (r *rig) describe() *secretsmanager.DescribeSecretOutput {
 }
 
 // value returns the parsed secret at stage.
-func (r *rig) value(stage string) *dbsecret.Secret {
+func (r *rig) value(stage string) *secret.Secret {
 	r.t.Helper()
 	g, err := r.client.GetSecretValue(r.ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(r.secretID), VersionStage: aws.String(stage)})
 	if err != nil {
 		r.t.Fatalf("get %s: %v", stage, err)
 	}
-	s, err := dbsecret.Parse(aws.ToString(g.SecretString))
+	s, err := secret.Parse(aws.ToString(g.SecretString))
 	if err != nil {
 		r.t.Fatalf("parse %s: %v", stage, err)
 	}
@@ -259,7 +260,7 @@ func (r *rig) canLogin(pw string) bool {
 // assertRotated checks the state after a successful rotation from oldPw.
 func (r *rig) assertRotated(oldPw string) {
 	r.t.Helper()
-	cur := r.value(rotation.StageCurrent)
+	cur := r.value(secret.StageCurrent)
 	if cur.Password == oldPw {
 		r.t.Fatal("AWSCURRENT still holds the old password")
 	}
@@ -269,10 +270,10 @@ func (r *rig) assertRotated(oldPw string) {
 	if r.canLogin(oldPw) {
 		r.t.Error("the old password still logs in")
 	}
-	if prev := r.value(rotation.StagePrevious); prev.Password != oldPw {
+	if prev := r.value(secret.StagePrevious); prev.Password != oldPw {
 		r.t.Error("AWSPREVIOUS does not hold the old password")
 	}
-	if p, c := r.versionWith(rotation.StagePending), r.versionWith(rotation.StageCurrent); p != "" && p != c {
+	if p, c := r.versionWith(secret.StagePending), r.versionWith(secret.StageCurrent); p != "" && p != c {
 		r.t.Errorf("AWSPENDING left on version %s (AWSCURRENT is %s)", p, c)
 	}
 }
@@ -283,7 +284,7 @@ func (r *rig) assertUnchanged(currentVersion string) {
 	if !r.canLogin(r.initial) {
 		r.t.Error("the initial password no longer logs in")
 	}
-	if got := r.versionWith(rotation.StageCurrent); got != currentVersion {
+	if got := r.versionWith(secret.StageCurrent); got != currentVersion {
 		r.t.Errorf("AWSCURRENT moved from %s to %s", currentVersion, got)
 	}
 }

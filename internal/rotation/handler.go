@@ -12,6 +12,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // Rotation step names, as sent in the event's Step field.
@@ -22,13 +25,6 @@ const (
 	StepFinishSecret = "finishSecret"
 )
 
-// Version stage labels.
-const (
-	StageCurrent  = "AWSCURRENT"
-	StagePending  = "AWSPENDING"
-	StagePrevious = "AWSPREVIOUS"
-)
-
 // ErrGuard is matched (errors.Is) by every refusal of the step guard:
 // unknown step, rotation disabled, token unknown or not pending.
 var ErrGuard = errors.New("rotation request refused")
@@ -37,7 +33,7 @@ var ErrGuard = errors.New("rotation request refused")
 // is the Lambda handler.
 type Handler struct {
 	sm     SecretsManager
-	db     Database
+	db     engine.Engine
 	policy PasswordPolicy
 	log    *slog.Logger
 	now    func() time.Time
@@ -53,9 +49,9 @@ func WithPasswordPolicy(p PasswordPolicy) Option { return func(h *Handler) { h.p
 // WithLogger sets the structured logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
-// New returns a Handler using sm for Secrets Manager and db for the
-// database.
-func New(sm SecretsManager, db Database, opts ...Option) *Handler {
+// New returns a Handler using sm for Secrets Manager and db, a dialect of
+// package engine, for the database.
+func New(sm SecretsManager, db engine.Engine, opts ...Option) *Handler {
 	h := &Handler{
 		sm:     sm,
 		db:     db,
@@ -127,12 +123,12 @@ func (h *Handler) handle(ctx context.Context, ev events.SecretsManagerSecretRota
 	if !ok {
 		return OutcomeRefused, fmt.Errorf("%w: version %s is not a version of secret %s", ErrGuard, ev.ClientRequestToken, ev.SecretID)
 	}
-	if slices.Contains(stages, StageCurrent) {
+	if slices.Contains(stages, secret.StageCurrent) {
 		// A retried step after finishSecret already completed.
 		log.Info("version is already AWSCURRENT; nothing to do")
 		return OutcomeNoop, nil
 	}
-	if !slices.Contains(stages, StagePending) {
+	if !slices.Contains(stages, secret.StagePending) {
 		return OutcomeRefused, fmt.Errorf("%w: version %s of secret %s is not AWSPENDING", ErrGuard, ev.ClientRequestToken, ev.SecretID)
 	}
 	r := &request{

@@ -10,8 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 func TestRotationAgainstMariaDB(t *testing.T) {
@@ -29,12 +31,12 @@ func TestRotationAgainstMariaDB(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, tt.opts...)
-			before := r.value(rotation.StageCurrent)
+			before := r.value(secret.StageCurrent)
 			if err := r.rotate(); err != nil {
 				t.Fatalf("first rotation: %v", err)
 			}
 			r.assertRotated(r.initial)
-			after := r.value(rotation.StageCurrent)
+			after := r.value(secret.StageCurrent)
 			if !after.SameAccount(before) || after.SSL != before.SSL || after.Engine != before.Engine {
 				t.Errorf("rotation changed more than the password: %v -> %v", before, after)
 			}
@@ -76,7 +78,7 @@ func TestRotationPasswordWithEveryPrintableCharacter(t *testing.T) {
 				t.Fatalf("rotation: %v", err)
 			}
 			r.assertRotated(r.initial)
-			if got := r.value(rotation.StageCurrent).Password; got != pw {
+			if got := r.value(secret.StageCurrent).Password; got != pw {
 				t.Fatalf("stored password differs from the generated one")
 			}
 		})
@@ -98,7 +100,7 @@ func (f fixedPassword) GetRandomPassword(ctx context.Context, in *secretsmanager
 func TestRotationGeneratedPasswordsNoExclusions(t *testing.T) {
 	r := newRig(t, func(c *rigConfig) { c.policy = &rotation.PasswordPolicy{Length: 512, RequireEachIncludedType: true} })
 	for i := 0; i < 3; i++ {
-		old := r.value(rotation.StageCurrent).Password
+		old := r.value(secret.StageCurrent).Password
 		if err := r.rotate(); err != nil {
 			t.Fatalf("rotation %d: %v", i, err)
 		}
@@ -107,17 +109,17 @@ func TestRotationGeneratedPasswordsNoExclusions(t *testing.T) {
 }
 
 func TestRotationWrongCARefused(t *testing.T) {
-	wrong, err := dbsecret.NewDialer() // system roots and the shipped RDS CAs: the test CA is unknown
+	wrong, err := mysql.NewDialer() // system roots and the shipped RDS CAs: the test CA is unknown
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := newRig(t, func(c *rigConfig) { c.dialer = wrong })
-	cur := r.versionWith(rotation.StageCurrent)
+	cur := r.versionWith(secret.StageCurrent)
 	err = r.rotate()
 	if err == nil {
 		t.Fatal("rotation succeeded with an untrusted server certificate")
 	}
-	if !errors.Is(err, dbsecret.ErrCertificate) || !strings.Contains(err.Error(), "certificate") {
+	if !errors.Is(err, engine.ErrCertificate) || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("error does not report the certificate failure: %v", err)
 	}
 	r.assertUnchanged(cur)
@@ -150,7 +152,7 @@ func TestFaultDatabaseDownDuringSetSecret(t *testing.T) {
 		}
 		return call()
 	}
-	cur := r.versionWith(rotation.StageCurrent)
+	cur := r.versionWith(secret.StageCurrent)
 	err := r.rotate()
 	if resumeErr := srv.Resume(r.ctx); resumeErr != nil {
 		t.Fatal(resumeErr)
@@ -202,7 +204,7 @@ func TestFaultCrashAfterSetSecret(t *testing.T) {
 // AWSPREVIOUS still logs in; setSecret logs in with AWSPREVIOUS.
 func TestFaultRecoverViaPrevious(t *testing.T) {
 	r := newRig(t)
-	broken, err := r.value(rotation.StageCurrent).WithPassword("never-set-in-the-database")
+	broken, err := r.value(secret.StageCurrent).WithPassword("never-set-in-the-database")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +215,7 @@ func TestFaultRecoverViaPrevious(t *testing.T) {
 	if err := r.rotate(); err != nil {
 		t.Fatalf("rotation: %v", err)
 	}
-	if !r.canLogin(r.value(rotation.StageCurrent).Password) || r.canLogin(r.initial) {
+	if !r.canLogin(r.value(secret.StageCurrent).Password) || r.canLogin(r.initial) {
 		t.Error("rotation via AWSPREVIOUS did not set the new password")
 	}
 	if !strings.Contains(r.log.String(), `"logged_in_as":"AWSPREVIOUS"`) {
@@ -240,7 +242,7 @@ func TestFaultSecretsManagerErrors(t *testing.T) {
 			r := newRig(t, func(c *rigConfig) {
 				c.smOpts = append(c.smOpts, func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 })
 			})
-			cur := r.versionWith(rotation.StageCurrent)
+			cur := r.versionWith(secret.StageCurrent)
 			r.sm.FailNext(op, 1, "InternalServiceError")
 			err := r.rotate()
 			if err == nil {
@@ -268,13 +270,13 @@ func TestFaultBadRequests(t *testing.T) {
 			return events.SecretsManagerSecretRotationEvent{Step: rotation.StepSetSecret, SecretID: r.secretID, ClientRequestToken: "00000000-0000-0000-0000-000000000000"}
 		}},
 		{"wrong step", nil, func(r *rig) events.SecretsManagerSecretRotationEvent {
-			return events.SecretsManagerSecretRotationEvent{Step: "deleteSecret", SecretID: r.secretID, ClientRequestToken: r.versionWith(rotation.StageCurrent)}
+			return events.SecretsManagerSecretRotationEvent{Step: "deleteSecret", SecretID: r.secretID, ClientRequestToken: r.versionWith(secret.StageCurrent)}
 		}},
 		{"disabled rotation", nil, func(r *rig) events.SecretsManagerSecretRotationEvent {
 			if _, err := r.client.CancelRotateSecret(r.ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String(r.secretID)}); err != nil {
 				r.t.Fatal(err)
 			}
-			return events.SecretsManagerSecretRotationEvent{Step: rotation.StepCreateSecret, SecretID: r.secretID, ClientRequestToken: r.versionWith(rotation.StageCurrent)}
+			return events.SecretsManagerSecretRotationEvent{Step: rotation.StepCreateSecret, SecretID: r.secretID, ClientRequestToken: r.versionWith(secret.StageCurrent)}
 		}},
 		{"bad JSON", []rigOption{func(c *rigConfig) { c.rawJSON = `{"engine":"mariadb","password":"Bad-Json-Pw",` }}, nil},
 		{"missing fields", []rigOption{func(c *rigConfig) { c.rawJSON = `{"engine":"mariadb","password":"Missing-Host-Pw"}` }}, nil},
@@ -286,7 +288,7 @@ func TestFaultBadRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, tt.opts...)
-			cur := r.versionWith(rotation.StageCurrent)
+			cur := r.versionWith(secret.StageCurrent)
 			versionsBefore := len(r.describe().VersionIdsToStages)
 			var err error
 			if tt.setup != nil {
@@ -294,8 +296,8 @@ func TestFaultBadRequests(t *testing.T) {
 				if err := r.rotate(); err != nil {
 					t.Fatal(err)
 				}
-				r.initial = r.value(rotation.StageCurrent).Password
-				cur = r.versionWith(rotation.StageCurrent)
+				r.initial = r.value(secret.StageCurrent).Password
+				cur = r.versionWith(secret.StageCurrent)
 				versionsBefore = len(r.describe().VersionIdsToStages)
 				err = r.h.Handle(r.ctx, tt.setup(r))
 			} else {
@@ -317,7 +319,7 @@ func TestFaultBadRequests(t *testing.T) {
 			} else {
 				// RotateSecret itself adds the AWSPENDING placeholder;
 				// nothing else may change.
-				if r.versionWith(rotation.StageCurrent) != cur {
+				if r.versionWith(secret.StageCurrent) != cur {
 					t.Error("AWSCURRENT moved")
 				}
 				if n := r.sm.Calls("PutSecretValue") + r.sm.Calls("UpdateSecretVersionStage") + r.sm.Calls("GetRandomPassword"); n != 0 {

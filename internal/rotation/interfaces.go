@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
-	"github.com/example/secret-rotation/internal/dbsecret"
 )
 
 // SecretsManager is the part of *secretsmanager.Client the function uses.
@@ -18,20 +16,3 @@ type SecretsManager interface {
 }
 
 var _ SecretsManager = (*secretsmanager.Client)(nil)
-
-// Database logs in to the server a secret describes. Login returns an
-// error matching dbsecret.ErrAuth when the server refuses the credentials.
-type Database interface {
-	Login(ctx context.Context, s *dbsecret.Secret) (Session, error)
-}
-
-// Session is one logged-in connection.
-type Session interface {
-	// ChangePassword sets the password of the logged-in account. Its
-	// error never contains the password.
-	ChangePassword(ctx context.Context, newPassword string) error
-	// Check runs a trivial query to prove the session works.
-	Check(ctx context.Context) error
-	// Close releases the connection.
-	Close() error
-}

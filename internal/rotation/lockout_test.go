@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // failedLogins is the number of refused logins of the rig's user so far,
@@ -79,7 +80,7 @@ func TestRotationUnderLockoutPolicy(t *testing.T) {
 		if err := r.rotate(); err != nil {
 			t.Fatalf("rotation %d: %v", i+1, err)
 		}
-		ok, err := srv.CanLogin(r.ctx, r.user, r.value(rotation.StageCurrent).Password)
+		ok, err := srv.CanLogin(r.ctx, r.user, r.value(secret.StageCurrent).Password)
 		if err != nil || !ok {
 			t.Fatalf("application login with AWSCURRENT after rotation %d: accepted %v, %v", i+1, ok, err)
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
 	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 const (
@@ -119,7 +119,7 @@ func TestCreateSecret(t *testing.T) {
 			t.Fatal("no PutSecretValue")
 		}
 		if aws.ToString(put.ClientRequestToken) != token || aws.ToString(put.RotationToken) != rotationToken ||
-			strings.Join(put.VersionStages, ",") != rotation.StagePending {
+			strings.Join(put.VersionStages, ",") != secret.StagePending {
 			t.Errorf("put = token %q rotation token %q stages %v", aws.ToString(put.ClientRequestToken), aws.ToString(put.RotationToken), put.VersionStages)
 		}
 		var got, want map[string]any
@@ -173,7 +173,7 @@ func TestCreateSecret(t *testing.T) {
 			e.sm.versions["v-current"].value = tt.current
 			e.sm.addPending(token, "")
 			err := e.h.Handle(context.Background(), event(rotation.StepCreateSecret))
-			if !errors.Is(err, dbsecret.ErrInvalid) {
+			if !errors.Is(err, secret.ErrInvalid) {
 				t.Fatalf("error = %v, want ErrInvalid", err)
 			}
 			if strings.Contains(err.Error(), oldPassword) {
@@ -231,20 +231,20 @@ func TestSetSecret(t *testing.T) {
 		{"pending already set", func(e *env) { e.db.users["admin"] = e.sm.password }, "", 0, 1, 2},
 		{"previous logs in", func(e *env) {
 			e.db.users["admin"] = prevPassword
-			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", prevPassword), stages: []string{rotation.StagePrevious}}
+			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", prevPassword), stages: []string{secret.StagePrevious}}
 		}, "", 1, 2, 3},
 		{"nothing logs in", func(e *env) {
 			e.db.users["admin"] = "someone-else-changed-it"
-			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", prevPassword), stages: []string{rotation.StagePrevious}}
+			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", prevPassword), stages: []string{secret.StagePrevious}}
 		}, "tried AWSCURRENT", 0, 3, 3},
 		{"nothing logs in, no previous", func(e *env) { e.db.users["admin"] = "x" }, "AWSPREVIOUS: no such version", 0, 2, 2},
 		{"previous has the current password", func(e *env) {
 			e.db.users["admin"] = "x"
-			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", oldPassword), stages: []string{rotation.StagePrevious}}
+			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("admin", oldPassword), stages: []string{secret.StagePrevious}}
 		}, "AWSPREVIOUS: same password as AWSCURRENT", 0, 2, 2},
 		{"previous is another user", func(e *env) {
 			e.db.users["admin"] = "x"
-			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("other", prevPassword), stages: []string{rotation.StagePrevious}}
+			e.sm.versions["v-prev"] = &fakeVersion{value: secretJSON("other", prevPassword), stages: []string{secret.StagePrevious}}
 		}, "AWSPREVIOUS: names a different user", 0, 2, 2},
 		{"account blocked", func(e *env) { e.db.blocked = true }, "blocked", 0, 0, 1},
 		{"pending names another user", func(e *env) {
@@ -339,16 +339,16 @@ func TestTestSecret(t *testing.T) {
 
 func TestFinishSecret(t *testing.T) {
 	e := pendingEnv(t)
-	e.sm.versions["v-old"] = &fakeVersion{value: secretJSON("admin", prevPassword), stages: []string{rotation.StagePrevious}}
+	e.sm.versions["v-old"] = &fakeVersion{value: secretJSON("admin", prevPassword), stages: []string{secret.StagePrevious}}
 	for i := 0; i < 2; i++ {
 		if err := e.h.Handle(context.Background(), event(rotation.StepFinishSecret)); err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
-	if got := e.sm.stageOf(rotation.StageCurrent); got != token {
+	if got := e.sm.stageOf(secret.StageCurrent); got != token {
 		t.Errorf("AWSCURRENT on %q, want %q", got, token)
 	}
-	if got := e.sm.stageOf(rotation.StagePrevious); got != "v-current" {
+	if got := e.sm.stageOf(secret.StagePrevious); got != "v-current" {
 		t.Errorf("AWSPREVIOUS on %q, want v-current", got)
 	}
 	if n := e.sm.count("UpdateSecretVersionStage"); n != 1 {

@@ -15,7 +15,7 @@ var shipped = []string{
 	"github.com/example/secret-rotation/lambda/rotation",
 	"github.com/example/secret-rotation/cmd/rotatectl",
 	"github.com/example/secret-rotation/cmd/dbconnect",
-	"github.com/example/secret-rotation/internal/connect",
+	"github.com/example/secret-rotation/connect",
 }
 
 // Test tooling never becomes part of what ships: no shipped package

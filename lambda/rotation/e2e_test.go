@@ -16,8 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine"
 	"github.com/example/secret-rotation/internal/rdsca"
+	"github.com/example/secret-rotation/internal/secret"
 	"github.com/example/secret-rotation/internal/testkit/lambdarun"
 	"github.com/example/secret-rotation/internal/testkit/smlocal"
 	"github.com/example/secret-rotation/internal/testkit/testdb"
@@ -170,13 +171,13 @@ func (e *e2e) rotate(id string) error {
 	return nil
 }
 
-func (e *e2e) get(id, stage string) (string, *dbsecret.Secret) {
+func (e *e2e) get(id, stage string) (string, *secret.Secret) {
 	e.t.Helper()
 	g, err := e.client.GetSecretValue(e.ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String(stage)})
 	if err != nil {
 		e.t.Fatalf("get %s: %v", stage, err)
 	}
-	s, err := dbsecret.Parse(aws.ToString(g.SecretString))
+	s, err := secret.Parse(aws.ToString(g.SecretString))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func (e *e2e) secretValues(id string) []string {
 			continue
 		}
 		vals = append(vals, *g.SecretString)
-		if s, err := dbsecret.Parse(*g.SecretString); err == nil {
+		if s, err := secret.Parse(*g.SecretString); err == nil {
 			vals = append(vals, s.Password)
 		}
 	}
@@ -322,7 +323,7 @@ func TestEndToEndShippedCABundle(t *testing.T) {
 					t.Fatal("rotation succeeded against a server the shipped bundle does not trust")
 				}
 				t.Logf("rotation error: %v", err)
-				if msg := err.Error(); !strings.Contains(msg, dbsecret.ErrCertificate.Error()) || !strings.Contains(msg, "x509: certificate signed by unknown authority") {
+				if msg := err.Error(); !strings.Contains(msg, engine.ErrCertificate.Error()) || !strings.Contains(msg, "x509: certificate signed by unknown authority") {
 					t.Errorf("error does not say that certificate verification failed: %v", err)
 				}
 				if cur.Password != initial || !canLogin(t, user, initial) {

@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/rdsca"
 	"github.com/example/secret-rotation/internal/rotation"
 )
@@ -43,14 +43,14 @@ func main() {
 			o.BaseEndpoint = &cfg.Endpoint
 		}
 	})
-	dialer, err := dbsecret.NewDialer(
-		dbsecret.WithCABundleFile(cfg.CABundle),
-		dbsecret.WithDriverLogger(driverLogger{logger}),
+	dialer, err := mysql.NewDialer(
+		mysql.WithCABundleFile(cfg.CABundle),
+		mysql.WithDriverLogger(driverLogger{logger}),
 	)
 	if err != nil {
 		fatal(logger, "database TLS configuration ("+rotation.EnvCABundle+")", err)
 	}
-	h := rotation.New(sm, rotation.NewMySQL(dialer),
+	h := rotation.New(sm, mysql.NewEngine(dialer),
 		rotation.WithPasswordPolicy(cfg.Policy),
 		rotation.WithLogger(logger))
 	logger.Info("rotation function started", "endpoint_override", cfg.Endpoint != "",

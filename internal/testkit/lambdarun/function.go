@@ -41,7 +41,7 @@ type Function struct {
 // and serves the Runtime API to the function on another free loopback port.
 // ctx bounds only the startup; the function runs until Close.
 func Start(ctx context.Context, bootstrap string, env map[string]string, opts ...Option) (*Function, error) {
-	o := options{startTimeout: 30 * time.Second}
+	o := options{}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -110,7 +110,7 @@ func launch(ctx context.Context, o options, emulator, bootstrap string, environ 
 		logs:   logs,
 		client: &http.Client{Transport: &http.Transport{}},
 	}
-	if err := f.waitListening(ctx, o.startTimeout); err != nil {
+	if err := f.waitListening(ctx, startTimeout); err != nil {
 		_ = f.Close()
 		out := f.Logs()
 		if bytes.Contains(out, []byte("address already in use")) {

@@ -5,13 +5,16 @@ import (
 	"time"
 )
 
+// startTimeout bounds how long Start waits for the emulator to accept
+// connections, in addition to the context deadline.
+const startTimeout = 30 * time.Second
+
 // Option configures Start.
 type Option func(*options)
 
 type options struct {
-	emulator     string
-	logOutput    io.Writer
-	startTimeout time.Duration
+	emulator  string
+	logOutput io.Writer
 }
 
 // WithEmulator uses an already built emulator binary instead of calling
@@ -25,10 +28,4 @@ func WithEmulator(path string) Option {
 // collecting it for Logs.
 func WithLogOutput(w io.Writer) Option {
 	return func(o *options) { o.logOutput = w }
-}
-
-// WithStartTimeout bounds how long Start waits for the emulator to accept
-// connections (default 30s), in addition to the context deadline.
-func WithStartTimeout(d time.Duration) Option {
-	return func(o *options) { o.startTimeout = d }
 }

@@ -1,5 +1,5 @@
 // Package localenv assembles the whole rotation setup on loopback for the
-// local demo (cmd/demo) and the load run (internal/connect's TestLoad): a
+// local demo (cmd/demo) and the load run (connect's TestLoad): a
 // throwaway MariaDB with TLS (internal/testdb), the local Secrets Manager
 // endpoint (internal/smlocal), the rotation function, a database user and
 // its secret with rotation configured.
@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/example/secret-rotation/internal/dbsecret"
+	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/operator"
 	"github.com/example/secret-rotation/internal/rotation"
 	"github.com/example/secret-rotation/internal/testkit/lambdarun"
@@ -88,11 +88,11 @@ func Start(ctx context.Context, opts ...Option) (env *Env, err error) {
 	}
 	e.Client = e.SM.NewClient(ctx)
 	if o.inProcess {
-		dialer, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(e.DB.CAFile()))
+		dialer, err := mysql.NewDialer(mysql.WithCABundleFile(e.DB.CAFile()))
 		if err != nil {
 			return nil, err
 		}
-		h := rotation.New(e.Client, rotation.NewMySQL(dialer), rotation.WithLogger(slog.New(slog.DiscardHandler)))
+		h := rotation.New(e.Client, mysql.NewEngine(dialer), rotation.WithLogger(slog.New(slog.DiscardHandler)))
 		e.Invoker = smlocal.InvokerFunc(func(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
 			return h.Handle(ctx, ev)
 		})
@@ -140,7 +140,7 @@ func Start(ctx context.Context, opts ...Option) (env *Env, err error) {
 
 // Operator returns the rotatectl logic wired to this setup.
 func (e *Env) Operator(opts ...operator.Option) (*operator.Operator, error) {
-	dialer, err := dbsecret.NewDialer(dbsecret.WithCABundleFile(e.DB.CAFile()))
+	dialer, err := mysql.NewDialer(mysql.WithCABundleFile(e.DB.CAFile()))
 	if err != nil {
 		return nil, err
 	}

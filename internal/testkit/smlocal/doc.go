@@ -17,11 +17,22 @@
 //
 // # Operations
 //
-// CreateSecret, DescribeSecret, GetSecretValue, PutSecretValue,
-// UpdateSecretVersionStage, ListSecretVersionIds, GetRandomPassword,
-// UpdateSecret, DeleteSecret, RestoreSecret, TagResource, UntagResource,
-// ListSecrets, RotateSecret and CancelRotateSecret, following the
-// documented service rules: secrets addressed by name, full ARN or partial
+// Only what the project and its tests call:
+//
+//	CreateSecret              tests and the demo create their secrets
+//	DescribeSecret            the rotation function's guard, connect's caching client, rotatectl
+//	GetSecretValue            the rotation function, connect, rotatectl
+//	PutSecretValue            the rotation function's createSecret; tests staging versions
+//	UpdateSecretVersionStage  finishSecret; rotatectl repair
+//	ListSecretVersionIds      rotatectl (status, repair, paginated), the end-to-end tests
+//	GetRandomPassword         the rotation function's createSecret
+//	RotateSecret              rotatectl rotate, the demo, the end-to-end and load tests
+//	CancelRotateSecret        the rotation integration tests (a rotation stopped halfway)
+//	UpdateSecret, DeleteSecret, RestoreSecret
+//	                          no caller outside this package's tests: not justified,
+//	                          to be removed with the deletion state they keep
+//
+// They follow the documented service rules: secrets addressed by name, full ARN or partial
 // ARN (without the "-" and six random characters); ClientRequestToken
 // idempotency (same token and value: ignored; same token, other value:
 // ResourceExistsException); staging labels that live on one version at a

@@ -38,7 +38,7 @@ func (s *Server) HangNext(operation string, n int) {
 }
 
 // PageTokenFault is a way another Secrets Manager implementation has been
-// seen to answer a paginated call (ListSecretVersionIds, ListSecrets).
+// seen to answer a paginated call (ListSecretVersionIds).
 type PageTokenFault int
 
 const (
@@ -85,8 +85,6 @@ type paged interface {
 
 func (o listSecretVersionIdsOutput) nextToken() *string          { return o.NextToken }
 func (o listSecretVersionIdsOutput) withNextToken(t *string) any { o.NextToken = t; return o }
-func (o listSecretsOutput) nextToken() *string                   { return o.NextToken }
-func (o listSecretsOutput) withNextToken(t *string) any          { o.NextToken = t; return o }
 
 // rewriteToken applies a PageTokenFault to the answer out of a request
 // with body; answers of other operations are returned unchanged.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
+
+	secretmodel "github.com/example/secret-rotation/internal/secret"
 )
 
 // Rotation steps, in the order Secrets Manager invokes them.
@@ -225,12 +227,12 @@ func (s *Server) rotateSecret(in rotateSecretInput) (any, *apiError) {
 		// the testSecret step ... This test creates an AWSPENDING version of
 		// the secret and then removes it." The test version carries the
 		// current value, so testSecret checks the current credentials.
-		if cur := sec.versions[sec.labels[stageCurrent]]; cur != nil && cur.hasValue {
+		if cur := sec.versions[sec.labels[secretmodel.StageCurrent]]; cur != nil && cur.hasValue {
 			v.secretString, v.secretBinary, v.hasValue = cur.secretString, cur.secretBinary, true
 		}
 	}
 	sec.addVersion(v)
-	sec.attach(stagePending, token)
+	sec.attach(secretmodel.StagePending, token)
 	rot := &rotation{}
 	s.rotations[sec.arn] = rot
 	ev := events.SecretsManagerSecretRotationEvent{
@@ -285,7 +287,7 @@ func (s *Server) runRotation(sec *secret, rot *rotation, inv Invoker, ev events.
 	}
 	if !immediately {
 		// The test version is removed again whatever the outcome.
-		if v, ok := sec.versions[ev.ClientRequestToken]; ok && v.hasStage(stagePending) && !v.hasStage(stageCurrent) {
+		if v, ok := sec.versions[ev.ClientRequestToken]; ok && v.hasStage(secretmodel.StagePending) && !v.hasStage(secretmodel.StageCurrent) {
 			sec.removeVersion(ev.ClientRequestToken)
 		}
 		return

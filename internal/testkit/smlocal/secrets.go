@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	secretmodel "github.com/example/secret-rotation/internal/secret"
 )
 
 // day truncates to the date, the granularity the service reports
@@ -87,7 +89,7 @@ func (s *Server) createSecret(in createSecretInput) (any, *apiError) {
 		// creates an initial version" labelled AWSCURRENT.
 		v := s.newValueVersion(id, in.SecretString, in.SecretBinary)
 		sec.addVersion(v)
-		sec.attach(stageCurrent, v.id)
+		sec.attach(secretmodel.StageCurrent, v.id)
 		out.VersionId = &v.id
 	}
 	s.secrets[sec.name] = sec
@@ -170,7 +172,7 @@ func (s *Server) updateSecret(in updateSecretInput) (any, *apiError) {
 			return nil, err
 		}
 		if !repeat {
-			sec.attach(stageCurrent, v.id)
+			sec.attach(secretmodel.StageCurrent, v.id)
 		}
 		out.VersionId = &v.id
 	}
@@ -247,127 +249,4 @@ func mergeTags(have, add []tag) []tag {
 		}
 	}
 	return out
-}
-
-func (s *Server) tagResource(in tagResourceInput) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
-	if err != nil {
-		return nil, err
-	}
-	sec.tags = mergeTags(sec.tags, in.Tags)
-	sec.lastChanged = s.now()
-	return struct{}{}, nil
-}
-
-func (s *Server) untagResource(in untagResourceInput) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
-	if err != nil {
-		return nil, err
-	}
-	drop := map[string]bool{}
-	for _, k := range in.TagKeys {
-		drop[k] = true
-	}
-	var kept []tag
-	for _, t := range sec.tags {
-		if !drop[*t.Key] {
-			kept = append(kept, t)
-		}
-	}
-	sec.tags = kept
-	sec.lastChanged = s.now()
-	return struct{}{}, nil
-}
-
-// matches applies ListSecrets filters: every filter must match; within a
-// filter any value may match, by prefix, with a leading "!" negating it.
-func matches(sec *secret, filters []filter) bool {
-	for _, f := range filters {
-		var fields []string
-		switch f.Key {
-		case "name":
-			fields = []string{sec.name}
-		case "description":
-			if sec.description != nil {
-				fields = []string{*sec.description}
-			}
-		case "tag-key":
-			for _, t := range sec.tags {
-				fields = append(fields, *t.Key)
-			}
-		case "tag-value":
-			for _, t := range sec.tags {
-				if t.Value != nil {
-					fields = append(fields, *t.Value)
-				}
-			}
-		default: // "all" and anything else: every text field
-			fields = []string{sec.name}
-			if sec.description != nil {
-				fields = append(fields, *sec.description)
-			}
-			for _, t := range sec.tags {
-				fields = append(fields, *t.Key)
-				if t.Value != nil {
-					fields = append(fields, *t.Value)
-				}
-			}
-		}
-		if !anyPrefix(fields, f.Values) {
-			return false
-		}
-	}
-	return true
-}
-
-func anyPrefix(fields, values []string) bool {
-	for _, v := range values {
-		neg := strings.HasPrefix(v, "!")
-		v = strings.TrimPrefix(v, "!")
-		hit := false
-		for _, f := range fields {
-			if strings.HasPrefix(f, v) {
-				hit = true
-			}
-		}
-		if hit != neg {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Server) listSecrets(in listSecretsInput) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.purgeExpired()
-	var all []secretListEntry
-	for _, sec := range s.sortedSecrets() {
-		if sec.isDeleted() && (in.IncludePlannedDeletion == nil || !*in.IncludePlannedDeletion) {
-			continue
-		}
-		if !matches(sec, in.Filters) {
-			continue
-		}
-		all = append(all, secretListEntry{
-			ARN:                    sec.arn,
-			Name:                   sec.name,
-			Description:            sec.description,
-			secretState:            stateOf(sec),
-			SecretVersionsToStages: sec.versionIDsToStages(),
-		})
-	}
-	page, next, err := paginate(len(all), in.MaxResults, in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	out := listSecretsOutput{SecretList: all[page.start:page.end], NextToken: next}
-	if out.SecretList == nil {
-		out.SecretList = []secretListEntry{}
-	}
-	return out, nil
 }

@@ -174,9 +174,6 @@ func (s *Server) handler(op string) (func([]byte) (any, *apiError), bool) {
 		"UpdateSecret":             decoding(s.updateSecret),
 		"DeleteSecret":             decoding(s.deleteSecret),
 		"RestoreSecret":            decoding(s.restoreSecret),
-		"TagResource":              decoding(s.tagResource),
-		"UntagResource":            decoding(s.untagResource),
-		"ListSecrets":              decoding(s.listSecrets),
 		"RotateSecret":             decoding(s.rotateSecret),
 		"CancelRotateSecret":       decoding(s.cancelRotateSecret),
 	}[op]

@@ -4,18 +4,13 @@ import (
 	"bytes"
 	"crypto/rand"
 	"math/big"
-	"sort"
 	"strings"
 	"time"
+
+	secretmodel "github.com/example/secret-rotation/internal/secret"
 )
 
 // Staging labels with a meaning to the service.
-const (
-	stageCurrent  = "AWSCURRENT"
-	stagePrevious = "AWSPREVIOUS"
-	stagePending  = "AWSPENDING"
-)
-
 // maxDeprecatedVersions caps the unlabelled versions a secret keeps. The
 // service keeps every labelled version plus about 100 deprecated ones and
 // removes the oldest deprecated versions beyond that.
@@ -117,9 +112,9 @@ func (s *secret) attach(stage, id string) {
 	v := s.versions[id]
 	v.stages = append(v.stages, stage)
 	s.labels[stage] = id
-	if stage == stageCurrent && old != "" {
+	if stage == secretmodel.StageCurrent && old != "" {
 		if _, ok := s.versions[old]; ok {
-			s.attach(stagePrevious, old)
+			s.attach(secretmodel.StagePrevious, old)
 		}
 	}
 	s.pruneDeprecated()
@@ -185,8 +180,8 @@ func (s *secret) versionIDsToStages() map[string][]string {
 // pendingInProgress reports the version holding AWSPENDING when that is not
 // the AWSCURRENT version: the service's sign of an unfinished rotation.
 func (s *secret) pendingInProgress() (string, bool) {
-	p, ok := s.labels[stagePending]
-	if !ok || p == s.labels[stageCurrent] {
+	p, ok := s.labels[secretmodel.StagePending]
+	if !ok || p == s.labels[secretmodel.StageCurrent] {
 		return "", false
 	}
 	return p, true
@@ -261,14 +256,4 @@ func (s *Server) purgeExpired() {
 			delete(s.secrets, name)
 		}
 	}
-}
-
-// sortedSecrets returns the secrets ordered by name for stable listings.
-func (s *Server) sortedSecrets() []*secret {
-	out := make([]*secret, 0, len(s.secrets))
-	for _, sec := range s.secrets {
-		out = append(out, sec)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
 }

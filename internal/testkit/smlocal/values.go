@@ -4,6 +4,8 @@ import (
 	"regexp"
 
 	"github.com/google/uuid"
+
+	secretmodel "github.com/example/secret-rotation/internal/secret"
 )
 
 // validName is the documented character set of a secret name: ASCII letters,
@@ -117,7 +119,7 @@ func (s *Server) getSecretValue(in getSecretValueInput) (any, *apiError) {
 			return nil, newErr(errResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: %s", *in.VersionId)
 		}
 	default:
-		stage := stageCurrent
+		stage := secretmodel.StageCurrent
 		if in.VersionStage != nil {
 			stage = *in.VersionStage
 		}
@@ -159,7 +161,7 @@ func (s *Server) putSecretValue(in putSecretValueInput) (any, *apiError) {
 		// automatically moves the staging label AWSCURRENT to this version."
 		stages := in.VersionStages
 		if stages == nil {
-			stages = []string{stageCurrent}
+			stages = []string{secretmodel.StageCurrent}
 		}
 		for _, st := range stages {
 			sec.attach(st, v.id)
@@ -195,7 +197,7 @@ func (s *Server) updateSecretVersionStage(in updateSecretVersionStageInput) (any
 		if !attached || holder != removeFrom {
 			return nil, newErr(errInvalidParameter, "The staging label %s isn't attached to version %s.", in.VersionStage, removeFrom)
 		}
-		if in.VersionStage == stageCurrent {
+		if in.VersionStage == secretmodel.StageCurrent {
 			return nil, newErr(errInvalidParameter, "You can only move staging label AWSCURRENT to a different secret version. It can't be completely removed.")
 		}
 		sec.detach(in.VersionStage)

@@ -182,41 +182,6 @@ type deleteSecretOutput struct {
 	DeletionDate *epoch `json:",omitempty"`
 }
 
-type tagResourceInput struct {
-	SecretId string
-	Tags     []tag
-}
-
-type untagResourceInput struct {
-	SecretId string
-	TagKeys  []string
-}
-
-type filter struct {
-	Key    string
-	Values []string
-}
-
-type listSecretsInput struct {
-	IncludePlannedDeletion *bool
-	MaxResults             *int64
-	NextToken              *string
-	Filters                []filter
-}
-
-type secretListEntry struct {
-	ARN         string
-	Name        string
-	Description *string `json:",omitempty"`
-	secretState
-	SecretVersionsToStages map[string][]string `json:",omitempty"`
-}
-
-type listSecretsOutput struct {
-	SecretList []secretListEntry
-	NextToken  *string `json:",omitempty"`
-}
-
 type rotateSecretInput struct {
 	SecretId           string
 	ClientRequestToken *string

@@ -122,7 +122,7 @@ func (s *Server) launch(ctx context.Context) error {
 // waitReady polls the socket until a root ping succeeds, the process exits,
 // or the context or start timeout ends.
 func (s *Server) waitReady(ctx context.Context, p *childproc.Process) error {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.startTimeout)
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()

@@ -2,13 +2,16 @@ package testdb
 
 import "time"
 
+// startTimeout bounds how long Start and Resume wait for the server to
+// accept connections, in addition to the context deadline.
+const startTimeout = 60 * time.Second
+
 // Option configures Start.
 type Option func(*options)
 
 type options struct {
 	tls           bool
 	requireSecure bool
-	startTimeout  time.Duration
 	freshDatadir  bool
 	// searchPath lists the directories searched for server binaries; nil means
 	// $PATH followed by defaultSearchDirs. Tests replace it to simulate a
@@ -17,7 +20,7 @@ type options struct {
 }
 
 func defaultOptions() options {
-	return options{tls: true, startTimeout: 60 * time.Second}
+	return options{tls: true}
 }
 
 // WithRequireSecureTransport starts the server with
@@ -33,12 +36,6 @@ func WithRequireSecureTransport() Option {
 // and TLSConfig return zero values for such a server.
 func WithoutTLS() Option {
 	return func(o *options) { o.tls = false }
-}
-
-// WithStartTimeout bounds how long Start and Resume wait for the server to
-// accept connections (default 60s), in addition to the context deadline.
-func WithStartTimeout(d time.Duration) Option {
-	return func(o *options) { o.startTimeout = d }
 }
 
 // withSearchPath replaces $PATH and the default directories in the binary

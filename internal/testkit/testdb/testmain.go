@@ -62,3 +62,15 @@ func UniqueName(t testing.TB) string {
 	_, _ = rand.Read(rnd[:]) // crypto/rand never fails on supported platforms
 	return "t_" + base + "_" + strconv.FormatUint(nameCounter.Add(1), 36) + hex.EncodeToString(rnd[:])
 }
+
+// UnrelatedCA is [UnrelatedCAPEM] for a test: it fails the test if the
+// certificate cannot be made. Also the module's throwaway CA certificate
+// for tests that need any valid PEM CA (no server is started).
+func UnrelatedCA(t testing.TB) []byte {
+	t.Helper()
+	pem, err := UnrelatedCAPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem
+}

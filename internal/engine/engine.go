@@ -1,0 +1,49 @@
+// Package engine is the seam between the rotation steps (and the tools)
+// and a database dialect. It defines what the steps need from a database,
+// [Engine] and [Session], and the errors every dialect's classification
+// wraps, so code above it tells a refused password from an unreachable
+// server without importing a driver. A dialect is a subpackage:
+// internal/engine/mysql for MySQL, Aurora MySQL and MariaDB. Adding an
+// engine means adding such a package (dialer, error classification,
+// password statement) and a test harness; the steps do not change.
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/example/secret-rotation/internal/secret"
+)
+
+// ErrCertificate is matched (errors.Is) by connection errors caused by the
+// server certificate: unknown authority, wrong host name, expired.
+var ErrCertificate = errors.New("database TLS certificate verification failed")
+
+// ErrAuth is matched (errors.Is) by connection errors where the server
+// refused the user name and password (MySQL error 1045).
+var ErrAuth = errors.New("database refused the credentials")
+
+// ErrBlocked is matched (errors.Is) by connection errors where the server
+// refuses every login of the account, the right password included,
+// because of too many failed logins: MariaDB's max_password_errors
+// (error 4150, ER_USER_IS_BLOCKED) or MySQL's FAILED_LOGIN_ATTEMPTS
+// (error 3955, ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK).
+// It says nothing about the password, so it does not match [ErrAuth].
+var ErrBlocked = errors.New("database account is blocked after too many failed logins")
+
+// Engine logs in to the server a secret describes. Login returns an
+// error matching [ErrAuth] when the server refuses the credentials.
+type Engine interface {
+	Login(ctx context.Context, s *secret.Secret) (Session, error)
+}
+
+// Session is one logged-in connection.
+type Session interface {
+	// ChangePassword sets the password of the logged-in account. Its
+	// error never contains the password.
+	ChangePassword(ctx context.Context, newPassword string) error
+	// Check runs a trivial query to prove the session works.
+	Check(ctx context.Context) error
+	// Close releases the connection.
+	Close() error
+}
