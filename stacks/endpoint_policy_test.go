@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example/secret-rotation/internal/connect"
+	"github.com/example/secret-rotation/connect"
 	"github.com/example/secret-rotation/internal/operator"
 	"github.com/example/secret-rotation/internal/rotation"
 	"github.com/example/secret-rotation/stacks"
@@ -22,7 +22,7 @@ import (
 var secretsManagerCallers = map[string]reflect.Type{
 	"rotation function (internal/rotation)": reflect.TypeFor[rotation.SecretsManager](),
 	"rotatectl (internal/operator)":         reflect.TypeFor[operator.SecretsManager](),
-	"connect library (internal/connect)":    reflect.TypeFor[connect.SecretsClient](),
+	"connect library (connect)":             reflect.TypeFor[connect.SecretsClient](),
 }
 
 // calledSecretsManagerActions returns every "secretsmanager:<Operation>" the
