@@ -71,11 +71,7 @@ func (h *Handler) createSecret(ctx context.Context, r *request) (bool, error) {
 // setSecret makes the database accept the pending version, the way the
 // secret's strategy does it.
 func (h *Handler) setSecret(ctx context.Context, r *request) (bool, error) {
-	pending, err := h.getSecret(ctx, r.secretID, r.token, secret.StagePending)
-	if err != nil {
-		return false, err
-	}
-	st, err := strategyFor(pending)
+	pending, st, err := h.pendingAndStrategy(ctx, r)
 	if err != nil {
 		return false, err
 	}
@@ -85,15 +81,24 @@ func (h *Handler) setSecret(ctx context.Context, r *request) (bool, error) {
 // testSecret checks the pending version the way the secret's strategy
 // does it.
 func (h *Handler) testSecret(ctx context.Context, r *request) (bool, error) {
-	pending, err := h.getSecret(ctx, r.secretID, r.token, secret.StagePending)
-	if err != nil {
-		return false, err
-	}
-	st, err := strategyFor(pending)
+	pending, st, err := h.pendingAndStrategy(ctx, r)
 	if err != nil {
 		return false, err
 	}
 	return st.testSecret(ctx, h, r, pending)
+}
+
+// pendingAndStrategy reads the pending version and the strategy its shape selects.
+func (h *Handler) pendingAndStrategy(ctx context.Context, r *request) (*secret.Secret, Strategy, error) {
+	pending, err := h.getSecret(ctx, r.secretID, r.token, secret.StagePending)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := strategyFor(pending)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pending, st, nil
 }
 
 // errLogin marks a failure to log in, as opposed to a failure of the
