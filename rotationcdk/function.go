@@ -17,6 +17,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/servicerole"
 )
 
 // RotationFunctionProps configure [NewRotationFunction]. Only Vpc is required.
@@ -220,13 +221,7 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 		}
 		out.LogGroup = lg
 	}
-	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
-		Description: jsii.String("Secrets Manager rotation function for RDS for MySQL"),
-		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-			// Only on behalf of this account: the role is no confused deputy.
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
-		}),
-	})
+	role := servicerole.New(c, "Role", "lambda.amazonaws.com", "Secrets Manager rotation function for RDS for MySQL")
 	out.Role = role
 	basePolicy := awsiam.NewManagedPolicy(c, jsii.String("BasePolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Rotation function: its own log group, and the network interfaces of a function in a VPC"),

@@ -2,9 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
@@ -71,16 +69,4 @@ var retentionDays = map[int]awslogs.RetentionDays{
 func tagStack(stack awscdk.Stack, env config.Environment) {
 	awscdk.Tags_Of(stack).Add(jsii.String("project"), jsii.String("secret-rotation"), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("environment"), jsii.String(env.Name), nil)
-}
-
-// newServiceRole is a role that only the AWS service principal (for example
-// "lambda.amazonaws.com") may assume, and only on behalf of this account
-// (aws:SourceAccount), which keeps the role from being a confused deputy.
-func newServiceRole(scope constructs.Construct, id, service, description string) awsiam.Role {
-	return awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
-		Description: jsii.String(description),
-		AssumedBy: awsiam.NewServicePrincipal(jsii.String(service), &awsiam.ServicePrincipalOpts{
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
-		}),
-	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/internal/servicerole"
 )
 
 // NetworkStackProps configures [NewNetworkStack].
@@ -209,7 +210,7 @@ func secretsManagerEndpointPolicy(stack awscdk.Stack) []awsiam.PolicyStatement {
 // group, with a customer-managed policy instead of the inline policy the
 // FlowLog construct would add (the returned role ignores grants).
 func newFlowLogRole(stack awscdk.Stack, logGroup awslogs.ILogGroup) (awsiam.IRole, awsiam.ManagedPolicy) {
-	role := newServiceRole(stack, "FlowLogRole", "vpc-flow-logs.amazonaws.com", "VPC Flow Logs delivery to the flow log group")
+	role := servicerole.New(stack, "FlowLogRole", "vpc-flow-logs.amazonaws.com", "VPC Flow Logs delivery to the flow log group")
 	policy := awsiam.NewManagedPolicy(stack, jsii.String("FlowLogPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("VPC Flow Logs: write to the flow log group only"),
 		Roles:       &[]awsiam.IRole{role},
