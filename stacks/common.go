@@ -1,8 +1,11 @@
 package stacks
 
 import (
+	"sort"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
@@ -67,6 +70,18 @@ var retentionDays = map[int]awslogs.RetentionDays{
 
 // tagStack labels every resource of the stack with the project and environment.
 func tagStack(stack awscdk.Stack, env config.Environment) {
-	awscdk.Tags_Of(stack).Add(jsii.String("project"), jsii.String("secret-rotation"), nil)
+	tagWith(stack, env.Tags)
 	awscdk.Tags_Of(stack).Add(jsii.String("environment"), jsii.String(env.Name), nil)
+}
+
+// tagWith adds tags to every resource of scope, in key order.
+func tagWith(scope constructs.IConstruct, tags map[string]string) {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(tags[k]), nil)
+	}
 }

@@ -36,7 +36,7 @@ type options struct {
 type Option func(*options)
 
 // WithStackIDPrefix sets the prefix of the stack construct ids. The default is
-// "SecretRotation-<env>-", giving stack names such as SecretRotation-dev-Network
+// "<stackPrefix>-<env>-" (config.Environment.StackIDPrefix), giving stack names such as SecretRotation-dev-Network
 // directly under an App; inside a pipelines Stage pass "" (the Stage name
 // already prefixes the stack names).
 func WithStackIDPrefix(prefix string) Option {
@@ -68,7 +68,7 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 	if err := env.Validate(); err != nil {
 		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
 	}
-	prefix := "SecretRotation-" + env.Name + "-"
+	prefix := env.StackIDPrefix()
 	if o.prefix != nil {
 		prefix = *o.prefix
 	}

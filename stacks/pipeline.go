@@ -105,7 +105,7 @@ func NewPipelineStack(scope constructs.Construct, props *PipelineStackProps) (ps
 		Env:         env,
 		Description: jsii.String("Delivery pipeline: tests and deploys secret-rotation to " + strings.Join(s.Environments, ", ")),
 	})
-	awscdk.Tags_Of(stack).Add(jsii.String("project"), jsii.String("secret-rotation"), nil)
+	tagWith(stack, s.Tags)
 	out := &PipelineStack{Stack: stack}
 
 	source, repo, err := pipelineSource(stack, s, root)

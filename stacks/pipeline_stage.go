@@ -23,7 +23,7 @@ import (
 // the same CloudFormation stacks (SecretRotation-dev-Network, ...) as
 // `cdk deploy` of the plain app: a hand-deployed environment is taken over by
 // the pipeline instead of being duplicated.
-func StageID(env string) string { return "SecretRotation-" + env }
+func StageID(env config.Environment) string { return env.StackPrefix + "-" + env.Name }
 
 // EnvironmentStage is one environment as a CDK Pipelines deployment unit.
 type EnvironmentStage struct {
@@ -40,7 +40,7 @@ type EnvironmentStage struct {
 // environment has NAT gateways, the post-deploy check stack whose starter
 // role trusts pipelineAccount (empty: the environment's own account).
 func NewEnvironmentStage(scope constructs.Construct, env config.Environment, withCheck bool, pipelineAccount, moduleRoot string) (*EnvironmentStage, error) {
-	stage := awscdk.NewStage(scope, jsii.String(StageID(env.Name)), &awscdk.StageProps{Env: stackEnv(env)})
+	stage := awscdk.NewStage(scope, jsii.String(StageID(env)), &awscdk.StageProps{Env: stackEnv(env)})
 	envStacks, err := NewEnvironmentStacks(stage, env, WithStackIDPrefix(""), WithModuleRoot(moduleRoot))
 	if err != nil {
 		return nil, err

@@ -476,7 +476,7 @@ func checkTemplate(t *testing.T, pc *pipelineCase, env string) map[string]any {
 	path := filepath.Join(dir, *stage.Check.ArtifactId()+".template.json")
 	if _, err := os.Stat(path); err != nil {
 		// Stage assemblies live in their own directory next to the pipeline's.
-		matches, _ := filepath.Glob(filepath.Join(pc.outdir, "assembly-*"+StageSuffix(env), *stage.Check.ArtifactId()+".template.json"))
+		matches, _ := filepath.Glob(filepath.Join(pc.outdir, "assembly-*"+StageSuffix(stage), *stage.Check.ArtifactId()+".template.json"))
 		if len(matches) != 1 {
 			t.Fatal(err)
 		}
@@ -486,7 +486,7 @@ func checkTemplate(t *testing.T, pc *pipelineCase, env string) map[string]any {
 }
 
 // StageSuffix is the end of a stage assembly's directory name.
-func StageSuffix(env string) string { return "-" + stacks.StageID(env) }
+func StageSuffix(stage *stacks.EnvironmentStage) string { return "-" + *stage.Stage.Node().Id() }
 
 func TestPostDeployCheck(t *testing.T) {
 	pc := pipelineCaseOf(t, "main")
@@ -698,7 +698,7 @@ func firstOf(m map[string]map[string]any) map[string]any {
 func TestPipelineGolden(t *testing.T) {
 	pc := pipelineCaseOf(t, "main")
 	dev := pc.stack.Stages["dev"]
-	checkPath, _ := filepath.Glob(filepath.Join(pc.outdir, "assembly-*"+StageSuffix("dev"), *dev.Check.ArtifactId()+".template.json"))
+	checkPath, _ := filepath.Glob(filepath.Join(pc.outdir, "assembly-*"+StageSuffix(dev), *dev.Check.ArtifactId()+".template.json"))
 	if len(checkPath) != 1 {
 		t.Fatalf("dev check template: %v", checkPath)
 	}
@@ -734,11 +734,11 @@ func TestPipelineCompliance(t *testing.T) {
 				}
 			}
 			stacksChecked := []string{"-" + config.DefaultPipelineStackName}
-			for env, stage := range pc.stack.Stages {
+			for _, stage := range pc.stack.Stages {
 				if stage.Check == nil {
 					continue
 				}
-				stacksChecked = append(stacksChecked, stacks.StageID(env)+"-"+stacks.StageID(env)+"-PostDeployCheck")
+				stacksChecked = append(stacksChecked, *stage.Stage.Node().Id()+"-"+*stage.Stage.Node().Id()+"-PostDeployCheck")
 			}
 			for _, pack := range compliance.Packs {
 				for _, st := range stacksChecked {

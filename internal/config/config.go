@@ -128,6 +128,13 @@ type Environment struct {
 	// server certificate, one of rdsca.Identifiers().
 	CACertificateIdentifier string `json:"caCertificateIdentifier"`
 
+	// StackPrefix starts the environment's stack names
+	// (<StackPrefix>-<env>-Network) and its pipeline stage name.
+	StackPrefix string `json:"stackPrefix"`
+	// Tags are added to every resource of the environment's stacks, with
+	// environment=<name>; cdk.json keys add to or replace the defaults.
+	Tags map[string]string `json:"tags"`
+
 	// OperatorAccess adds an SSM-managed host with the MySQL client.
 	OperatorAccess bool `json:"operatorAccess"`
 	// Protected marks production: manual approval in the pipeline, retained data.
@@ -167,8 +174,17 @@ func DefaultEnvironment() Environment {
 		PasswordLength:              32,
 		ExcludeCharacters:           `/@"'\`,
 		CACertificateIdentifier:     rdsca.DefaultIdentifier,
+		StackPrefix:                 DefaultStackPrefix,
+		Tags:                        map[string]string{"project": "secret-rotation"},
 	}
 }
+
+// DefaultStackPrefix starts the stack names: SecretRotation-dev-Network.
+const DefaultStackPrefix = "SecretRotation"
+
+// StackIDPrefix is the prefix of the environment's stack ids directly
+// under an App: "SecretRotation-dev-".
+func (e Environment) StackIDPrefix() string { return e.StackPrefix + "-" + e.Name + "-" }
 
 // Removal policy names accepted by RemovalPolicy.
 const (

@@ -190,6 +190,11 @@ func TestInvalidConfigs(t *testing.T) {
 		{"protected destroyable", ctxWith(map[string]any{"protected": true, "deletionProtection": true}), []string{"removalPolicy", `"destroy"`, "snapshot or retain when protected"}},
 		{"protected few backups", ctxWith(map[string]any{"protected": true, "deletionProtection": true, "removalPolicy": "snapshot", "backupRetentionDays": 1}), []string{"backupRetentionDays", "7..35 when protected"}},
 		{"pipeline value", config.ContextMap{config.ContextPipeline: float64(3)}, []string{"pipeline", "true, false or a pipeline object"}},
+		{"stack prefix", ctxWith(map[string]any{"stackPrefix": "1-acme"}), []string{"stackPrefix", `"1-acme"`, "starting with a letter"}},
+		{"stack prefix characters", ctxWith(map[string]any{"stackPrefix": "acme_db"}), []string{"stackPrefix", "letters, digits and '-'"}},
+		{"tag key aws:", ctxWith(map[string]any{"tags": map[string]any{"aws:owner": "x"}}), []string{"tags", `"aws:owner"`, "not starting with aws:"}},
+		{"tag key environment", ctxWith(map[string]any{"tags": map[string]any{"environment": "x"}}), []string{"tags", "other than environment"}},
+		{"tag value", ctxWith(map[string]any{"tags": map[string]any{"team": strings.Repeat("x", 257)}}), []string{"tags.team", "at most 256"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,6 +257,37 @@ func TestDerivedNames(t *testing.T) {
 	e := config.DefaultEnvironment()
 	if e.EngineMajorVersion() != "8.4" || e.InstanceTypeName() != "t4g.micro" || e.AZCount() != 2 {
 		t.Errorf("derived = %s %s %d", e.EngineMajorVersion(), e.InstanceTypeName(), e.AZCount())
+	}
+}
+
+// Names and tags come from config; today's values are the defaults, and
+// cdk.json tags add to (or replace) the default ones.
+func TestNamingFromConfig(t *testing.T) {
+	cfg, err := config.Load(config.ContextMap{
+		config.ContextEnv: "dev,acme",
+		config.ContextEnvironments: map[string]any{
+			"dev":  map[string]any{},
+			"acme": map[string]any{"stackPrefix": "Acme-Db", "tags": map[string]any{"team": "payments", "project": "ledger"}},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, acme := cfg.Environments["dev"], cfg.Environments["acme"]
+	if got := dev.StackIDPrefix(); got != "SecretRotation-dev-" {
+		t.Errorf("default stack id prefix = %q", got)
+	}
+	if got := mustJSON(t, dev.Tags); got != `{"project":"secret-rotation"}` {
+		t.Errorf("default tags = %s", got)
+	}
+	if got := acme.StackIDPrefix(); got != "Acme-Db-acme-" {
+		t.Errorf("stack id prefix = %q", got)
+	}
+	if got := mustJSON(t, acme.Tags); got != `{"project":"ledger","team":"payments"}` {
+		t.Errorf("tags = %s", got)
+	}
+	if got := mustJSON(t, config.DefaultEnvironment().Tags); got != `{"project":"secret-rotation"}` {
+		t.Errorf("defaults changed by loading: %s", got)
 	}
 }
 

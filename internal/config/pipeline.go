@@ -57,6 +57,8 @@ type PipelineSettings struct {
 	// PostDeployCheck runs the forced-rotation check after each environment
 	// (default true; environments without NAT gateways are skipped, see docs/pipeline.md).
 	PostDeployCheck *bool `json:"postDeployCheck"`
+	// Tags are added to every resource of the pipeline stack.
+	Tags map[string]string `json:"tags"`
 }
 
 // DefaultPipelineStackName is the pipeline stack's default name.
@@ -69,6 +71,7 @@ func DefaultPipelineSettings() PipelineSettings {
 		Source:         SourceCodeCommit,
 		RepositoryName: "secret-rotation",
 		Branch:         "main",
+		Tags:           map[string]string{"project": "secret-rotation"},
 	}
 }
 
@@ -185,6 +188,7 @@ func (p PipelineSettings) Validate(envs map[string]Environment) error {
 	if p.Region != "" && !regionRe.MatchString(p.Region) {
 		bad("region", p.Region, "an AWS region name such as eu-west-1, or empty for CDK_DEFAULT_REGION")
 	}
+	validateTags(bad, "tags", p.Tags)
 	if !branchRe.MatchString(p.Branch) || strings.HasPrefix(p.Branch, "-") {
 		bad("branch", p.Branch, "a Git branch name such as main")
 	}

@@ -96,6 +96,7 @@ func TestPipelineSettingsInvalid(t *testing.T) {
 		{"wrong type", `{"environments":"dev"}`, defaultAccount,
 			[]string{"pipeline.environments", "list of strings"}},
 		{"bad branch", `{"branch":"a b"}`, defaultAccount, []string{`pipeline.branch = "a b"`}},
+		{"bad tag", `{"tags":{"aws:x":"y"}}`, defaultAccount, []string{`pipeline.tags = "aws:x"`, "not starting with aws:"}},
 		{"bad email", `{"notificationEmail":"ops"}`, defaultAccount, []string{`pipeline.notificationEmail = "ops"`}},
 		{"wave of undeployed environment", `{"environments":["dev"],"waves":{"prod":"w"}}`, defaultAccount,
 			[]string{`pipeline.waves.prod = "w"`, "only for environments the pipeline deploys"}},

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,8 @@ func (e Environment) validate(prefix string) []error {
 	if e.Region != "" && !regionRe.MatchString(e.Region) {
 		bad("region", e.Region, "an AWS region name such as eu-west-1, or empty for CDK_DEFAULT_REGION")
 	}
+
+	e.validateNaming(bad)
 
 	// Network.
 	if len(e.AvailabilityZones) > 0 {
@@ -220,3 +223,39 @@ func (e Environment) validateSchedule(bad func(string, any, string, ...any)) {
 		bad("rotationSchedule", e.RotationSchedule, allowed)
 	}
 }
+
+// validateNaming checks the stack prefix (stack names take letters, digits
+// and '-', at most 128 characters with the environment and stack suffix)
+// and the tags.
+func (e Environment) validateNaming(bad func(string, any, string, ...any)) {
+	if !stackPrefixRe.MatchString(e.StackPrefix) {
+		bad("stackPrefix", e.StackPrefix, "letters, digits and '-', starting with a letter, at most 40 characters")
+	}
+	validateTags(bad, "tags", e.Tags)
+}
+
+// validateTags checks tags against the AWS tag limits: 50 per resource
+// (one is left for environment), keys of 1..128 characters not starting
+// with "aws:", values of at most 256.
+func validateTags(bad func(string, any, string, ...any), key string, tags map[string]string) {
+	if len(tags) > 49 {
+		bad(key, len(tags), "at most 49 tags (AWS allows 50 per resource; environment is added)")
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:"):
+			bad(key, k, "tag keys of 1..128 characters, not starting with aws:")
+		case k == "environment":
+			bad(key, k, "a key other than environment (set to the environment's name)")
+		case len(tags[k]) > 256:
+			bad(key+"."+k, tags[k], "at most 256 characters")
+		}
+	}
+}
+
+var stackPrefixRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,39}$`)
