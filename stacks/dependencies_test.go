@@ -42,13 +42,75 @@ func TestStackDependenciesFlowOneWay(t *testing.T) {
 			if strings.Join(stackDeps, ",") != strings.Join(want, ",") {
 				t.Errorf("%s depends on %v, want %v", name, stackDeps, want)
 			}
-			tpl := asJSON(templateJSON(t, env, order[i][len("SecretRotation-"+env+"-"):]))
+			refs := referencedStacks(templateJSON(t, env, order[i][len("SecretRotation-"+env+"-"):]), exporters(t, env))
 			for _, later := range order[i+1:] {
-				if strings.Contains(tpl, `"StackName":"`+later+`"`) {
+				if refs[later] {
 					t.Errorf("%s refers to the later stack %s", name, later)
 				}
 			}
 		}
+	}
+}
+
+// exporters maps every export name of env's templates to its stack.
+func exporters(t *testing.T, env string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, kind := range []string{"Network", "Rotation", "Database"} {
+		outputs, _ := templateJSON(t, env, kind)["Outputs"].(map[string]any)
+		for _, o := range outputs {
+			export, _ := o.(map[string]any)["Export"].(map[string]any)
+			if name, ok := export["Name"].(string); ok {
+				out[name] = stackName(env, kind)
+			}
+		}
+	}
+	return out
+}
+
+// referencedStacks returns the stacks a template refers to, whatever the
+// mechanism: weak references (Fn::GetStackOutput's StackName) and exports
+// (Fn::ImportValue of a name another stack exports).
+func referencedStacks(tpl map[string]any, exporters map[string]string) map[string]bool {
+	refs := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if g, ok := v["Fn::GetStackOutput"].(map[string]any); ok {
+				if name, ok := g["StackName"].(string); ok {
+					refs[name] = true
+				}
+			}
+			if name, ok := v["Fn::ImportValue"].(string); ok {
+				refs[exporters[name]] = true
+			}
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(tpl)
+	return refs
+}
+
+// The reference check sees both mechanisms, so it keeps working if the
+// app switches from weak references to exports.
+func TestReferencedStacks(t *testing.T) {
+	var tpl map[string]any
+	if err := json.Unmarshal([]byte(`{"Resources":{"A":{"Properties":{
+		"X":{"Fn::GetStackOutput":{"StackName":"Weak","OutputName":"O"}},
+		"Y":[{"Fn::Join":["",[{"Fn::ImportValue":"Exported:Out"}]]}],
+		"Z":{"Ref":"Local"}}}}}`), &tpl); err != nil {
+		t.Fatal(err)
+	}
+	got := referencedStacks(tpl, map[string]string{"Exported:Out": "Exporter"})
+	if len(got) != 2 || !got["Weak"] || !got["Exporter"] {
+		t.Errorf("referenced stacks = %v, want Weak and Exporter", got)
 	}
 }
 
