@@ -91,16 +91,7 @@ func assetPublisherOf(t *testing.T, tpl map[string]any) assetPublisher {
 			continue
 		}
 		projects++
-		text, _ := props(p)["Source"].(map[string]any)["BuildSpec"].(string)
-		var spec struct {
-			Phases map[string]struct {
-				RuntimeVersions map[string]string `json:"runtime-versions"`
-				Commands        []string          `json:"commands"`
-			} `json:"phases"`
-		}
-		if err := json.Unmarshal([]byte(text), &spec); err != nil {
-			t.Fatalf("%s build spec: %v\n%s", id, err, text)
-		}
+		_, spec := projectBuildSpec(t, id, props(p))
 		if got := spec.Phases["install"].RuntimeVersions["nodejs"]; got != stacks.NodeRuntimeVersion {
 			t.Errorf("%s runs on Node.js %q, want %s (runtime-versions)", id, got, stacks.NodeRuntimeVersion)
 		}

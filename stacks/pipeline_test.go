@@ -332,25 +332,7 @@ func TestPipelineSynthBuildSpec(t *testing.T) {
 	if c := asJSON(p["Cache"]); !strings.Contains(c, "LOCAL_CUSTOM_CACHE") {
 		t.Errorf("cache = %s, want the local custom cache", c)
 	}
-	specText, _ := p["Source"].(map[string]any)["BuildSpec"].(string)
-	var spec struct {
-		Env struct {
-			Variables map[string]string `json:"variables"`
-		} `json:"env"`
-		Phases map[string]struct {
-			RuntimeVersions map[string]string `json:"runtime-versions"`
-			Commands        []string          `json:"commands"`
-		} `json:"phases"`
-		Cache struct {
-			Paths []string `json:"paths"`
-		} `json:"cache"`
-		Artifacts struct {
-			BaseDirectory string `json:"base-directory"`
-		} `json:"artifacts"`
-	}
-	if err := json.Unmarshal([]byte(specText), &spec); err != nil {
-		t.Fatalf("buildspec: %v\n%s", err, specText)
-	}
+	_, spec := projectBuildSpec(t, "synth", p)
 	install, build := spec.Phases["install"], spec.Phases["build"]
 	if install.RuntimeVersions["nodejs"] != "22" {
 		t.Errorf("runtime-versions = %v, want nodejs 22", install.RuntimeVersions)
@@ -409,16 +391,7 @@ func TestPipelineToolVersions(t *testing.T) {
 	tpl := pipelineTemplate(t, pipelineCaseOf(t, "main"))
 	installs := 0
 	for id, p := range resourcesOfType(tpl, "AWS::CodeBuild::Project") {
-		text, _ := props(p)["Source"].(map[string]any)["BuildSpec"].(string)
-		var spec struct {
-			Phases map[string]struct {
-				RuntimeVersions map[string]string `json:"runtime-versions"`
-				Commands        []string          `json:"commands"`
-			} `json:"phases"`
-		}
-		if err := json.Unmarshal([]byte(text), &spec); err != nil {
-			t.Fatalf("%s build spec: %v", id, err)
-		}
+		text, spec := projectBuildSpec(t, id, props(p))
 		install := spec.Phases["install"]
 		if strings.Contains(id, "SelfMutation") || strings.HasPrefix(id, "PipelineAssets") {
 			installs++
@@ -774,4 +747,33 @@ func nagReport(t *testing.T, path string) [][]string {
 		t.Fatalf("cdk-nag report %s: %d rows, %v", path, len(rows), err)
 	}
 	return rows[1:]
+}
+
+// buildSpec is the part of a CodeBuild build spec the tests read.
+type buildSpec struct {
+	Env struct {
+		Variables map[string]string `json:"variables"`
+	} `json:"env"`
+	Phases map[string]struct {
+		RuntimeVersions map[string]string `json:"runtime-versions"`
+		Commands        []string          `json:"commands"`
+	} `json:"phases"`
+	Cache struct {
+		Paths []string `json:"paths"`
+	} `json:"cache"`
+	Artifacts struct {
+		BaseDirectory string `json:"base-directory"`
+	} `json:"artifacts"`
+}
+
+// projectBuildSpec decodes the build spec of a CodeBuild project's
+// properties; it returns the spec's text too.
+func projectBuildSpec(t *testing.T, id string, projectProps map[string]any) (string, buildSpec) {
+	t.Helper()
+	text, _ := projectProps["Source"].(map[string]any)["BuildSpec"].(string)
+	var spec buildSpec
+	if err := json.Unmarshal([]byte(text), &spec); err != nil {
+		t.Fatalf("%s build spec: %v\n%s", id, err, text)
+	}
+	return text, spec
 }
