@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/compliance"
+	"github.com/example/secret-rotation/internal/testkit/cfntemplate"
 )
 
 // synthesized is one synth shared by the package's tests (a synth spawns
@@ -50,29 +51,11 @@ func TestMain(m *testing.M) {
 
 // template reads a synthesized stack's template.
 func template(t *testing.T, assembly cxapi.CloudAssembly, stack string) map[string]any {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(*assembly.Directory(), stack+".template.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tpl map[string]any
-	if err := json.Unmarshal(data, &tpl); err != nil {
-		t.Fatal(err)
-	}
-	return tpl
+	return cfntemplate.Read(t, filepath.Join(*assembly.Directory(), stack+".template.json"))
 }
 
 // resources returns the template's resources of type typ, by logical id.
-func resources(tpl map[string]any, typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	for id, r := range tpl["Resources"].(map[string]any) {
-		res := r.(map[string]any)
-		if res["Type"] == typ {
-			out[id] = res
-		}
-	}
-	return out
-}
+var resources = cfntemplate.ResourcesOfType
 
 func asJSON(v any) string {
 	b, _ := json.Marshal(v)

@@ -17,6 +17,7 @@ import (
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/config"
 	"github.com/example/secret-rotation/internal/gobundle"
+	"github.com/example/secret-rotation/internal/testkit/cfntemplate"
 	"github.com/example/secret-rotation/stacks"
 )
 
@@ -136,31 +137,10 @@ func templateJSON(t *testing.T, env, kind string) map[string]any {
 }
 
 // readTemplate reads the template file at path as plain Go values.
-func readTemplate(t *testing.T, path string) map[string]any {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tpl map[string]any
-	if err := json.Unmarshal(data, &tpl); err != nil {
-		t.Fatal(err)
-	}
-	return tpl
-}
+func readTemplate(t *testing.T, path string) map[string]any { return cfntemplate.Read(t, path) }
 
 // resourcesOfType returns the resources of the given type by logical id.
-func resourcesOfType(tpl map[string]any, typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	resources, _ := tpl["Resources"].(map[string]any)
-	for id, r := range resources {
-		res, _ := r.(map[string]any)
-		if res["Type"] == typ {
-			out[id] = res
-		}
-	}
-	return out
-}
+var resourcesOfType = cfntemplate.ResourcesOfType
 
 // props returns a resource's Properties.
 func props(res map[string]any) map[string]any {
