@@ -10,10 +10,15 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/example/secret-rotation/internal/grant"
 )
 
 // DefaultPort is the port used when the secret has no "port" key.
 const DefaultPort = 3306
+
+// DefaultUserHost is the account host when the secret has no "userhost".
+const DefaultUserHost = "%"
 
 // ErrInvalid is matched (errors.Is) by every error [Parse] returns.
 var ErrInvalid = errors.New("invalid database secret")
@@ -77,6 +82,14 @@ type Secret struct {
 	// whose user changes this secret's password (alternating users).
 	// Parsed and validated only; see [Secret.AlternatingUsers].
 	MasterARN string
+	// Grants is the optional "grants" key (a JSON array of strings): the
+	// grants the alternating-users strategy makes the user hold exactly,
+	// each validated by [grant.Parse]. nil when absent: the strategy then
+	// copies the current user's grants, as AWS's multi-user function does.
+	Grants []grant.Grant
+	// UserHost is the optional "userhost" key, the host part of the
+	// database account ('user'@'host'); "%" when absent.
+	UserHost string
 
 	raw map[string]json.RawMessage
 }
@@ -118,6 +131,17 @@ func Parse(secretString string) (*Secret, error) {
 	}
 	if s.MasterARN, err = optionalString(raw, "masterarn"); err != nil {
 		return nil, err
+	}
+	if s.Grants, err = parseGrants(raw); err != nil {
+		return nil, err
+	}
+	if s.UserHost, err = optionalString(raw, "userhost"); err != nil {
+		return nil, err
+	}
+	if s.UserHost == "" {
+		s.UserHost = DefaultUserHost
+	} else if grant.ValidateHost(s.UserHost) != nil {
+		return nil, &FieldError{"userhost", "must be \"%\", a host name or an address, optionally with % or _ wildcards"}
 	}
 	return s, nil
 }
@@ -181,6 +205,29 @@ func optionalString(raw map[string]json.RawMessage, key string) (string, error) 
 		return "", &FieldError{key, "must be a string"}
 	}
 	return s, nil
+}
+
+// parseGrants reads "grants": absent or null is nil; otherwise an array
+// of grant strings, each valid and on a different object. The reason may
+// quote a privilege or identifier of a grant: grants are configuration,
+// not secret (the password is never quoted).
+func parseGrants(raw map[string]json.RawMessage) ([]grant.Grant, error) {
+	if !present(raw, "grants") {
+		return nil, nil
+	}
+	var declared []string
+	if err := json.Unmarshal(raw["grants"], &declared); err != nil {
+		return nil, &FieldError{"grants", "must be an array of strings"}
+	}
+	gs, err := grant.ParseAll(declared)
+	if err != nil {
+		var ge *grant.Error
+		if errors.As(err, &ge) {
+			return nil, &FieldError{"grants", ge.Reason}
+		}
+		return nil, &FieldError{"grants", "invalid"}
+	}
+	return gs, nil
 }
 
 func parsePort(raw map[string]json.RawMessage) (int, error) {

@@ -244,3 +244,41 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseGrantsAndUserHost(t *testing.T) {
+	base := `{"engine":"mysql","host":"db","username":"app","password":"pw","masterarn":"arn:aws:secretsmanager:us-east-1:111111111111:secret:m"`
+	tests := []struct {
+		extra    string
+		grants   string // joined canonical grants, or "!" for an error on field
+		userHost string
+	}{
+		{``, "", "%"},
+		{`,"grants":null`, "", "%"},
+		{`,"grants":["select on orders.*","INSERT ON orders.items"],"userhost":"10.0.%"`, "SELECT ON `orders`.*|INSERT ON `orders`.`items`", "10.0.%"},
+		{`,"grants":"SELECT ON orders.*"`, "!grants", ""},
+		{`,"grants":["SELECT ON orders.*; DROP USER root"]`, "!grants", ""},
+		{`,"grants":["ALL ON *.*"]`, "!grants", ""},
+		{`,"userhost":"%' OR 1=1"`, "!userhost", ""},
+	}
+	for _, tt := range tests {
+		s, err := secret.Parse(base + tt.extra + "}")
+		if strings.HasPrefix(tt.grants, "!") {
+			var fe *secret.FieldError
+			if !errors.As(err, &fe) || fe.Field != tt.grants[1:] {
+				t.Errorf("%s: err = %v, want a FieldError on %s", tt.extra, err, tt.grants[1:])
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.extra, err)
+			continue
+		}
+		var got []string
+		for _, g := range s.Grants {
+			got = append(got, g.String())
+		}
+		if strings.Join(got, "|") != tt.grants || s.UserHost != tt.userHost {
+			t.Errorf("%s: grants %q host %q, want %q %q", tt.extra, got, s.UserHost, tt.grants, tt.userHost)
+		}
+	}
+}
