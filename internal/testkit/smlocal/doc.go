@@ -17,29 +17,39 @@
 //
 // # Operations
 //
-// Only what the project and its tests call:
+// Only what the project and its tests call (found by grep for the SDK
+// method, its paginator and the aws CLI subcommand); each line names the
+// callers that justify keeping it:
 //
-//	CreateSecret              tests and the demo create their secrets
-//	DescribeSecret            the rotation function's guard, connect's caching client, rotatectl
-//	GetSecretValue            the rotation function, connect, rotatectl
+//	CreateSecret              localenv (so the demo and load test), the tests of rotation,
+//	                          lambda/rotation, connect, operator, dbconnect, cmd/smlocal
+//	DescribeSecret            the rotation function's guard (internal/rotation), connect's
+//	                          caching client, rotatectl status/rotate/repair (internal/operator)
+//	GetSecretValue            the rotation steps, connect, rotatectl verify
 //	PutSecretValue            the rotation function's createSecret; tests staging versions
-//	UpdateSecretVersionStage  finishSecret; rotatectl repair
-//	ListSecretVersionIds      rotatectl (status, repair, paginated), the end-to-end tests
+//	UpdateSecretVersionStage  the rotation function's finishSecret; rotatectl repair
+//	ListSecretVersionIds      rotatectl (status, repair; through the SDK paginator),
+//	                          the end-to-end tests
 //	GetRandomPassword         the rotation function's createSecret
-//	RotateSecret              rotatectl rotate, the demo, the end-to-end and load tests
+//	RotateSecret              rotatectl rotate, localenv (the demo), the end-to-end and
+//	                          load tests, cmd/smlocal's test
 //	CancelRotateSecret        the rotation integration tests (a rotation stopped halfway)
-//	UpdateSecret, DeleteSecret, RestoreSecret
-//	                          no caller outside this package's tests: not justified,
-//	                          to be removed with the deletion state they keep
 //
-// They follow the documented service rules: secrets addressed by name, full ARN or partial
-// ARN (without the "-" and six random characters); ClientRequestToken
-// idempotency (same token and value: ignored; same token, other value:
-// ResourceExistsException); staging labels that live on one version at a
-// time, with AWSPREVIOUS following AWSCURRENT; deprecated (unlabelled)
-// versions capped at 100; errors with the service's "__type", so the SDK
-// returns its typed errors (*types.ResourceNotFoundException, ...).
-// Other operations answer UnknownOperationException.
+// TestAWSCLI drives the same operations through the aws CLI. Nothing in the
+// project updates, deletes or restores a secret, so UpdateSecret,
+// DeleteSecret and RestoreSecret are not served and there is no deletion
+// state (a secret lives as long as the server); they and every other
+// operation answer UnknownOperationException. Add an operation together
+// with its first caller.
+//
+// The served operations follow the documented service rules: secrets
+// addressed by name, full ARN or partial ARN (without the "-" and six random
+// characters); ClientRequestToken idempotency (same token and value:
+// ignored; same token, other value: ResourceExistsException); staging labels
+// that live on one version at a time, with AWSPREVIOUS following AWSCURRENT;
+// deprecated (unlabelled) versions capped at 100; errors with the service's
+// "__type", so the SDK returns its typed errors
+// (*types.ResourceNotFoundException, ...).
 //
 // # Rotation
 //

@@ -56,9 +56,3 @@ func statusFor(errorType string) int {
 func notFoundSecret() *apiError {
 	return newErr(errResourceNotFound, "Secrets Manager can't find the specified secret.")
 }
-
-// markedForDeletion is the service's answer for value operations on a secret
-// that is scheduled for deletion.
-func markedForDeletion() *apiError {
-	return newErr(errInvalidRequest, "You can't perform this operation on the secret because it was marked for deletion.")
-}

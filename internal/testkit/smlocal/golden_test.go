@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 // TestWireGolden records the raw HTTP exchange of a short session (status,
 // error header, JSON body) with ARN suffixes, request-generated ids and
 // timestamps normalised, so any change of the wire format shows up in
-// review. Regenerate with: go test ./internal/smlocal/ -run WireGolden -update
+// review. Regenerate with: go test ./internal/testkit/smlocal/ -run WireGolden -update
 func TestWireGolden(t *testing.T) {
 	srv, _ := start(t)
 	const tok1 = "11111111-1111-1111-1111-111111111111"
@@ -36,6 +36,7 @@ func TestWireGolden(t *testing.T) {
 		{"UpdateSecretVersionStage", `{"SecretId":"golden/db","VersionStage":"AWSCURRENT","MoveToVersionId":"` + tok2 + `"}`},
 		{"GetSecretValue", `{"SecretId":"golden/missing"}`},
 		{"GetRandomPassword", `{"PasswordLength":0}`},
+		// Not served: nothing in the project deletes secrets (see doc.go).
 		{"DeleteSecret", `{"SecretId":"golden/db","RecoveryWindowInDays":7}`},
 		{"GetSecretValue", `{"SecretId":"golden/db"}`},
 	}

@@ -170,10 +170,6 @@ func (s *Server) rotateSecret(in rotateSecretInput) (any, *apiError) {
 		s.mu.Unlock()
 		return nil, err
 	}
-	if sec.isDeleted() {
-		s.mu.Unlock()
-		return nil, markedForDeletion()
-	}
 	if pending, busy := sec.pendingInProgress(); busy {
 		s.mu.Unlock()
 		if pending == token {
@@ -302,7 +298,7 @@ func (s *Server) runRotation(sec *secret, rot *rotation, inv Invoker, ev events.
 func (s *Server) cancelRotateSecret(in secretIDInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookupLive(in.SecretId)
+	sec, err := s.lookup(in.SecretId)
 	if err != nil {
 		return nil, err
 	}

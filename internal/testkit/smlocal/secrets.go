@@ -2,7 +2,6 @@ package smlocal
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	secretmodel "github.com/example/secret-rotation/internal/secret"
@@ -56,11 +55,7 @@ func (s *Server) createSecret(in createSecretInput) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.purgeExpired()
 	if old, ok := s.secrets[in.Name]; ok {
-		if old.isDeleted() {
-			return nil, newErr(errInvalidRequest, "You can't create this secret because a secret with this name is already scheduled for deletion.")
-		}
 		// A retried CreateSecret (same token, same value) is ignored.
 		if v, ok := old.versions[id]; ok && hasValue && v.sameValue(in.SecretString, in.SecretBinary) {
 			return createSecretOutput{ARN: old.arn, Name: old.name, VersionId: &v.id}, nil
@@ -113,14 +108,13 @@ func (s *Server) describeSecret(in secretIDInput) (any, *apiError) {
 	}, nil
 }
 
-// stateOf returns the rotation fields, dates and tags shared by
-// DescribeSecret and ListSecrets. The caller holds s.mu.
+// stateOf returns DescribeSecret's rotation fields, dates and tags.
+// The caller holds s.mu.
 func stateOf(sec *secret) secretState {
 	st := secretState{
 		LastRotatedDate:  ep(sec.lastRotated),
 		LastChangedDate:  ep(sec.lastChanged),
 		LastAccessedDate: ep(day(sec.lastAccessed)),
-		DeletedDate:      ep(sec.deleted),
 		CreatedDate:      ep(sec.created),
 		Tags:             sec.tags,
 	}
@@ -145,89 +139,6 @@ func stateOf(sec *secret) secretState {
 		st.RotationRules = &r
 	}
 	return st
-}
-
-func (s *Server) updateSecret(in updateSecretInput) (any, *apiError) {
-	id, hasValue, err := checkWrite(in.SecretString, in.SecretBinary, in.ClientRequestToken, false)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sec, err := s.lookupLive(in.SecretId)
-	if err != nil {
-		return nil, err
-	}
-	if in.Description != nil {
-		sec.description = in.Description
-	}
-	if in.KmsKeyId != nil {
-		sec.kmsKeyID = in.KmsKeyId
-	}
-	out := createSecretOutput{ARN: sec.arn, Name: sec.name}
-	if hasValue {
-		// A new value becomes a new version labelled AWSCURRENT.
-		v, repeat, err := s.putVersion(sec, id, in.SecretString, in.SecretBinary)
-		if err != nil {
-			return nil, err
-		}
-		if !repeat {
-			sec.attach(secretmodel.StageCurrent, v.id)
-		}
-		out.VersionId = &v.id
-	}
-	sec.lastChanged = s.now()
-	return out, nil
-}
-
-func (s *Server) deleteSecret(in deleteSecretInput) (any, *apiError) {
-	force := in.ForceDeleteWithoutRecovery != nil && *in.ForceDeleteWithoutRecovery
-	if force && in.RecoveryWindowInDays != nil {
-		return nil, newErr(errInvalidParameter, "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
-	}
-	window := int64(30)
-	if in.RecoveryWindowInDays != nil {
-		window = *in.RecoveryWindowInDays
-		if window < 7 || window > 30 {
-			return nil, newErr(errInvalidParameter, "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).")
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
-	if err != nil {
-		// "If you forcibly delete an already deleted or nonexistent secret,
-		// the operation does not return ResourceNotFoundException."
-		if force && err.Type == errResourceNotFound {
-			name := strings.TrimPrefix(in.SecretId, s.arnPrefix())
-			return deleteSecretOutput{ARN: in.SecretId, Name: name, DeletionDate: ep(s.now())}, nil
-		}
-		return nil, err
-	}
-	now := s.now()
-	if force {
-		delete(s.secrets, sec.name)
-		return deleteSecretOutput{ARN: sec.arn, Name: sec.name, DeletionDate: ep(now)}, nil
-	}
-	if sec.isDeleted() {
-		return nil, newErr(errInvalidRequest, "You can't perform this operation on the secret because it was already scheduled for deletion.")
-	}
-	sec.deleted = now
-	sec.deletionDate = now.Add(time.Duration(window) * 24 * time.Hour)
-	sec.lastChanged = now
-	return deleteSecretOutput{ARN: sec.arn, Name: sec.name, DeletionDate: ep(sec.deletionDate)}, nil
-}
-
-func (s *Server) restoreSecret(in secretIDInput) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sec, err := s.lookup(in.SecretId)
-	if err != nil {
-		return nil, err
-	}
-	sec.deleted, sec.deletionDate = time.Time{}, time.Time{}
-	sec.lastChanged = s.now()
-	return arnNameOutput{ARN: sec.arn, Name: sec.name}, nil
 }
 
 // mergeTags adds or replaces tags by key.

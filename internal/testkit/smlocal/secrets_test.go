@@ -140,8 +140,8 @@ func TestDescribeSecretFields(t *testing.T) {
 	if d.CreatedDate == nil || d.LastChangedDate == nil || d.CreatedDate.IsZero() {
 		t.Fatalf("CreatedDate/LastChangedDate missing: %v %v", d.CreatedDate, d.LastChangedDate)
 	}
-	if aws.ToBool(d.RotationEnabled) || d.RotationLambdaARN != nil || d.LastRotatedDate != nil || d.NextRotationDate != nil || d.DeletedDate != nil {
-		t.Fatalf("rotation/deletion fields set on a fresh secret: %+v", d)
+	if aws.ToBool(d.RotationEnabled) || d.RotationLambdaARN != nil || d.LastRotatedDate != nil || d.NextRotationDate != nil {
+		t.Fatalf("rotation fields set on a fresh secret: %+v", d)
 	}
 	if len(d.Tags) != 1 || aws.ToString(d.Tags[0].Key) != "k" {
 		t.Fatalf("Tags = %+v", d.Tags)

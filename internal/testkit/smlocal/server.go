@@ -171,9 +171,6 @@ func (s *Server) handler(op string) (func([]byte) (any, *apiError), bool) {
 		"UpdateSecretVersionStage": decoding(s.updateSecretVersionStage),
 		"ListSecretVersionIds":     decoding(s.listSecretVersionIds),
 		"GetRandomPassword":        decoding(s.getRandomPassword),
-		"UpdateSecret":             decoding(s.updateSecret),
-		"DeleteSecret":             decoding(s.deleteSecret),
-		"RestoreSecret":            decoding(s.restoreSecret),
 		"RotateSecret":             decoding(s.rotateSecret),
 		"CancelRotateSecret":       decoding(s.cancelRotateSecret),
 	}[op]

@@ -75,8 +75,6 @@ type secret struct {
 	created      time.Time
 	lastChanged  time.Time
 	lastAccessed time.Time
-	deleted      time.Time // zero unless scheduled for deletion
-	deletionDate time.Time
 
 	rotationEnabled bool
 	rotationARN     string
@@ -88,8 +86,6 @@ type secret struct {
 	order    []string          // version ids, oldest first
 	labels   map[string]string // staging label -> version id
 }
-
-func (s *secret) isDeleted() bool { return !s.deleted.IsZero() }
 
 // addVersion stores a new version without labels.
 func (s *secret) addVersion(v *version) {
@@ -209,19 +205,6 @@ func (s *Server) arnPrefix() string {
 	return "arn:aws:secretsmanager:" + s.cfg.region + ":" + s.cfg.accountID + ":secret:"
 }
 
-// lookupLive is lookup for operations that the service refuses on a secret
-// scheduled for deletion (InvalidRequestException).
-func (s *Server) lookupLive(id string) (*secret, *apiError) {
-	sec, err := s.lookup(id)
-	if err != nil {
-		return nil, err
-	}
-	if sec.isDeleted() {
-		return nil, markedForDeletion()
-	}
-	return sec, nil
-}
-
 // lookup finds a secret by name, full ARN or partial ARN (the ARN without the
 // "-" and 6 random characters), the three forms SecretId accepts.
 // The caller holds s.mu.
@@ -229,7 +212,6 @@ func (s *Server) lookup(id string) (*secret, *apiError) {
 	if id == "" {
 		return nil, newErr(errInvalidParameter, "You must specify a SecretId.")
 	}
-	s.purgeExpired()
 	if strings.HasPrefix(id, "arn:") {
 		for _, sec := range s.secrets {
 			if sec.arn == id {
@@ -246,14 +228,4 @@ func (s *Server) lookup(id string) (*secret, *apiError) {
 		return sec, nil
 	}
 	return nil, notFoundSecret()
-}
-
-// purgeExpired removes secrets whose recovery window has passed.
-func (s *Server) purgeExpired() {
-	now := s.now()
-	for name, sec := range s.secrets {
-		if sec.isDeleted() && !sec.deletionDate.After(now) {
-			delete(s.secrets, name)
-		}
-	}
 }

@@ -27,7 +27,7 @@ func clientToken(tok *string) (string, *apiError) {
 
 // checkValue validates a SecretString/SecretBinary pair. required says
 // whether one of them must be present (PutSecretValue) or both may be
-// absent (CreateSecret, UpdateSecret).
+// absent (CreateSecret).
 func checkValue(str *string, bin []byte, required bool) (has bool, err *apiError) {
 	switch {
 	case str != nil && bin != nil:
@@ -44,7 +44,7 @@ func checkValue(str *string, bin []byte, required bool) (has bool, err *apiError
 }
 
 // checkWrite validates the value and settles the version id of a request
-// that may create a version (CreateSecret, UpdateSecret, PutSecretValue),
+// that may create a version (CreateSecret, PutSecretValue),
 // in the service's order: the value first, then the ClientRequestToken.
 // required is checkValue's.
 func checkWrite(str *string, bin []byte, token *string, required bool) (id string, hasValue bool, err *apiError) {
@@ -70,8 +70,8 @@ func (s *Server) newValueVersion(id string, str *string, bin []byte) *version {
 	return v
 }
 
-// putVersion implements the ClientRequestToken rule shared by CreateSecret,
-// UpdateSecret and PutSecretValue: a new token creates a version; the same
+// putVersion implements PutSecretValue's ClientRequestToken rule (createSecret
+// applies the same rule to a retried create): a new token creates a version; the same
 // token with the same value is ignored; the same token with a different
 // value fails because a version can't be modified. A placeholder version
 // without a value (RotateSecret's AWSPENDING) receives the value. It returns
@@ -97,7 +97,7 @@ func (s *Server) putVersion(sec *secret, id string, str *string, bin []byte) (*v
 func (s *Server) getSecretValue(in getSecretValueInput) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookupLive(in.SecretId)
+	sec, err := s.lookup(in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (s *Server) putSecretValue(in putSecretValueInput) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookupLive(in.SecretId)
+	sec, err := s.lookup(in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *Server) updateSecretVersionStage(in updateSecretVersionStageInput) (any
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookupLive(in.SecretId)
+	sec, err := s.lookup(in.SecretId)
 	if err != nil {
 		return nil, err
 	}

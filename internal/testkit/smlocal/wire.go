@@ -56,8 +56,8 @@ type secretIDInput struct {
 	SecretId string
 }
 
-// secretState is the part of a secret's description that DescribeSecret
-// and each ListSecrets entry share. It is embedded, so its fields are
+// secretState is the part of DescribeSecret's answer that stateOf derives
+// from the secret's rotation state. It is embedded, so its fields are
 // encoded in place, in this order, as if declared in the embedding struct.
 type secretState struct {
 	RotationEnabled   *bool          `json:",omitempty"`
@@ -66,7 +66,6 @@ type secretState struct {
 	LastRotatedDate   *epoch         `json:",omitempty"`
 	LastChangedDate   *epoch         `json:",omitempty"`
 	LastAccessedDate  *epoch         `json:",omitempty"`
-	DeletedDate       *epoch         `json:",omitempty"`
 	NextRotationDate  *epoch         `json:",omitempty"`
 	CreatedDate       *epoch         `json:",omitempty"`
 	Tags              []tag          `json:",omitempty"`
@@ -159,27 +158,6 @@ type getRandomPasswordInput struct {
 
 type getRandomPasswordOutput struct {
 	RandomPassword string
-}
-
-type updateSecretInput struct {
-	SecretId           string
-	ClientRequestToken *string
-	Description        *string
-	KmsKeyId           *string
-	SecretString       *string
-	SecretBinary       []byte
-}
-
-type deleteSecretInput struct {
-	SecretId                   string
-	RecoveryWindowInDays       *int64
-	ForceDeleteWithoutRecovery *bool
-}
-
-type deleteSecretOutput struct {
-	ARN          string
-	Name         string
-	DeletionDate *epoch `json:",omitempty"`
 }
 
 type rotateSecretInput struct {
