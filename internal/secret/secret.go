@@ -14,9 +14,6 @@ import (
 	"github.com/example/secret-rotation/internal/grant"
 )
 
-// DefaultPort is the port used when the secret has no "port" key.
-const DefaultPort = 3306
-
 // DefaultUserHost is the account host when the secret has no "userhost".
 const DefaultUserHost = "%"
 
@@ -63,9 +60,6 @@ func (m SSLMode) String() string {
 	return "SSLMode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// Engines lists the accepted values of the "engine" key.
-var Engines = []string{"mysql", "aurora-mysql", "mariadb"}
-
 // Secret is a parsed database secret. The exported fields are read-only
 // views of the JSON; use [Secret.WithPassword] to produce a new secret
 // string. String, GoString and LogValue redact the password so a Secret
@@ -94,19 +88,26 @@ type Secret struct {
 	raw map[string]json.RawMessage
 }
 
-// Parse parses and validates a secret string. Errors wrap [ErrInvalid],
-// name the field and never include the secret string or its values.
+// Parse parses and validates a secret string. The engine must be one a
+// registered [Dialect] serves; a secret without "port" gets that dialect's
+// default port. Errors wrap [ErrInvalid], name the field and never include
+// the secret string or its values.
 func Parse(secretString string) (*Secret, error) {
+	return parse(secretString, &dialects)
+}
+
+func parse(secretString string, dialects *registry) (*Secret, error) {
 	raw, err := decodeObject(secretString)
 	if err != nil {
 		return nil, err
 	}
-	s := &Secret{raw: raw, Port: DefaultPort}
+	s := &Secret{raw: raw}
 	if s.Engine, err = requiredString(raw, "engine"); err != nil {
 		return nil, err
 	}
-	if !validEngine(s.Engine) {
-		return nil, &FieldError{"engine", "unsupported engine (want one of " + strings.Join(Engines, ", ") + ")"}
+	dialect, reason := dialects.lookup(s.Engine)
+	if reason != "" {
+		return nil, &FieldError{"engine", reason}
 	}
 	if s.Host, err = requiredString(raw, "host"); err != nil {
 		return nil, err
@@ -120,7 +121,7 @@ func Parse(secretString string) (*Secret, error) {
 	if s.Password, err = requiredString(raw, "password"); err != nil {
 		return nil, err
 	}
-	if s.Port, err = parsePort(raw); err != nil {
+	if s.Port, err = parsePort(raw, dialect.DefaultPort); err != nil {
 		return nil, err
 	}
 	if s.DBName, err = optionalString(raw, "dbname"); err != nil {
@@ -165,15 +166,6 @@ func decodeObject(secretString string) (map[string]json.RawMessage, error) {
 		return nil, fmt.Errorf("%w: secret string must be a JSON object, not null", ErrInvalid)
 	}
 	return raw, nil
-}
-
-func validEngine(e string) bool {
-	for _, v := range Engines {
-		if e == v {
-			return true
-		}
-	}
-	return false
 }
 
 // present reports whether key exists with a non-null value.
@@ -230,9 +222,9 @@ func parseGrants(raw map[string]json.RawMessage) ([]grant.Grant, error) {
 	return gs, nil
 }
 
-func parsePort(raw map[string]json.RawMessage) (int, error) {
+func parsePort(raw map[string]json.RawMessage, defaultPort int) (int, error) {
 	if !present(raw, "port") {
-		return DefaultPort, nil
+		return defaultPort, nil
 	}
 	v := bytes.TrimSpace(raw["port"])
 	text := string(v)
