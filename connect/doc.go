@@ -56,6 +56,23 @@
 // optional [WithLogger] logs refreshes (secret id, generation, reason)
 // and nothing else.
 //
+// # Why this package uses the MySQL dialect directly
+//
+// The rotation function and rotatectl log in through engine.Engine, whose
+// Session is one connection for the rotation's own statements
+// (ChangePassword, Check). This package hands connections to application
+// code instead: database/sql asks [Connector.Connect] for a driver.Conn
+// every time its pool grows, and [Connector.Driver] must return the driver
+// those connections belong to. Neither is something an engine.Session
+// provides, so the connector takes a driver.Connector per credential from
+// internal/engine/mysql's Dialer (which applies the secret's TLS policy and
+// classifies refusals as [ErrAuth]) and names go-sql-driver/mysql as its
+// driver. It serves the engines that dialect registers (mysql,
+// aurora-mysql, mariadb). A PostgreSQL application would need a second
+// dialect to offer a driver.Connector as well (or a connect package of its
+// own); the rotation logic here (which credential to try, refresh, single
+// flight) would not change.
+//
 // # Testing
 //
 // [SecretsClient] is the two Secrets Manager calls the connector makes;

@@ -69,7 +69,7 @@ func DefaultSetup(ctx context.Context, g Globals) (*Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database TLS: %w", err)
 	}
-	return New(sm, DBChecker{Dialer: dialer}), nil
+	return New(sm, DBChecker{Engine: mysql.NewEngine(dialer)}), nil
 }
 
 const usageText = `Usage: rotatectl [global flags] COMMAND [flags] SECRET

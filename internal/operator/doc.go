@@ -6,9 +6,12 @@
 //
 // The commands only read secrets, start rotations and move staging
 // labels; they never write a secret value or change a database password.
-// Database logins ([LoginChecker]) use package internal/engine/mysql, so they follow
-// the secret's "ssl" key exactly as the rotation function and the
-// connect library do.
+// Database logins ([DBChecker]) go through engine.Engine, the interface
+// the rotation steps use, so nothing here depends on a dialect except
+// [DefaultSetup], which picks internal/engine/mysql (the rotation
+// function's engine: logins follow the secret's "ssl" key exactly as the
+// function and the connect library do). A second dialect changes only
+// DefaultSetup, to an engine chosen by the secret's "engine".
 //
 // # What "stuck" means
 //

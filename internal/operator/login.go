@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/example/secret-rotation/internal/engine"
-	"github.com/example/secret-rotation/internal/engine/mysql"
 	"github.com/example/secret-rotation/internal/secret"
 )
 
@@ -14,15 +13,16 @@ import (
 // accepts its credentials.
 type LoginChecker interface {
 	// CanLogin returns (true, nil) when the login works, (false, nil)
-	// when the server refuses the credentials (MySQL error 1045), and an
+	// when the server refuses the credentials (engine.ErrAuth), and an
 	// error when it cannot tell (server down, TLS failure, bad secret).
 	CanLogin(ctx context.Context, secretString string) (bool, error)
 }
 
-// DBChecker is the LoginChecker for real databases: it opens one
-// connection with the secret's TLS policy and closes it again.
+// DBChecker is the LoginChecker for real databases: it logs in through
+// the dialect's engine.Engine, the one the rotation function uses, and
+// closes the session again.
 type DBChecker struct {
-	Dialer *mysql.Dialer
+	Engine engine.Engine
 }
 
 // CanLogin implements [LoginChecker].
@@ -31,14 +31,14 @@ func (c DBChecker) CanLogin(ctx context.Context, secretString string) (bool, err
 	if err != nil {
 		return false, err
 	}
-	db, err := c.Dialer.Open(ctx, s)
+	sess, err := c.Engine.Login(ctx, s)
 	if errors.Is(err, engine.ErrAuth) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if err := db.Close(); err != nil {
+	if err := sess.Close(); err != nil {
 		return true, fmt.Errorf("close: %w", err)
 	}
 	return true, nil

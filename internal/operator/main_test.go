@@ -172,7 +172,7 @@ func (r *rig) operator(opts ...operator.Option) *operator.Operator {
 		operator.WithPollInterval(20 * time.Millisecond),
 	}
 	base = append(base, r.opOpts...)
-	return operator.New(r.client, operator.DBChecker{Dialer: dialer}, append(base, opts...)...)
+	return operator.New(r.client, operator.DBChecker{Engine: mysql.NewEngine(dialer)}, append(base, opts...)...)
 }
 
 // stages returns the secret's label -> version map.

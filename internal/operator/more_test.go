@@ -55,7 +55,7 @@ func TestRepairDeniedUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := operator.New(failingStage{r.client}, operator.DBChecker{Dialer: dialer}, operator.WithStuckAfter(0))
+	op := operator.New(failingStage{r.client}, operator.DBChecker{Engine: mysql.NewEngine(dialer)}, operator.WithStuckAfter(0))
 	rep, err := op.Repair(ctxT(t), r.secret, false)
 	if !errors.Is(err, errDenied) || rep.Applied {
 		t.Fatalf("Repair = %+v, %v; want the denial and nothing applied", rep, err)

@@ -72,7 +72,7 @@ func TestVersionPagesAreCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	sm := &endlessPages{SecretsManager: r.client}
-	_, err = operator.New(sm, operator.DBChecker{Dialer: dialer}).Status(ctxT(t), r.secret)
+	_, err = operator.New(sm, operator.DBChecker{Engine: mysql.NewEngine(dialer)}).Status(ctxT(t), r.secret)
 	if !errors.Is(err, operator.ErrTooManyPages) || sm.calls != operator.MaxVersionPages {
 		t.Fatalf("Status after %d pages: %v; want ErrTooManyPages after %d", sm.calls, err, operator.MaxVersionPages)
 	}

@@ -144,7 +144,7 @@ func (e *Env) Operator(opts ...operator.Option) (*operator.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return operator.New(e.Client, operator.DBChecker{Dialer: dialer},
+	return operator.New(e.Client, operator.DBChecker{Engine: mysql.NewEngine(dialer)},
 		append([]operator.Option{operator.WithPollInterval(50 * time.Millisecond)}, opts...)...), nil
 }
 
