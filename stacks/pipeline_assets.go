@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -191,7 +192,7 @@ func rewriteAssetBuildSpec(generated string, stackOf map[string]string, cliVersi
 	}
 	install, build := spec.Phases["install"], spec.Phases["build"]
 	if install == nil || build == nil || len(spec.Phases) != 2 {
-		return "", fmt.Errorf("build spec phases %v, want install and build", keys(spec.Phases))
+		return "", fmt.Errorf("build spec phases %v, want install and build", slices.Sorted(maps.Keys(spec.Phases)))
 	}
 	installCmds, buildCmds := commands(install["commands"]), commands(build["commands"])
 	if len(installCmds) != 1 || !generatedAssetInstallRe.MatchString(installCmds[0]) {
@@ -229,14 +230,5 @@ func commands(v any) []string {
 		s, _ := c.(string)
 		out = append(out, s)
 	}
-	return out
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

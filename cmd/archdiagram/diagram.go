@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -134,7 +136,7 @@ func render(stacks []stackTemplate) string {
 	for _, s := range stacks {
 		fmt.Fprintf(&b, "  subgraph %s[\"%s\"]\n", mermaidID(s.name), s.name)
 		subnets := map[string]int{}
-		for _, id := range sortedIDs(s.tpl.Resources) {
+		for _, id := range slices.Sorted(maps.Keys(s.tpl.Resources)) {
 			r := s.tpl.Resources[id]
 			if r.Type == "AWS::EC2::Subnet" {
 				subnets[subnetGroup(r)]++
@@ -155,7 +157,7 @@ func render(stacks []stackTemplate) string {
 			nodeID[s.name+"/"+id] = mid
 			fmt.Fprintf(&b, "    %s[\"%s\"]\n", mid, label)
 		}
-		for _, group := range sortedIDs(subnets) {
+		for _, group := range slices.Sorted(maps.Keys(subnets)) {
 			n++
 			mid := fmt.Sprintf("n%d", n)
 			nodeID[s.name+"/subnets:"+group] = mid
@@ -166,7 +168,7 @@ func render(stacks []stackTemplate) string {
 
 	edges := map[string]bool{}
 	for _, s := range stacks {
-		for _, id := range sortedIDs(s.tpl.Resources) {
+		for _, id := range slices.Sorted(maps.Keys(s.tpl.Resources)) {
 			r := s.tpl.Resources[id]
 			from, isNode := nodeID[s.name+"/"+id]
 			if r.Type == "AWS::EC2::SecurityGroupIngress" {
@@ -202,7 +204,7 @@ func render(stacks []stackTemplate) string {
 			}
 		}
 	}
-	for _, e := range sortedIDs(edges) {
+	for _, e := range slices.Sorted(maps.Keys(edges)) {
 		b.WriteString(e + "\n")
 	}
 	b.WriteString("```\n")
@@ -243,13 +245,4 @@ func subnetGroup(r resource) string {
 
 func mermaidID(s string) string {
 	return strings.NewReplacer("-", "_", ".", "_", " ", "_").Replace(s)
-}
-
-func sortedIDs[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -32,9 +32,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,7 +97,7 @@ func (b *Bundler) Build(outputDir string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build %s in %s: %w: %s", b.Package, b.ModuleRoot, err, strings.TrimSpace(stderr.String()))
 	}
-	for _, name := range sortedKeys(b.ExtraFiles) {
+	for _, name := range slices.Sorted(maps.Keys(b.ExtraFiles)) {
 		if err := copyFile(b.ExtraFiles[name], filepath.Join(outputDir, name)); err != nil {
 			return fmt.Errorf("bundle extra file %s: %w", name, err)
 		}
@@ -151,7 +153,7 @@ func (b *Bundler) SourceHash() (string, error) {
 			}
 		}
 	}
-	for _, name := range sortedKeys(b.ExtraFiles) {
+	for _, name := range slices.Sorted(maps.Keys(b.ExtraFiles)) {
 		if err := hashFile(h, "extra:"+name, b.ExtraFiles[name]); err != nil {
 			return "", err
 		}
@@ -254,15 +256,6 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.WriteFile(dst, data, 0o644)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // FindModuleRoot walks up from dir to the directory containing go.mod.
