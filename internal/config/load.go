@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
+	"sort"
 	"strings"
 )
 
@@ -89,7 +88,7 @@ func decodeEnvironments(raw any) (map[string]Environment, error) {
 	}
 	envs := make(map[string]Environment, len(blocks))
 	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(blocks)) {
+	for _, name := range sortedKeys(blocks) {
 		e := DefaultEnvironment()
 		dec := json.NewDecoder(bytes.NewReader(blocks[name]))
 		dec.DisallowUnknownFields()
@@ -114,7 +113,7 @@ func decodeError(prefix string, err error) error {
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		field := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return &FieldError{Key: prefix + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(jsonKeys(Environment{}), ", ")}
+		return &FieldError{Key: prefix + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(environmentKeys(), ", ")}
 	}
 	return &FieldError{Key: prefix, Value: "(invalid)", Allowed: "a JSON object: " + err.Error()}
 }
@@ -189,12 +188,19 @@ func decodePipeline(raw any) (Pipeline, error) {
 	return Pipeline{}, &FieldError{Key: ContextPipeline, Value: fmt.Sprint(raw), Allowed: "true, false or a pipeline object"}
 }
 
-// jsonKeys lists the JSON keys of a settings struct (Environment,
-// PipelineSettings), sorted, for "unknown key" messages. The structs
-// marshal every field (no omitempty), so the list is complete.
-func jsonKeys(v any) []string {
-	data, _ := json.Marshal(v)
+// environmentKeys lists the JSON keys of Environment, for error messages.
+func environmentKeys() []string {
+	data, _ := json.Marshal(Environment{})
 	var m map[string]any
 	_ = json.Unmarshal(data, &m)
-	return slices.Sorted(maps.Keys(m))
+	return sortedKeys(m)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

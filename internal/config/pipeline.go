@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -133,7 +132,7 @@ func DecodePipelineSettings(raw json.RawMessage, envs map[string]Environment, pr
 // defaultPipelineOrder puts unprotected environments first, then protected
 // ones (each group by name), so production is deployed last.
 func defaultPipelineOrder(envs map[string]Environment) []string {
-	names := slices.Sorted(maps.Keys(envs))
+	names := sortedKeys(envs)
 	sort.SliceStable(names, func(i, j int) bool {
 		return !envs[names[i]].Protected && envs[names[j]].Protected
 	})
@@ -147,9 +146,16 @@ func pipelineDecodeError(err error) error {
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		field := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return &FieldError{Key: ContextPipeline + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(jsonKeys(PipelineSettings{}), ", ")}
+		return &FieldError{Key: ContextPipeline + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(pipelineKeys(), ", ")}
 	}
 	return &FieldError{Key: ContextPipeline, Value: "(invalid)", Allowed: "a JSON object: " + err.Error()}
+}
+
+func pipelineKeys() []string {
+	data, _ := json.Marshal(PipelineSettings{})
+	var m map[string]any
+	_ = json.Unmarshal(data, &m)
+	return sortedKeys(m)
 }
 
 var (
@@ -207,7 +213,7 @@ func (p PipelineSettings) Validate(envs map[string]Environment) error {
 		bad("notificationEmail", p.NotificationEmail, "an email address, or empty for no subscription")
 	}
 
-	known := slices.Sorted(maps.Keys(envs))
+	known := sortedKeys(envs)
 	for i, name := range p.Environments {
 		key := fmt.Sprintf("environments[%d]", i)
 		e, ok := envs[name]
@@ -229,7 +235,7 @@ func (p PipelineSettings) Validate(envs map[string]Environment) error {
 			bad("region", p.Region, "a region (or CDK_DEFAULT_REGION) because environment %s deploys to region %s", name, e.Region)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(p.Waves)) {
+	for _, name := range sortedKeys(p.Waves) {
 		if !slices.Contains(p.Environments, name) {
 			bad("waves."+name, p.Waves[name], "waves only for environments the pipeline deploys: %s", strings.Join(p.Environments, ", "))
 		} else if !waveNameRe.MatchString(p.Waves[name]) {

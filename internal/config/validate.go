@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -48,12 +47,12 @@ var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400
 // problems joined; nil means the configuration can be synthesized.
 func (c *Config) Validate() error {
 	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(c.Environments)) {
+	for _, name := range sortedKeys(c.Environments) {
 		errs = append(errs, c.Environments[name].validate(ContextEnvironments+"."+name)...)
 	}
 	for _, name := range c.Selected {
 		if _, ok := c.Environments[name]; !ok {
-			errs = append(errs, &FieldError{Key: ContextEnv, Value: strconv.Quote(name), Allowed: "one of " + strings.Join(slices.Sorted(maps.Keys(c.Environments)), ", ")})
+			errs = append(errs, &FieldError{Key: ContextEnv, Value: strconv.Quote(name), Allowed: "one of " + strings.Join(sortedKeys(c.Environments), ", ")})
 		}
 	}
 	return errors.Join(errs...)
