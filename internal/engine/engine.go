@@ -5,9 +5,7 @@
 // server without importing a driver. A dialect is a subpackage:
 // internal/engine/mysql for MySQL, Aurora MySQL and MariaDB. Adding an
 // engine means adding such a package (dialer, error classification,
-// password statement, and an init that registers its engine names and
-// default port with secret.RegisterDialect) and a test harness; the steps
-// and the secret model do not change.
+// password statement) and a test harness; the steps do not change.
 package engine
 
 import (

@@ -28,8 +28,7 @@
 //	GetSecretValue            the rotation steps, connect, rotatectl verify
 //	PutSecretValue            the rotation function's createSecret; tests staging versions
 //	UpdateSecretVersionStage  the rotation function's finishSecret; rotatectl repair
-//	ListSecretVersionIds      rotatectl (status, repair; through the SDK paginator),
-//	                          the end-to-end tests
+//	ListSecretVersionIds      rotatectl (status, repair, paginated), the end-to-end tests
 //	GetRandomPassword         the rotation function's createSecret
 //	RotateSecret              rotatectl rotate, localenv (the demo), the end-to-end and
 //	                          load tests, cmd/smlocal's test

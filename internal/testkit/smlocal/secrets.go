@@ -108,8 +108,8 @@ func (s *Server) describeSecret(in secretIDInput) (any, *apiError) {
 	}, nil
 }
 
-// stateOf returns DescribeSecret's rotation fields, dates and tags.
-// The caller holds s.mu.
+// stateOf returns the rotation fields, dates and tags of a secret's
+// description. The caller holds s.mu.
 func stateOf(sec *secret) secretState {
 	st := secretState{
 		LastRotatedDate:  ep(sec.lastRotated),

@@ -56,8 +56,8 @@ type secretIDInput struct {
 	SecretId string
 }
 
-// secretState is the part of DescribeSecret's answer that stateOf derives
-// from the secret's rotation state. It is embedded, so its fields are
+// secretState is the part of a secret's description that stateOf derives
+// from its rotation state and dates. It is embedded, so its fields are
 // encoded in place, in this order, as if declared in the embedding struct.
 type secretState struct {
 	RotationEnabled   *bool          `json:",omitempty"`
