@@ -183,7 +183,9 @@ func TestAlternatingFaultMasterMidRotation(t *testing.T) {
 // TestAlternatingFaultMasterUnreadable: the master secret cannot be read;
 // the error names it and nothing changes in the database.
 func TestAlternatingFaultMasterUnreadable(t *testing.T) {
-	r := newAltRig(t, func(m map[string]any) { m["masterarn"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf" })
+	r := newAltRig(t, func(m map[string]any) {
+		m["masterarn"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf"
+	})
 	err := r.rotate()
 	if err == nil || !strings.Contains(err.Error(), "read master secret arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf") {
 		t.Fatalf("error = %v", err)
