@@ -167,7 +167,7 @@ func (d *Doctor) judge(g *Diagnosis, st *operator.StatusReport, plan *operator.R
 			g.set(CauseHealthy, "AWSCURRENT logs in and no rotation is pending", "")
 			g.Action = "healthy, nothing done"
 		default:
-			g.set(CausePasswordChanged, "the database refuses AWSCURRENT and no rotation is pending: the password (or the stored value) was changed by hand", next("repair --dry-run"))
+			g.set(CausePasswordChanged, "the database refuses AWSCURRENT and no rotation is pending: the password, or the stored value, was changed by hand", next("repair --dry-run"))
 		}
 		return
 	}
@@ -182,7 +182,7 @@ func (d *Doctor) judge(g *Diagnosis, st *operator.StatusReport, plan *operator.R
 		}
 		g.set(CauseStuckAfterCreate, why, next("repair"))
 	default:
-		g.set(CausePasswordChanged, "the database accepts neither AWSCURRENT nor AWSPENDING: the password was changed outside rotation", next("repair --dry-run"))
+		g.set(CausePasswordChanged, "the database accepts neither AWSCURRENT nor AWSPENDING", next("repair --dry-run"))
 		if perr != nil {
 			g.add("rotatectl repair would refuse: %s", perr)
 		}
@@ -311,9 +311,22 @@ func (d *Doctor) describe(g *Diagnosis, st *operator.StatusReport) {
 		line += ", " + st.Rules
 	}
 	g.add("%s; last rotated %s", line, fmtTimePtr(st.LastRotated))
-	for _, v := range st.Versions {
+	// AWSCURRENT first, then AWSPENDING, then AWSPREVIOUS: the order an
+	// operator reads them in, and stable when creation times tie.
+	vs := slices.Clone(st.Versions)
+	slices.SortStableFunc(vs, func(a, b operator.Version) int { return stageRank(a.Stages) - stageRank(b.Stages) })
+	for _, v := range vs {
 		g.add("version %s %s, created %s", v.ID, strings.Join(v.Stages, ","), fmtTime(v.Created))
 	}
+}
+
+func stageRank(stages []string) int {
+	for i, s := range []string{secret.StageCurrent, secret.StagePending, secret.StagePrevious} {
+		if slices.Contains(stages, s) {
+			return i
+		}
+	}
+	return 3
 }
 
 func (d *Doctor) describeDB(g *Diagnosis, p DBProbe, cur *secret.Secret) {
