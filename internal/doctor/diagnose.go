@@ -203,7 +203,7 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 		g.Next = next("repair --dry-run")
 		return
 	case !d.cfg.Repair:
-		g.Action = fmt.Sprintf("nothing changed: repairs are off (%s=false); the repair would %s", EnvRepair, actionsText(plan.Report.Actions))
+		g.Action = fmt.Sprintf("nothing changed: repairs are off (%s=false); the repair would %s", EnvRepair, actionsText(plan.Report.Actions, true))
 		return
 	}
 	r, err := d.op.ApplyRepair(ctx, plan)
@@ -249,13 +249,19 @@ func (g *Diagnosis) set(c Cause, why, next string) {
 	g.Cause, g.Why, g.Next = c, why, next
 }
 
-func actionsText(as []operator.Action) string {
+// actionsText describes label changes in the past tense ("moved ..."),
+// or as a plan when planned is set ("move ...").
+func actionsText(as []operator.Action, planned ...bool) string {
+	move, remove := "moved", "removed"
+	if len(planned) > 0 && planned[0] {
+		move, remove = "move", "remove"
+	}
 	parts := make([]string, len(as))
 	for i, a := range as {
 		if a.To == "" {
-			parts[i] = fmt.Sprintf("removed %s from version %s", a.Stage, a.From)
+			parts[i] = fmt.Sprintf("%s %s from version %s", remove, a.Stage, a.From)
 		} else {
-			parts[i] = fmt.Sprintf("moved %s from version %s to version %s", a.Stage, a.From, a.To)
+			parts[i] = fmt.Sprintf("%s %s from version %s to version %s", move, a.Stage, a.From, a.To)
 		}
 	}
 	return strings.Join(parts, ", ")

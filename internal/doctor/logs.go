@@ -26,6 +26,8 @@ const (
 	MaxLogLineLen = 300
 	MaxLogPages   = 5
 	LogWindow     = 24 * time.Hour
+	// logCallTimeout bounds one FilterLogEvents call, its retries included.
+	logCallTimeout = 20 * time.Second
 )
 
 // errorLines returns the last error lines the rotation function logged
@@ -44,7 +46,9 @@ func errorLines(ctx context.Context, lr LogReader, group, secretARN string, star
 	var lines []string
 	p := cloudwatchlogs.NewFilterLogEventsPaginator(lr, in, func(o *cloudwatchlogs.FilterLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true })
 	for pages := 0; p.HasMorePages() && pages < MaxLogPages; pages++ {
-		out, err := p.NextPage(ctx)
+		pctx, cancel := context.WithTimeout(ctx, logCallTimeout)
+		out, err := p.NextPage(pctx)
+		cancel()
 		if err != nil {
 			return lines, fmt.Errorf("read log group %s: %w", group, err)
 		}
