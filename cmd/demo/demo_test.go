@@ -25,7 +25,9 @@ func TestDemo(t *testing.T) {
 		"Verdict: stuck",
 		"A previous rotation isn't complete",
 		"Result: repaired",
-		"rotations done:   2",
+		"Cause:       stuck after setSecret",
+		"retried the rotation once: finished",
+		"rotations done:   3",
 		"queries failed:   0",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -16,7 +16,11 @@
 //     AWSCURRENT still holds the old one (the clients keep working on the
 //     AWSPENDING value); `rotatectl status` reports it, `rotatectl repair`
 //     fixes it, and one more rotation proves rotation works again;
-//  4. prints a report: rotations done, queries run, queries failed.
+//  4. breaks one more rotation the same way and hands the RotationFailed
+//     event to the rotation doctor (internal/doctor, in process), which
+//     diagnoses it, repairs it, retries the rotation once and publishes
+//     its report (printed here instead of sent to SNS);
+//  5. prints a report: rotations done, queries run, queries failed.
 //
 // Flags: -rotations N (default 3), -clients N (default 4). Exit status 1
 // if any query failed or any step did not behave as described. Everything

@@ -24,17 +24,20 @@
 //	CreateSecret              localenv (so the demo and load test), the tests of rotation,
 //	                          lambda/rotation, connect, operator, dbconnect, cmd/smlocal
 //	DescribeSecret            the rotation function's guard (internal/rotation), connect's
-//	                          caching client, rotatectl status/rotate/repair (internal/operator)
+//	                          caching client, rotatectl status/rotate/repair (internal/operator,
+//	                          which the rotation doctor reuses), the doctor's event check
 //	GetSecretValue            the rotation steps, connect, rotatectl verify
 //	PutSecretValue            the rotation function's createSecret; tests staging versions
 //	UpdateSecretVersionStage  the rotation function's finishSecret; rotatectl repair
 //	ListSecretVersionIds      rotatectl (status, repair, paginated), the end-to-end tests
+//	ListSecrets               the rotation doctor's sweep over an environment's secrets
+//	                          (paginated by name; filters not modelled)
 //	GetRandomPassword         the rotation function's createSecret
 //	RotateSecret              rotatectl rotate, localenv (the demo), the end-to-end and
 //	                          load tests, cmd/smlocal's test
 //	CancelRotateSecret        the rotation integration tests (a rotation stopped halfway)
 //
-// TestAWSCLI drives the same operations through the aws CLI. Nothing in the
+// TestAWSCLI drives most of them through the aws CLI. Nothing in the
 // project updates, deletes or restores a secret, so UpdateSecret,
 // DeleteSecret and RestoreSecret are not served and there is no deletion
 // state (a secret lives as long as the server); they and every other
