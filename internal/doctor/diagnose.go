@@ -341,7 +341,7 @@ func (d *Doctor) masterMidRotation(ctx context.Context, g *Diagnosis, masterARN 
 	}
 	g.add("master secret %s: AWSPENDING on version %s (created %s): %s", mst.Name, p.ID, fmtTime(p.Created), mst.Verdict)
 	if mst.Verdict == operator.VerdictStuck {
-		g.set(CauseMasterMidRotation, fmt.Sprintf("the master secret %s, whose user sets this secret's passwords, is stuck mid-rotation; once it is repaired, this secret's rotation can be retried (rotatectl repair %s, or the doctor again)", mst.Name, g.Secret),
+		g.set(CauseMasterMidRotation, fmt.Sprintf("the master secret %s, whose user sets this secret's passwords, is stuck mid-rotation; this secret is judged once the master is repaired", mst.Name),
 			"rotatectl repair "+mst.Name)
 	} else {
 		g.set(CauseMasterMidRotation, fmt.Sprintf("the master secret %s, whose user sets this secret's passwords, is itself mid-rotation (younger than %s: it may still be running)", mst.Name, d.cfg.StuckAfter),
