@@ -128,7 +128,7 @@ func TestDoctorWatch(t *testing.T) {
 					map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Keyed"))},
 				}}),
 				assertions.Match_ObjectLike(&map[string]any{"Sid": "SecretKeysThroughSecretsManager", "Action": "kms:Decrypt",
-					"Resource": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^Key")), "Arn"}},
+					"Resource":  map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^Key")), "Arn"}},
 					"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": assertions.Match_AnyValue()}}}),
 			})},
 		})
