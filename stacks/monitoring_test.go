@@ -26,10 +26,10 @@ type monitoringCase struct {
 }
 
 var monitoringCases = []monitoringCase{
-	{env: "dev", repair: "true", stuckAfter: "1h0m0s", threshold: 1, periodSeconds: 300, timeout: 120},
-	{env: "prod", repair: "true", stuckAfter: "1h0m0s", threshold: 1, periodSeconds: 300, timeout: 120},
+	{env: "dev", repair: "true", stuckAfter: "1h0m0s", threshold: 1, periodSeconds: 300, timeout: 300},
+	{env: "prod", repair: "true", stuckAfter: "1h0m0s", threshold: 1, periodSeconds: 300, timeout: 300},
 	{env: "full", repair: "false", stuckAfter: "2h0m0s", configRules: 3, email: 1, https: 1, threshold: 2, periodSeconds: 600, timeout: 300, caBundle: true},
-	{env: "isolated", repair: "true", stuckAfter: "1h0m0s", endpoints: 2, threshold: 1, periodSeconds: 300, timeout: 120},
+	{env: "isolated", repair: "true", stuckAfter: "1h0m0s", endpoints: 2, threshold: 1, periodSeconds: 300, timeout: 300},
 }
 
 // stackOutputOf reports whether v is a weak reference to an output of the

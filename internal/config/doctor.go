@@ -42,9 +42,11 @@ type Doctor struct {
 	AlarmThreshold int `json:"alarmThreshold"`
 	// AlarmPeriodMinutes is the alarm's evaluation period. Default 5.
 	AlarmPeriodMinutes int `json:"alarmPeriodMinutes"`
-	// TimeoutSeconds is the doctor function's timeout. Default 120: a
-	// diagnosis logs in with up to three credentials (5 s connect each),
-	// reads logs, may relabel and start one rotation, then publishes.
+	// TimeoutSeconds is the doctor function's timeout. Default 300: a
+	// diagnosis logs in with up to three credentials (5 s connect each)
+	// and reads logs in seconds, but after a repair it waits for the one
+	// retried rotation (up to internal/doctor.DefaultRetryTimeout, 2 min,
+	// shortened to what the invocation has left) before it publishes.
 	TimeoutSeconds int `json:"timeoutSeconds"`
 }
 
@@ -55,7 +57,7 @@ func DefaultDoctor() Doctor {
 		StuckAfter:         DefaultStuckAfter.String(),
 		AlarmThreshold:     1,
 		AlarmPeriodMinutes: 5,
-		TimeoutSeconds:     120,
+		TimeoutSeconds:     300,
 	}
 }
 

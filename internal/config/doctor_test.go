@@ -18,7 +18,7 @@ func TestDoctorDefaults(t *testing.T) {
 	}
 	d := cfg.Environments["dev"].Doctor
 	if !d.Repair || d.StuckAfterDuration() != time.Hour || d.ConfigRules || len(d.EmailSubscriptions)+len(d.HTTPSSubscriptions) != 0 ||
-		d.AlarmThreshold != 1 || d.AlarmPeriodMinutes != 5 || d.TimeoutSeconds != 120 {
+		d.AlarmThreshold != 1 || d.AlarmPeriodMinutes != 5 || d.TimeoutSeconds != 300 {
 		t.Errorf("default doctor = %+v", d)
 	}
 
@@ -27,7 +27,7 @@ func TestDoctorDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = cfg.Environments["dev"].Doctor
-	if d.Repair || d.StuckAfter != "1h0m0s" || len(d.EmailSubscriptions) != 1 || d.TimeoutSeconds != 120 {
+	if d.Repair || d.StuckAfter != "1h0m0s" || len(d.EmailSubscriptions) != 1 || d.TimeoutSeconds != 300 {
 		t.Errorf("overlaid doctor = %+v, want repair off and the other defaults kept", d)
 	}
 }
