@@ -113,31 +113,34 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 		}
 		return l
 	}
-	login := func(stage, version string) Login {
+	login := func(stage, version string) (Login, credential) {
 		l, c := o.read(ctx, s, stage, version)
 		if l.Result != "" {
-			return record(l)
+			return record(l), c
 		}
 		for _, old := range refused {
 			if old.same(c) {
 				l.Result, l.Detail = LoginRefused, "same credentials as a version the database already refused; not tried again"
-				return record(l)
+				return record(l), c
 			}
 		}
 		o.login(ctx, &l, c)
 		if l.Result == LoginRefused {
 			refused = append(refused, c)
 		}
-		return record(l)
+		return record(l), c
 	}
 	searching := func() bool { return found == nil && stopped == nil }
 
-	curL := login(secret.StageCurrent, cur)
+	curL, curC := login(secret.StageCurrent, cur)
 	curOK := curL.Result == LoginAccepted
 	pending, pendingElsewhere := s.pendingElsewhere()
+	alternating := curC.secret != nil && curC.secret.AlternatingUsers()
 	var pendL Login
 	switch {
 	case !pendingElsewhere:
+	case curOK && alternating:
+		pendL = o.alternatingPending(ctx, s, pending, curL.Username, login, record)
 	case curOK:
 		// AWSPENDING goes either way; a login with it would be a failed
 		// one unless setSecret ran, and decides nothing.
@@ -148,7 +151,7 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 		}
 		record(pendL)
 	case searching():
-		pendL = login(secret.StagePending, pending)
+		pendL, _ = login(secret.StagePending, pending)
 	}
 	prev, hasPrev := s.byStage[secret.StagePrevious]
 	if searching() && hasPrev && prev != cur && prev != pending {
@@ -181,6 +184,10 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	case pendingElsewhere && pendL.Result == LoginAccepted:
 		moveCurrent(pending, "the database already uses the pending password (setSecret ran, finishSecret did not); this finishes the rotation as finishSecret would")
 		removePending("the rotation it belonged to is now finished")
+	case pendingElsewhere && curOK && alternating && pendL.Result == LoginRefused:
+		removePending(fmt.Sprintf("the database refuses the new password of %s, so setSecret did not apply it; AWSCURRENT logs in", pendL.Username))
+	case pendingElsewhere && curOK && alternating && pendL.Result == LoginNotTried && pendL.Username != curL.Username:
+		removePending(fmt.Sprintf("%s still logs in with its AWSPREVIOUS password, so setSecret did not run; AWSCURRENT logs in", pendL.Username))
 	case pendingElsewhere && curOK:
 		removePending("AWSCURRENT logs in, so applications keep the password they use and the pending one is not needed")
 	}

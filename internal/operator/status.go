@@ -31,11 +31,17 @@ type StatusReport struct {
 	Versions        []Version  `json:"versions"`
 	Verdict         string     `json:"verdict"`
 	Reason          string     `json:"reason"`
+	// Users is set for an alternating-users secret only.
+	Users *UsersReport `json:"users,omitempty"`
 }
 
 // Status describes the secret's rotation configuration and versions and
-// judges whether rotation is healthy, in progress or stuck. It reads
-// Secrets Manager only; `verify` and `repair` log in to the database.
+// judges whether rotation is healthy, in progress or stuck. For a
+// single-user secret it reads Secrets Manager only; `verify` and `repair`
+// log in to the database. For an alternating-users secret (AWSCURRENT
+// names a master secret) it also shows which users the database accepts
+// and how their grants compare with the declared ones (see
+// [Operator.users]); the verdict does not depend on them.
 func (o *Operator) Status(ctx context.Context, secretID string) (*StatusReport, error) {
 	s, err := o.snapshot(ctx, secretID)
 	if err != nil {
@@ -53,6 +59,7 @@ func (o *Operator) Status(ctx context.Context, secretID string) (*StatusReport, 
 		Versions:        s.versions,
 	}
 	r.Verdict, r.Reason = o.verdict(s)
+	r.Users = o.users(ctx, s)
 	return r, nil
 }
 
