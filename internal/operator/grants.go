@@ -9,18 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/example/secret-rotation/internal/engine"
 	"github.com/example/secret-rotation/internal/grant"
 	"github.com/example/secret-rotation/internal/secret"
 )
-
-// Account is a database account, 'User'@'Host' (Host is the account's
-// host pattern, "%" for any host).
-type Account struct {
-	User string
-	Host string
-}
-
-func (a Account) String() string { return a.User + "@" + a.Host }
 
 // AccountState is what the master user sees of one account.
 type AccountState struct {
@@ -37,7 +29,7 @@ type GrantChecker interface {
 	// AccountStates logs in once with masterSecret (a secret string) and
 	// returns the state of each account, in order. Its errors never
 	// contain a password.
-	AccountStates(ctx context.Context, masterSecret string, accounts []Account) ([]AccountState, error)
+	AccountStates(ctx context.Context, masterSecret string, accounts []engine.Account) ([]AccountState, error)
 }
 
 // WithGrantChecker sets how `status` and `verify` read the grants of an
@@ -113,7 +105,7 @@ func (o *Operator) compareGrants(ctx context.Context, cur *secret.Secret, prevSt
 		r.Error = err.Error()
 		return r
 	}
-	accounts := []Account{{cur.Username, cur.UserHost}, {grant.Clone(cur.Username), cur.UserHost}}
+	accounts := []engine.Account{{User: cur.Username, Host: cur.UserHost}, {User: grant.Clone(cur.Username), Host: cur.UserHost}}
 	states, err := o.grants.AccountStates(ctx, master, accounts)
 	if err == nil && len(states) != len(accounts) {
 		err = fmt.Errorf("read %d accounts, got %d answers", len(accounts), len(states))
@@ -134,7 +126,7 @@ func (o *Operator) compareGrants(ctx context.Context, cur *secret.Secret, prevSt
 			ag.Stage = prevStage
 		}
 		if st.Exists {
-			missing, extra := diffGrants(st.Grants, want)
+			missing, extra := engine.DiffGrants(st.Grants, want)
 			ag.Missing, ag.Extra = grantStrings(missing), grantStrings(extra)
 		} else {
 			ag.Missing, ag.Extra = grantStrings(want), []string{}
@@ -163,10 +155,10 @@ func (o *Operator) masterValue(ctx context.Context, arn string) (string, error) 
 		}
 	}
 	if pending != "" && pending != cur {
-		return "", fmt.Errorf("not read: the master secret is mid-rotation (AWSPENDING on version %s), so its AWSCURRENT may be refused, and a refused login of the master user counts toward its lockout", pending)
+		return "", fmt.Errorf("the master secret is mid-rotation (AWSPENDING on version %s), so its AWSCURRENT may be refused, and a refused login of the master user counts toward its lockout", pending)
 	}
 	if cur == "" {
-		return "", errors.New("not read: no version of the master secret is labelled AWSCURRENT")
+		return "", errors.New("no version of the master secret is labelled AWSCURRENT")
 	}
 	v, err := o.value(ctx, aws.ToString(d.ARN), cur)
 	if err != nil {

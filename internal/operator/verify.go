@@ -137,7 +137,7 @@ func (o *Operator) Verify(ctx context.Context, secretID string, opts VerifyOptio
 		r.Grants = o.compareGrants(ctx, curSecret, prevStage)
 		if a := r.Grants.Accounts; len(a) > 0 && !a[0].Matches() {
 			r.OK = false
-			return r, fmt.Errorf("%w: %s (AWSCURRENT) %s; the next rotation reconciles the other user, not this one", ErrGrantDrift, a[0].Account, describeDrift(a[0]))
+			return r, fmt.Errorf("%w: %s (AWSCURRENT) %s; a rotation reconciles the user it switches to, so this one is corrected by the rotation after next", ErrGrantDrift, a[0].Account, describeDrift(a[0]))
 		}
 	}
 	return r, nil
