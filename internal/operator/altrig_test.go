@@ -116,7 +116,9 @@ func (a *altRig) createSecret() {
 }
 
 // setSecret sets the pending user's new password in the database.
-func (a *altRig) setSecret() { a.sql("ALTER USER '%s'@'%%' IDENTIFIED BY '%s'", a.users[1-a.cur], a.password(1-a.cur, a.n)) }
+func (a *altRig) setSecret() {
+	a.sql("ALTER USER '%s'@'%%' IDENTIFIED BY '%s'", a.users[1-a.cur], a.password(1-a.cur, a.n))
+}
 
 // finishSecret moves AWSCURRENT to the pending version (AWSPREVIOUS
 // follows) and removes AWSPENDING.
