@@ -74,6 +74,12 @@ var ErrCannotRepair = errors.New("cannot repair safely")
 //   - Only a version without labels works (a password that lost its
 //     labels, e.g. after values were put by hand): move AWSCURRENT to it
 //     (and remove AWSPENDING if it is elsewhere).
+//   - Alternating users (AWSCURRENT names a master secret) with
+//     AWSCURRENT working: AWSPENDING names the other user, whose password
+//     is what setSecret changes, so AWSPREVIOUS (that user's old
+//     password) and then AWSPENDING tell whether setSecret ran: finish
+//     the rotation if it did, remove AWSPENDING if not (see
+//     [Operator.alternatingPending]).
 //   - Nothing works, the account is blocked, or a login cannot be
 //     checked: change nothing and return an error wrapping
 //     [ErrCannotRepair].
