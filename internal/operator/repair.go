@@ -78,8 +78,7 @@ var ErrCannotRepair = errors.New("cannot repair safely")
 //     AWSCURRENT working: AWSPENDING names the other user, whose password
 //     is what setSecret changes, so AWSPREVIOUS (that user's old
 //     password) and then AWSPENDING tell whether setSecret ran: finish
-//     the rotation if it did, remove AWSPENDING if not (see
-//     [Operator.alternatingPending]).
+//     the rotation if it did, remove AWSPENDING if not.
 //   - Nothing works, the account is blocked, or a login cannot be
 //     checked: change nothing and return an error wrapping
 //     [ErrCannotRepair].

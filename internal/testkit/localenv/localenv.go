@@ -50,7 +50,9 @@ type Env struct {
 	// Invoker is what smlocal calls for FunctionARN; RegisterFunction
 	// can wrap it (the demo breaks one rotation that way).
 	Invoker smlocal.Invoker
-	workDir string
+	// AppUsers are the application users of [WithApplicationUsers].
+	AppUsers []AppUser
+	workDir  string
 }
 
 // Option configures Start.
@@ -58,6 +60,7 @@ type Option func(*options)
 
 type options struct {
 	inProcess bool
+	appUsers  []string
 }
 
 // WithInProcessFunction runs the rotation handler in process instead of
@@ -134,6 +137,11 @@ func Start(ctx context.Context, opts ...Option) (env *Env, err error) {
 	}
 	if err := e.SM.WaitForRotations(ctx); err != nil {
 		return nil, err
+	}
+	if len(o.appUsers) > 0 {
+		if err := e.startAppUsers(ctx, o.appUsers); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }
