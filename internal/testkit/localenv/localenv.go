@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -111,7 +112,7 @@ func Start(ctx context.Context, opts ...Option) (env *Env, err error) {
 		if err != nil {
 			return nil, err
 		}
-		e.Invoker = smlocal.HTTPInvoker(e.Function.InvokeURL())
+		e.Invoker = &serialInvoker{next: smlocal.HTTPInvoker(e.Function.InvokeURL())}
 	}
 	e.SM.RegisterFunction(FunctionARN, e.Invoker)
 
@@ -173,4 +174,20 @@ func (e *Env) Close() error {
 		errs = append(errs, os.RemoveAll(e.workDir))
 	}
 	return errors.Join(errs...)
+}
+
+// serialInvoker lets one invocation at a time through to the emulator,
+// which, like one Lambda execution environment, handles one at a time:
+// rotations of two secrets at once (the application users) otherwise
+// left both stuck at their first step until they timed out (seen with
+// the load test's concurrent rotations).
+type serialInvoker struct {
+	mu   sync.Mutex
+	next smlocal.Invoker
+}
+
+func (s *serialInvoker) Invoke(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next.Invoke(ctx, ev)
 }
