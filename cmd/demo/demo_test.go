@@ -25,7 +25,9 @@ func TestDemo(t *testing.T) {
 		"Verdict: stuck",
 		"A previous rotation isn't complete",
 		"Result: repaired",
-		"rotations done:   2",
+		"Cause:       stuck after setSecret",
+		"retried the rotation once: finished",
+		"rotations done:   3",
 		"queries failed:   0",
 		// Application users: two rotations of each, one more after the
 		// drift, no failed query and no refused login.

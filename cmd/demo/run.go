@@ -85,6 +85,13 @@ func run(ctx context.Context, w io.Writer, rotations, clients int) error {
 		return fmt.Errorf("rotation after repair failed (exit %d)", code)
 	}
 	rotated++
+
+	say("breaking one more rotation: the rotation doctor notices, diagnoses, repairs and retries it")
+	if err := doctorRepairs(ctx, w, env); err != nil {
+		load.stop()
+		return fmt.Errorf("doctor: %w", err)
+	}
+	rotated++
 	rotatectl("verify", env.SecretID)
 	rotatectl("status", env.SecretID)
 
@@ -97,7 +104,7 @@ func run(ctx context.Context, w io.Writer, rotations, clients int) error {
 
 	st := c.Stats()
 	say("report")
-	fmt.Fprintf(w, "    rotations done:   %d (plus 1 broken on purpose and repaired)\n", rotated)
+	fmt.Fprintf(w, "    rotations done:   %d (plus 2 broken on purpose: one repaired with rotatectl, one by the doctor)\n", rotated)
 	fmt.Fprintf(w, "    queries run:      %d\n", load.queries.Load())
 	fmt.Fprintf(w, "    queries failed:   %d\n", load.failed.Load())
 	fmt.Fprintf(w, "    new connections:  %d, secret refreshes: %d, AWSPENDING fallbacks: %d, refused logins: %d\n",

@@ -28,16 +28,11 @@ type alternatingUsers struct{}
 
 var _ Strategy = alternatingUsers{}
 
-// systemSchemas hold the server's own data (mysql has the password
-// hashes): whoever can write a user secret must not be able to grant its
-// account access to them through this function.
-var systemSchemas = []string{"mysql", "information_schema", "performance_schema", "sys"}
-
 // validateAlternating checks a version of an alternating-users secret
 // before anything is sent anywhere: both account names of the pair fit
-// the server's 32-character limit and the grammar of package grant, and no
-// declared grant touches a system schema. secret.Parse already validated
-// "userhost" and the grants' grammar.
+// the server's 32-character limit and the grammar of package grant.
+// secret.Parse already validated "userhost" and the grants' grammar, which
+// refuses grants on the server's own schemas (grant.SystemSchemas).
 func validateAlternating(s *secret.Secret) error {
 	for _, u := range []string{s.Username, grant.Clone(s.Username)} {
 		if err := grant.ValidateAccount(u); err != nil {
@@ -46,13 +41,6 @@ func validateAlternating(s *secret.Secret) error {
 					s.Username, u, grant.MaxUserLen, grant.MaxUserLen-len(grant.CloneSuffix))
 			}
 			return fmt.Errorf("alternating users: %w", err)
-		}
-	}
-	for _, g := range s.Grants {
-		for _, sys := range systemSchemas {
-			if strings.EqualFold(g.Schema, sys) {
-				return fmt.Errorf("alternating users: grant %s is on the system schema %s, which an application user must not get", g, sys)
-			}
 		}
 	}
 	return nil

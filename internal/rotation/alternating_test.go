@@ -188,7 +188,7 @@ func TestAlternatingRefusedBeforeAnySQL(t *testing.T) {
 		{"grant on a quoted injection", userJSON(set("grants", []string{"SELECT ON `shop`; DROP DATABASE x; --`.*"})), "", "", "grants"},
 		{"global grant", userJSON(set("grants", []string{"SELECT ON *.*"})), "", "", "grants"},
 		{"admin privilege", userJSON(set("grants", []string{"SUPER ON shop.*"})), "", "", "grants"},
-		{"grant on the mysql schema", userJSON(set("grants", []string{"SELECT ON mysql.*"})), "", "", "system schema"},
+		{"grant on the mysql schema", userJSON(set("grants", []string{"SELECT ON mysql.*"})), "", "", "server's own"},
 		{"hostile userhost", userJSON(set("userhost", "%' OR '1")), "", "", "userhost"},
 		{"master on another host", userJSON(), masterJSON("admin", masterPassword, "evil.example"), "", "refusing to send"},
 		{"master names the user", userJSON(), masterJSON("app_clone", masterPassword, "db.internal"), "", "application user"},
