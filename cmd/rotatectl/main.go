@@ -25,7 +25,8 @@
 //	                      --stuck-after or more (RotateSecret refuses to
 //	                      start), or no version is AWSCURRENT
 //
-// Exit status 3 when stuck. status reads Secrets Manager only.
+// Exit status 3 when stuck. status reads Secrets Manager only, except for
+// alternating-users secrets (see Alternating users below).
 //
 // rotate [--wait] [--timeout 5m] [--function ARN] SECRET
 //

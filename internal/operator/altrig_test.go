@@ -164,3 +164,21 @@ func (a *altRig) failedLogins() [3]int {
 	}
 	return n
 }
+
+// refusedSince returns the refused logins of x, x_clone and the master
+// user since start, once they reach want or after a short wait: the
+// server updates USER_STATISTICS when the refused connection's thread
+// ends, which can be just after the client has seen the refusal. Waiting
+// for zero also waits, so that a late refusal is not missed.
+func (a *altRig) refusedSince(start, want [3]int) [3]int {
+	a.t.Helper()
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for {
+		now := a.failedLogins()
+		got := [3]int{now[0] - start[0], now[1] - start[1], now[2] - start[2]}
+		if (got == want && want != [3]int{}) || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -9,6 +9,8 @@
 // (internal/lambdarun), exactly what Lambda runs, or the same handler in
 // process ([WithInProcessFunction]), which is cheaper for short tests.
 // Either way smlocal calls it for RotateSecret as the service would.
+// [WithApplicationUsers] adds application users of the same database,
+// rotated with alternating users by the same function.
 package localenv
 
 import (
