@@ -162,7 +162,7 @@ func altCases() []doctorCase {
 				t.Fatal("the broken rotation succeeded")
 			}
 			return f, rotationFailed(f.arn)
-		}, doctorCaseWant{cause: doctor.CauseStuckAfterCreate, repaired: true, changed: true, failedLogins: 1}},
+		}, doctorCaseWant{cause: doctor.CauseStuckAfterSet, repaired: true, changed: true, failedLogins: 1}},
 		// The master's rotation is stuck after its setSecret (the database
 		// has the master's AWSPENDING password): the doctor, asked about an
 		// application user's secret, logs in with nothing, changes nothing
