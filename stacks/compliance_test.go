@@ -66,7 +66,7 @@ func TestComplianceClean(t *testing.T) {
 	}
 	// Reports of both packs for every stack land in the assembly directory.
 	for _, env := range testEnvironments {
-		for _, kind := range []string{"Network", "Rotation", "Database"} {
+		for _, kind := range stackKinds {
 			for _, pack := range compliance.Packs {
 				m, _ := filepath.Glob(filepath.Join(synthesized.outdir, pack+"-*"+stackName(env, kind)+"-NagReport.csv"))
 				if len(m) != 1 {
@@ -83,7 +83,7 @@ func suppressionsInTemplates(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, env := range testEnvironments {
-		for _, kind := range []string{"Network", "Rotation", "Database"} {
+		for _, kind := range stackKinds {
 			resources, _ := templateJSON(t, env, kind)["Resources"].(map[string]any)
 			for id, r := range resources {
 				md, _ := r.(map[string]any)["Metadata"].(map[string]any)
@@ -173,7 +173,7 @@ func TestNothingSecretInOutput(t *testing.T) {
 	}
 
 	for _, env := range testEnvironments {
-		for _, kind := range []string{"Network", "Rotation", "Database"} {
+		for _, kind := range stackKinds {
 			tpl := templateJSON(t, env, kind)
 			params, _ := tpl["Parameters"].(map[string]any)
 			for name, p := range params {

@@ -12,8 +12,9 @@ import (
 )
 
 // TestStackDependenciesFlowOneWay checks the cloud assembly: network has no
-// stack dependency, rotation depends on network, database on both, and no
-// template refers to a stack that comes later.
+// stack dependency, rotation depends on network, database on both,
+// monitoring on all three, and no template refers to a stack that comes
+// later.
 func TestStackDependenciesFlowOneWay(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(synthesized.outdir, "manifest.json"))
 	if err != nil {
@@ -28,7 +29,10 @@ func TestStackDependenciesFlowOneWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, env := range testEnvironments {
-		order := []string{stackName(env, "Network"), stackName(env, "Rotation"), stackName(env, "Database")}
+		order := make([]string, len(stackKinds))
+		for i, kind := range stackKinds {
+			order[i] = stackName(env, kind)
+		}
 		for i, name := range order {
 			var stackDeps []string
 			for _, d := range manifest.Artifacts[name].Dependencies {
@@ -56,7 +60,7 @@ func TestStackDependenciesFlowOneWay(t *testing.T) {
 func exporters(t *testing.T, env string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, kind := range []string{"Network", "Rotation", "Database"} {
+	for _, kind := range stackKinds {
 		outputs, _ := templateJSON(t, env, kind)["Outputs"].(map[string]any)
 		for _, o := range outputs {
 			export, _ := o.(map[string]any)["Export"].(map[string]any)
@@ -117,7 +121,7 @@ func TestReferencedStacks(t *testing.T) {
 // TestNoOpenIngress scans every template: no security group admits 0.0.0.0/0 or ::/0.
 func TestNoOpenIngress(t *testing.T) {
 	for _, env := range testEnvironments {
-		for _, kind := range []string{"Network", "Rotation", "Database"} {
+		for _, kind := range stackKinds {
 			raw := templateJSON(t, env, kind)
 			for id, sg := range resourcesOfType(raw, "AWS::EC2::SecurityGroup") {
 				if in := asJSON(props(sg)["SecurityGroupIngress"]); strings.Contains(in, "0.0.0.0/0") || strings.Contains(in, "::/0") {

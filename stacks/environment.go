@@ -18,11 +18,14 @@ type EnvironmentStacks struct {
 	Rotation *RotationStack
 	// Database holds the database, secret and rotation schedule; it depends on both.
 	Database *DatabaseStack
+	// Monitoring holds the topic, rules, alarms and the doctor; it depends
+	// on all three.
+	Monitoring *MonitoringStack
 }
 
-// Stacks returns the three stacks in deployment order.
+// Stacks returns the stacks in deployment order.
 func (e *EnvironmentStacks) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{e.Network.Stack, e.Rotation.Stack, e.Database.Stack}
+	return []awscdk.Stack{e.Network.Stack, e.Rotation.Stack, e.Database.Stack, e.Monitoring.Stack}
 }
 
 // options of NewEnvironmentStacks.
@@ -55,7 +58,7 @@ func WithFunctionPackage(pkg string) Option {
 	return func(o *options) { o.pkg = pkg }
 }
 
-// NewEnvironmentStacks creates the network, rotation and database stacks of
+// NewEnvironmentStacks creates the network, rotation, database and monitoring stacks of
 // env under scope (an App or a pipelines Stage), wired through props in that
 // order. It returns an error, before creating any construct, when env is
 // invalid or the function's sources cannot be hashed, and an error when
@@ -106,5 +109,18 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 	if err != nil {
 		return nil, err
 	}
-	return &EnvironmentStacks{Network: network, Rotation: rotation, Database: database}, nil
+	monitoring, err := NewMonitoringStack(scope, prefix+"Monitoring", &MonitoringStackProps{
+		StackProps:       stackProps("Rotation failure alerts and the rotation doctor"),
+		Environment:      env,
+		Vpc:              network.Vpc,
+		Subnets:          network.PrivateSubnets,
+		LogsKey:          network.LogsKey,
+		RotationFunction: rotation.Function,
+		Secrets:          database.WatchedSecrets(env),
+		ModuleRoot:       o.moduleRoot,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &EnvironmentStacks{Network: network, Rotation: rotation, Database: database, Monitoring: monitoring}, nil
 }

@@ -54,6 +54,10 @@ func fullEnvironment(root string) map[string]any {
 		"rotationReservedConcurrency": 2, "logRetentionDays": 7,
 		"caBundlePath":            filepath.Join(root, "stacks", "testdata", "test-ca.pem"),
 		"caCertificateIdentifier": "rds-ca-ecc384-g1",
+		"doctor": map[string]any{
+			"repair": false, "configRules": true, "stuckAfter": "2h", "alarmThreshold": 2, "alarmPeriodMinutes": 10, "timeoutSeconds": 300,
+			"emailSubscriptions": []any{"ops@example.com"}, "httpsSubscriptions": []any{"https://hooks.example.com/rotation"},
+		},
 	}
 }
 
@@ -115,6 +119,9 @@ func synthesize() error {
 	return nil
 }
 
+// stackKinds are the stacks of every environment, in deployment order.
+var stackKinds = []string{"Network", "Rotation", "Database", "Monitoring"}
+
 // stackName returns the CloudFormation stack name of env's stack kind.
 func stackName(env, kind string) string { return "SecretRotation-" + env + "-" + kind }
 
@@ -125,7 +132,7 @@ func templateOf(t *testing.T, env, kind string) assertions.Template {
 	if s == nil {
 		t.Fatalf("environment %s not synthesized", env)
 	}
-	stack := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack, "Database": s.Database.Stack}[kind]
+	stack := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack, "Database": s.Database.Stack, "Monitoring": s.Monitoring.Stack}[kind]
 	return assertions.Template_FromStack(stack, nil)
 }
 

@@ -139,6 +139,9 @@ type Environment struct {
 	OperatorAccess bool `json:"operatorAccess"`
 	// Protected marks production: manual approval in the pipeline, retained data.
 	Protected bool `json:"protected"`
+
+	// Doctor configures rotation failure alerts and the doctor (doctor.go).
+	Doctor Doctor `json:"doctor"`
 }
 
 // DefaultEnvironment returns the values every environment starts from: a
@@ -176,6 +179,7 @@ func DefaultEnvironment() Environment {
 		CACertificateIdentifier:     rdsca.DefaultIdentifier,
 		StackPrefix:                 DefaultStackPrefix,
 		Tags:                        map[string]string{"project": "secret-rotation"},
+		Doctor:                      DefaultDoctor(),
 	}
 }
 

@@ -113,7 +113,8 @@ func decodeError(prefix string, err error) error {
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		field := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return &FieldError{Key: prefix + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(environmentKeys(), ", ")}
+		return &FieldError{Key: prefix + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(environmentKeys(), ", ") +
+			" (inside doctor: " + strings.Join(jsonKeys(Doctor{}), ", ") + ")"}
 	}
 	return &FieldError{Key: prefix, Value: "(invalid)", Allowed: "a JSON object: " + err.Error()}
 }
@@ -189,8 +190,11 @@ func decodePipeline(raw any) (Pipeline, error) {
 }
 
 // environmentKeys lists the JSON keys of Environment, for error messages.
-func environmentKeys() []string {
-	data, _ := json.Marshal(Environment{})
+func environmentKeys() []string { return jsonKeys(Environment{}) }
+
+// jsonKeys lists the JSON keys of a struct value, sorted.
+func jsonKeys(v any) []string {
+	data, _ := json.Marshal(v)
 	var m map[string]any
 	_ = json.Unmarshal(data, &m)
 	return sortedKeys(m)

@@ -170,6 +170,7 @@ func (e Environment) validate(prefix string) []error {
 		}
 	}
 	e.validateCA(bad)
+	e.Doctor.validate(bad)
 
 	// Safety of protected (production) environments.
 	if e.Protected {

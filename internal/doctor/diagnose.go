@@ -124,7 +124,7 @@ func (d *Doctor) diagnose(ctx context.Context, g *Diagnosis) {
 	for _, l := range plan.Report.Logins {
 		g.add("%s", loginLine(l))
 	}
-	d.judge(g, st, plan, perr)
+	d.judge(g, st, cur, plan, perr)
 	if g.Cause != CauseHealthy && g.Cause != CauseRotationDisabled {
 		d.addLogs(ctx, g, st)
 	}
@@ -133,8 +133,8 @@ func (d *Doctor) diagnose(ctx context.Context, g *Diagnosis) {
 	}
 }
 
-// judge sets the cause from the logins of a repair plan.
-func (d *Doctor) judge(g *Diagnosis, st *operator.StatusReport, plan *operator.RepairPlan, perr error) {
+// judge sets the cause from the logins and actions of a repair plan.
+func (d *Doctor) judge(g *Diagnosis, st *operator.StatusReport, cur *secret.Secret, plan *operator.RepairPlan, perr error) {
 	next := func(cmd string) string { return "rotatectl " + cmd + " " + st.Name }
 	for _, l := range plan.Report.Logins {
 		switch {
@@ -172,21 +172,55 @@ func (d *Doctor) judge(g *Diagnosis, st *operator.StatusReport, plan *operator.R
 		return
 	}
 	pendL, _ := plan.Login(secret.StagePending)
+	alternating := cur.AlternatingUsers()
 	switch {
-	case pendL.Result == operator.LoginAccepted && !curOK:
-		g.set(CauseStuckAfterSet, "setSecret changed the database password to AWSPENDING's, finishSecret never moved AWSCURRENT", next("repair"))
-	case curOK:
-		why := "the database still uses AWSCURRENT: the rotation stopped before setSecret changed the password"
-		if pendL.Result == operator.LoginNoValue {
-			why = "AWSPENDING has no value: the rotation stopped in createSecret; the database still uses AWSCURRENT"
+	// rotatectl's plan finishes the rotation: the database accepts
+	// AWSPENDING. For a single user AWSCURRENT is then refused; for
+	// alternating users AWSCURRENT's account still logs in, since
+	// setSecret changed only the other one.
+	case pendL.Result == operator.LoginAccepted && movesCurrentTo(plan, plan.Pending.ID):
+		why := "setSecret changed the database password to AWSPENDING's, finishSecret never moved AWSCURRENT"
+		if alternating {
+			why = fmt.Sprintf("setSecret gave %s (AWSPENDING) its new password, finishSecret never moved AWSCURRENT; %s (AWSCURRENT) still logs in", pendL.Username, curL.Username)
 		}
-		g.set(CauseStuckAfterCreate, why, next("repair"))
+		g.set(CauseStuckAfterSet, why, next("repair"))
+	case curOK:
+		g.set(CauseStuckAfterCreate, stuckAfterCreateWhy(plan, curL, pendL, alternating), next("repair"))
 	default:
 		g.set(CausePasswordChanged, "the database accepts neither AWSCURRENT nor AWSPENDING", next("repair --dry-run"))
 		if perr != nil {
 			g.add("rotatectl repair would refuse: %s", perr)
 		}
 	}
+}
+
+// stuckAfterCreateWhy explains a pending rotation that AWSCURRENT
+// survived and whose AWSPENDING rotatectl removes.
+func stuckAfterCreateWhy(plan *operator.RepairPlan, curL, pendL operator.Login, alternating bool) string {
+	switch {
+	case pendL.Result == operator.LoginNoValue:
+		return "AWSPENDING has no value: the rotation stopped in createSecret; the database still uses AWSCURRENT"
+	case !alternating:
+		return "the database still uses AWSCURRENT: the rotation stopped before setSecret changed the password"
+	case pendL.Result == operator.LoginRefused:
+		return fmt.Sprintf("the database refuses AWSPENDING's new password for %s: setSecret did not apply it; %s (AWSCURRENT) logs in", pendL.Username, curL.Username)
+	}
+	if prevL, ok := plan.Login(secret.StagePrevious); ok && prevL.Result == operator.LoginAccepted && prevL.Username == pendL.Username {
+		return fmt.Sprintf("%s, the account AWSPENDING names, still logs in with its AWSPREVIOUS password: the rotation stopped before setSecret; %s (AWSCURRENT) logs in", pendL.Username, curL.Username)
+	}
+	// rotatectl's plan did not tell whether setSecret ran; either way
+	// applications use AWSCURRENT's account, which still logs in.
+	return fmt.Sprintf("the rotation of %s (AWSPENDING) did not finish; %s (AWSCURRENT) logs in, so removing AWSPENDING loses nothing applications use", orNone(pendL.Username), curL.Username)
+}
+
+// movesCurrentTo reports whether the plan moves AWSCURRENT to version.
+func movesCurrentTo(plan *operator.RepairPlan, version string) bool {
+	for _, a := range plan.Report.Actions {
+		if a.Stage == secret.StageCurrent && a.To == version {
+			return true
+		}
+	}
+	return false
 }
 
 // repair applies the plan of a stuck rotation when allowed, then retries
@@ -285,9 +319,15 @@ func pendingVersion(st *operator.StatusReport) *operator.Version {
 }
 
 // masterMidRotation reports whether the master secret of an
-// alternating-users secret has a rotation pending: its user's password
-// may be changing, so the doctor logs in with nothing and changes
-// nothing.
+// alternating-users secret has a rotation pending. The master user sets
+// this secret's passwords: while its own password may be changing, a
+// retried rotation of this secret can fail the way the first one did
+// (the function logs in with the master's AWSCURRENT, then AWSPENDING,
+// and the master's rotation may finish in between), and the master's
+// labels are the master's to repair. So the doctor logs in with nothing,
+// changes nothing, and names the command for the master: rotatectl
+// repair once its rotation is stuck by rotatectl's rule (the same
+// stuck-after age), rotatectl status while it may still be running.
 func (d *Doctor) masterMidRotation(ctx context.Context, g *Diagnosis, masterARN string) bool {
 	mst, err := d.op.Status(ctx, masterARN)
 	if err != nil {
@@ -300,7 +340,14 @@ func (d *Doctor) masterMidRotation(ctx context.Context, g *Diagnosis, masterARN 
 		return false
 	}
 	g.add("master secret %s: AWSPENDING on version %s (created %s): %s", mst.Name, p.ID, fmtTime(p.Created), mst.Verdict)
-	g.set(CauseMasterMidRotation, fmt.Sprintf("the master secret %s, whose user changes this secret's password, is itself mid-rotation", mst.Name), "rotatectl status "+mst.Name)
+	if mst.Verdict == operator.VerdictStuck {
+		g.set(CauseMasterMidRotation, fmt.Sprintf("the master secret %s, whose user sets this secret's passwords, is stuck mid-rotation; this secret is judged once the master is repaired", mst.Name),
+			"rotatectl repair "+mst.Name)
+	} else {
+		g.set(CauseMasterMidRotation, fmt.Sprintf("the master secret %s, whose user sets this secret's passwords, is itself mid-rotation (younger than %s: it may still be running)", mst.Name, d.cfg.StuckAfter),
+			"rotatectl status "+mst.Name)
+	}
+	g.Action = "nothing changed: no login and no retry while the master user's password may be changing"
 	return true
 }
 

@@ -176,6 +176,13 @@ func TestDiagnoseWithoutChange(t *testing.T) {
 			r.secret("app", r.value("app", "a-old", `,"masterarn":"`+master+`"`))
 			return "app"
 		}, doctor.Config{Repair: true}, doctor.CauseMasterMidRotation, "nothing changed", 0},
+		// The same, while the master's rotation may still be running.
+		{"master young mid-rotation", func(r *rig) string {
+			master := r.secret("master", r.value("admin", "m-old", ""))
+			r.pending("master", r.value("admin", "m-new", ""))
+			r.secret("app", r.value("app", "a-old", `,"masterarn":"`+master+`"`))
+			return "app"
+		}, doctor.Config{Repair: true, StuckAfter: time.Hour}, doctor.CauseMasterMidRotation, "nothing changed", 0},
 		{"account blocked", func(r *rig) string {
 			r.secret("s", r.value("app", "old", ""))
 			r.pending("s", r.value("app", "new", ""))
@@ -191,6 +198,17 @@ func TestDiagnoseWithoutChange(t *testing.T) {
 			g := r.doctor(tt.cfg).Diagnose(r.ctx, id)
 			if g.Cause != tt.cause || !strings.Contains(g.Action, tt.action) || g.Repaired || g.Retried {
 				t.Fatalf("cause %q, action %q, repaired %v; want %q containing %q\n%s", g.Cause, g.Action, g.Repaired, tt.cause, tt.action, doctor.Render("test", g))
+			}
+			// A master stuck past the stuck-after age needs rotatectl
+			// repair; one that may still run, a look.
+			if tt.cause == doctor.CauseMasterMidRotation {
+				want := "rotatectl repair master"
+				if tt.cfg.StuckAfter > 0 {
+					want = "rotatectl status master"
+				}
+				if g.Next != want {
+					t.Errorf("next %q, want %q", g.Next, want)
+				}
 			}
 			if g.Next == "" {
 				t.Errorf("no next command:\n%s", doctor.Render("test", g))

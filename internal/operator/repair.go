@@ -74,6 +74,11 @@ var ErrCannotRepair = errors.New("cannot repair safely")
 //   - Only a version without labels works (a password that lost its
 //     labels, e.g. after values were put by hand): move AWSCURRENT to it
 //     (and remove AWSPENDING if it is elsewhere).
+//   - Alternating users (AWSCURRENT names a master secret) with
+//     AWSCURRENT working: AWSPENDING names the other user, whose password
+//     is what setSecret changes, so AWSPREVIOUS (that user's old
+//     password) and then AWSPENDING tell whether setSecret ran: finish
+//     the rotation if it did, remove AWSPENDING if not.
 //   - Nothing works, the account is blocked, or a login cannot be
 //     checked: change nothing and return an error wrapping
 //     [ErrCannotRepair].
@@ -169,28 +174,29 @@ func (o *Operator) PlanRepair(ctx context.Context, secretID string) (*RepairPlan
 		}
 		return l
 	}
-	login := func(stage, version string) Login {
+	login := func(stage, version string) (Login, credential) {
 		l, c := o.read(ctx, s, stage, version)
 		if l.Result != "" {
-			return record(l)
+			return record(l), c
 		}
 		for _, old := range refused {
 			if old.same(c) {
 				l.Result, l.Detail = LoginRefused, "same credentials as a version the database already refused; not tried again"
-				return record(l)
+				return record(l), c
 			}
 		}
 		o.login(ctx, &l, c)
 		if l.Result == LoginRefused {
 			refused = append(refused, c)
 		}
-		return record(l)
+		return record(l), c
 	}
 	searching := func() bool { return found == nil && stopped == nil }
 
-	curL := login(secret.StageCurrent, cur)
+	curL, curC := login(secret.StageCurrent, cur)
 	curOK := curL.Result == LoginAccepted
 	pending, pendingElsewhere := s.pendingElsewhere()
+	alternating := curC.secret != nil && curC.secret.AlternatingUsers()
 	if pendingElsewhere {
 		v := s.version(pending)
 		p.Pending = &v
@@ -199,6 +205,8 @@ func (o *Operator) PlanRepair(ctx context.Context, secretID string) (*RepairPlan
 	var pendL Login
 	switch {
 	case !pendingElsewhere:
+	case curOK && alternating:
+		pendL = o.alternatingPending(ctx, s, pending, curL.Username, login, record)
 	case curOK:
 		// AWSPENDING goes either way; a login with it would be a failed
 		// one unless setSecret ran, and decides nothing.
@@ -209,7 +217,7 @@ func (o *Operator) PlanRepair(ctx context.Context, secretID string) (*RepairPlan
 		}
 		record(pendL)
 	case searching():
-		pendL = login(secret.StagePending, pending)
+		pendL, _ = login(secret.StagePending, pending)
 	}
 	prev, hasPrev := s.byStage[secret.StagePrevious]
 	if searching() && hasPrev && prev != cur && prev != pending {
@@ -242,6 +250,10 @@ func (o *Operator) PlanRepair(ctx context.Context, secretID string) (*RepairPlan
 	case pendingElsewhere && pendL.Result == LoginAccepted:
 		moveCurrent(pending, "the database already uses the pending password (setSecret ran, finishSecret did not); this finishes the rotation as finishSecret would")
 		removePending("the rotation it belonged to is now finished")
+	case pendingElsewhere && curOK && alternating && pendL.Result == LoginRefused:
+		removePending(fmt.Sprintf("the database refuses the new password of %s, so setSecret did not apply it; AWSCURRENT logs in", pendL.Username))
+	case pendingElsewhere && curOK && alternating && pendL.Result == LoginNotTried && pendL.Username != curL.Username:
+		removePending(fmt.Sprintf("%s still logs in with its AWSPREVIOUS password, so setSecret did not run; AWSCURRENT logs in", pendL.Username))
 	case pendingElsewhere && curOK:
 		removePending("AWSCURRENT logs in, so applications keep the password they use and the pending one is not needed")
 	}

@@ -26,36 +26,47 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixture is one case's database user and secret.
 type fixture struct {
-	t      *testing.T
-	ctx    context.Context
-	sm     *secretsmanager.Client
-	db     *testdb.Server
-	user   string
-	name   string // secret name
-	arn    string
-	values []string // every secret string stored, for the leak check
+	t           *testing.T
+	ctx         context.Context
+	sm          *secretsmanager.Client
+	db          *testdb.Server
+	user        string
+	name        string // secret name
+	arn         string
+	alternating bool     // user and user_clone take turns
+	also        *fixture // the master secret of an alternating-users case
 }
 
 // newFixture creates user on db with a secret named doctor/<user>
 // pointing at host:port (db's unless overridden).
 func newFixture(t *testing.T, db *testdb.Server, user string, port int) *fixture {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	f := &fixture{t: t, ctx: ctx, sm: w.sm.NewClient(ctx), db: db, user: user, name: "doctor/" + user}
-	if err := db.CreateUser(ctx, user, "Initial-"+user); err != nil {
+	f := startFixture(t, db, user)
+	if err := db.CreateUser(f.ctx, user, "Initial-"+user); err != nil {
 		t.Fatal(err)
 	}
 	if port == 0 {
 		port = db.Port()
 	}
-	v, _ := json.Marshal(map[string]any{"engine": "mariadb", "host": db.Host(), "port": port, "username": user, "password": "Initial-" + user, "ssl": true})
-	out, err := f.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(f.name), SecretString: aws.String(string(v))})
+	f.create(map[string]any{"engine": "mariadb", "host": db.Host(), "port": port, "username": user, "password": "Initial-" + user, "ssl": true})
+	return f
+}
+
+func startFixture(t *testing.T, db *testdb.Server, user string) *fixture {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return &fixture{t: t, ctx: ctx, sm: w.sm.NewClient(ctx), db: db, user: user, name: "doctor/" + user}
+}
+
+// create stores the secret's first value.
+func (f *fixture) create(value map[string]any) {
+	f.t.Helper()
+	v, _ := json.Marshal(value)
+	out, err := f.sm.CreateSecret(f.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(f.name), SecretString: aws.String(string(v))})
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
 	f.arn = aws.ToString(out.ARN)
-	return f
 }
 
 // rotate configures the rotation function and rotates once, returning
@@ -199,13 +210,33 @@ func golden(t *testing.T, name, report string) {
 	goldenfile.Check(t, filepath.Join("testdata", name+".golden"), []byte(normalize(report)), *update)
 }
 
+// failedLogins counts the refused logins of the fixture's accounts.
 func failedLogins(t *testing.T, f *fixture) int {
 	t.Helper()
-	n, err := f.db.FailedLogins(f.ctx, f.user)
-	if err != nil {
-		t.Fatal(err)
+	total := 0
+	for _, u := range f.accounts() {
+		n, err := f.db.FailedLogins(f.ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
 	}
-	return n
+	return total
+}
+
+// doctorCase breaks a secret one way; setup returns the secret and the
+// doctor's payload.
+type doctorCase struct {
+	name  string
+	setup func(t *testing.T) (*fixture, any)
+	want  doctorCaseWant
+}
+
+type doctorCaseWant struct {
+	cause        doctor.Cause
+	repaired     bool
+	changed      bool // whether labels may change
+	failedLogins int  // refused logins the doctor may cost
 }
 
 // The doctor, compiled and under the emulator, on a rotation broken each
@@ -216,40 +247,32 @@ func failedLogins(t *testing.T, f *fixture) int {
 func TestDoctorCases(t *testing.T) {
 	var leaks []string // every password and secret string of every case
 	var reports []string
-	tests := []struct {
-		name string
-		// setup breaks the secret and returns the doctor's payload.
-		setup        func(t *testing.T) (*fixture, any)
-		cause        doctor.Cause
-		repaired     bool
-		changed      bool // whether labels may change
-		failedLogins int  // refused logins the doctor may cost
-	}{
+	tests := append([]doctorCase{
 		{"healthy", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_healthy", 0)
 			if err := f.rotate(); err != nil {
 				t.Fatal(err)
 			}
 			return f, map[string]string{"secretId": f.name}
-		}, doctor.CauseHealthy, false, false, 0},
+		}, doctorCaseWant{doctor.CauseHealthy, false, false, 0}},
 		{"rotation_disabled", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_disabled", 0)
 			return f, map[string]string{"secretId": f.name}
-		}, doctor.CauseRotationDisabled, false, false, 0},
+		}, doctorCaseWant{doctor.CauseRotationDisabled, false, false, 0}},
 		{"database_unreachable", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_unreachable", closedPort(t))
 			if err := f.rotate(); err == nil {
 				t.Fatal("rotation against a closed port succeeded")
 			}
 			return f, rotationFailed(f.arn)
-		}, doctor.CauseDatabaseUnreachable, false, false, 0},
+		}, doctorCaseWant{doctor.CauseDatabaseUnreachable, false, false, 0}},
 		{"wrong_ca", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.otherDB, "u_wrong_ca", 0)
 			if err := f.rotate(); err == nil {
 				t.Fatal("rotation against an untrusted certificate succeeded")
 			}
 			return f, rotationFailed(f.arn)
-		}, doctor.CauseTLS, false, false, 0},
+		}, doctorCaseWant{doctor.CauseTLS, false, false, 0}},
 		{"password_changed_by_hand", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_by_hand", 0)
 			pw := "Typed-By-Hand-7"
@@ -261,7 +284,7 @@ func TestDoctorCases(t *testing.T) {
 				t.Fatal("rotation after a password change by hand succeeded")
 			}
 			return f, rotationFailed(f.arn)
-		}, doctor.CausePasswordChanged, false, false, 2},
+		}, doctorCaseWant{doctor.CausePasswordChanged, false, false, 2}},
 		{"crash_after_setsecret", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_after_set", 0)
 			w.breaker.crashOnce(f.arn, "finishSecret")
@@ -269,7 +292,7 @@ func TestDoctorCases(t *testing.T) {
 				t.Fatal("the broken rotation succeeded")
 			}
 			return f, rotationFailed(f.arn)
-		}, doctor.CauseStuckAfterSet, true, true, 1},
+		}, doctorCaseWant{doctor.CauseStuckAfterSet, true, true, 1}},
 		{"crash_after_createsecret", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_after_create", 0)
 			w.breaker.crashOnce(f.arn, "setSecret")
@@ -277,8 +300,8 @@ func TestDoctorCases(t *testing.T) {
 				t.Fatal("the broken rotation succeeded")
 			}
 			return f, rotationFailed(f.arn)
-		}, doctor.CauseStuckAfterCreate, true, true, 0},
-	}
+		}, doctorCaseWant{doctor.CauseStuckAfterCreate, true, true, 0}},
+	}, altCases()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, payload := tt.setup(t)
@@ -290,17 +313,18 @@ func TestDoctorCases(t *testing.T) {
 				t.Fatalf("%d diagnoses, want 1", len(res.Diagnoses))
 			}
 			g := res.Diagnoses[0]
-			if g.Cause != tt.cause || g.Repaired != tt.repaired || g.Retried != tt.repaired {
-				t.Fatalf("cause %q repaired %v retried %v; want %q %v %v\n%s", g.Cause, g.Repaired, g.Retried, tt.cause, tt.repaired, tt.repaired, report)
+			want := tt.want
+			if g.Cause != want.cause || g.Repaired != want.repaired || g.Retried != want.repaired {
+				t.Fatalf("cause %q repaired %v retried %v; want %q %v %v\n%s", g.Cause, g.Repaired, g.Retried, want.cause, want.repaired, want.repaired, report)
 			}
-			if n := failedLogins(t, f) - loginsBefore; n > tt.failedLogins {
-				t.Errorf("the doctor cost %d failed logins, want at most %d", n, tt.failedLogins)
+			if n := failedLogins(t, f) - loginsBefore; n > want.failedLogins {
+				t.Errorf("the doctor cost %d failed logins, want at most %d", n, want.failedLogins)
 			}
 			after := f.stages()
-			if !tt.changed && fmt.Sprint(after) != fmt.Sprint(before) {
+			if !want.changed && fmt.Sprint(after) != fmt.Sprint(before) {
 				t.Errorf("labels changed: %v -> %v", before, after)
 			}
-			if tt.repaired {
+			if want.repaired {
 				// Repaired and retried: the rotation finished, so no
 				// AWSPENDING elsewhere and a new AWSCURRENT that logs in.
 				if p, ok := after["AWSPENDING"]; ok && p != after["AWSCURRENT"] {
@@ -311,6 +335,9 @@ func TestDoctorCases(t *testing.T) {
 				}
 			}
 			leaks = append(leaks, f.passwords()...)
+			if f.also != nil {
+				leaks = append(leaks, f.also.passwords()...)
+			}
 		})
 	}
 	t.Run("no_secret_in_any_report_or_log", func(t *testing.T) {

@@ -39,6 +39,7 @@ type world struct {
 	rotationFn   *lambdarun.Function
 	doctorFn     *lambdarun.Function
 	breaker      *breaker
+	proxy        *smProxy // the rotation function's way to smlocal
 	handPassword []string // passwords set by hand, for the leak check
 	dir          string
 }
@@ -81,8 +82,11 @@ func (w *world) start(ctx context.Context) error {
 		return err
 	}
 	w.sns, w.logs = snslocal.Start(), logslocal.Start()
+	if w.proxy, err = startSMProxy(w.sm.URL()); err != nil {
+		return err
+	}
 	w.rotationFn, err = lambdarun.Start(ctx, rotBin, map[string]string{
-		rotation.EnvSecretsManagerEndpoint: w.sm.URL(),
+		rotation.EnvSecretsManagerEndpoint: w.proxy.srv.URL,
 		rotation.EnvCABundle:               w.db.CAFile(),
 	})
 	if err != nil {
@@ -116,6 +120,9 @@ func (w *world) close() {
 	}
 	if w.sm != nil {
 		w.sm.Close()
+	}
+	if w.proxy != nil {
+		w.proxy.srv.Close()
 	}
 	if w.sns != nil {
 		w.sns.Close()

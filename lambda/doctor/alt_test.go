@@ -1,0 +1,212 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example/secret-rotation/internal/doctor"
+	"github.com/example/secret-rotation/internal/engine/mysql"
+	"github.com/example/secret-rotation/internal/grant"
+	"github.com/example/secret-rotation/internal/operator"
+	"github.com/example/secret-rotation/internal/secret"
+)
+
+// rdsMasterGrants: the RDS for MariaDB master user's privileges (no SUPER).
+const rdsMasterGrants = "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, REFERENCES, INDEX, ALTER, " +
+	"SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION SLAVE, BINLOG MONITOR, " +
+	"CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER ON *.* WITH GRANT OPTION"
+
+// altSchema holds the table the application users are granted.
+const altSchema = "doctor_app"
+
+// newMaster creates a master user with the RDS master's privileges and
+// its secret (single user, rotated by the environment's function).
+func newMaster(t *testing.T, user string) *fixture {
+	t.Helper()
+	f := startFixture(t, w.db, user)
+	if err := w.db.CreateUser(f.ctx, user, "Initial-"+user, rdsMasterGrants); err != nil {
+		t.Fatal(err)
+	}
+	f.create(map[string]any{"engine": "mariadb", "host": w.db.Host(), "port": w.db.Port(), "username": user, "password": "Initial-" + user, "ssl": true})
+	return f
+}
+
+// newAltFixture is an application user's secret with masterarn and
+// declared grants, rotated once so both accounts exist (AWSCURRENT
+// user_clone, AWSPREVIOUS user), as a secret is after its first
+// rotation.
+func newAltFixture(t *testing.T, master *fixture, user string) *fixture {
+	t.Helper()
+	if _, err := w.db.RootDB().ExecContext(master.ctx, "CREATE DATABASE IF NOT EXISTS "+altSchema); err != nil {
+		t.Fatal(err)
+	}
+	f := startFixture(t, w.db, user)
+	f.alternating = true
+	f.create(map[string]any{"engine": "mariadb", "host": w.db.Host(), "port": w.db.Port(), "dbname": altSchema, "username": user,
+		"password": "Initial-" + user, "ssl": true, "masterarn": master.arn, "grants": []string{"SELECT, INSERT ON " + altSchema + ".*"}})
+	if err := f.rotate(); err != nil {
+		t.Fatalf("first rotation of %s: %v\n%s", user, err, w.rotationFn.Logs())
+	}
+	return f
+}
+
+// stickMaster leaves the master's rotation stuck after setSecret, as a
+// function that timed out before finishSecret does: the database is on
+// the master's AWSPENDING password, its AWSCURRENT is refused.
+func stickMaster(t *testing.T, master *fixture) {
+	t.Helper()
+	w.breaker.crashOnce(master.arn, "finishSecret")
+	if err := master.rotate(); err == nil {
+		t.Fatal("the master's broken rotation succeeded")
+	}
+}
+
+// smProxy sits between the rotation function and smlocal and runs a
+// hook before forwarding a request: it interleaves what happens
+// elsewhere (an operator's repair) with one call of the function.
+type smProxy struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	hook func(target string, body []byte)
+}
+
+func startSMProxy(target string) (*smProxy, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	p := &smProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		p.mu.Lock()
+		hook := p.hook
+		p.mu.Unlock()
+		if hook != nil {
+			hook(r.Header.Get("X-Amz-Target"), body)
+		}
+		rp.ServeHTTP(rw, r)
+	}))
+	return p, nil
+}
+
+// onceOnRead runs fn once, before the function's first read of secret
+// arn at stage.
+func (p *smProxy) onceOnRead(arn, stage string, fn func()) {
+	var once sync.Once
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hook = func(target string, body []byte) {
+		var in struct{ SecretId, VersionStage string }
+		if target != "secretsmanager.GetSecretValue" || json.Unmarshal(body, &in) != nil || in.SecretId != arn || in.VersionStage != stage {
+			return
+		}
+		once.Do(fn)
+	}
+}
+
+func (p *smProxy) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hook = nil
+}
+
+// repairWithRotatectl runs rotatectl repair's code on a secret, as an
+// operator would.
+func repairWithRotatectl(t *testing.T, f *fixture) {
+	dialer, err := mysql.NewDialer(mysql.WithCABundleFile(w.db.CAFile()))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// --stuck-after 0: the master's function has stopped (it crashed).
+	op := operator.New(w.sm.NewClient(ctx), operator.DBChecker{Engine: mysql.NewEngine(dialer)}, operator.WithStuckAfter(0))
+	if _, err := op.Repair(ctx, f.arn, false); err != nil {
+		t.Errorf("rotatectl repair %s: %v", f.name, err)
+	}
+}
+
+// altCases are the alternating-users cases of TestDoctorCases.
+func altCases() []doctorCase {
+	return []doctorCase{
+		{"alt_healthy", func(t *testing.T) (*fixture, any) {
+			m := newMaster(t, "m_alt_stable")
+			f := newAltFixture(t, m, "u_alt_healthy")
+			f.also = m
+			return f, map[string]string{"secretId": f.name}
+		}, doctorCaseWant{cause: doctor.CauseHealthy}},
+		// setSecret gave the pending account (u_alt_set) its new password;
+		// AWSCURRENT's account (u_alt_set_clone) still logs in.
+		{"alt_crash_after_setsecret", func(t *testing.T) (*fixture, any) {
+			m := newMaster(t, "m_alt_set")
+			f := newAltFixture(t, m, "u_alt_set")
+			f.also = m
+			w.breaker.crashOnce(f.arn, "finishSecret")
+			if err := f.rotate(); err == nil {
+				t.Fatal("the broken rotation succeeded")
+			}
+			return f, rotationFailed(f.arn)
+		}, doctorCaseWant{cause: doctor.CauseStuckAfterSet, repaired: true, changed: true, failedLogins: 1}},
+		// The master's rotation is stuck after its setSecret (the database
+		// has the master's AWSPENDING password): the doctor, asked about an
+		// application user's secret, logs in with nothing, changes nothing
+		// and names rotatectl repair for the master.
+		{"alt_master_mid_rotation", func(t *testing.T) (*fixture, any) {
+			m := newMaster(t, "m_alt_mid")
+			f := newAltFixture(t, m, "u_alt_mid")
+			f.also = m
+			stickMaster(t, m)
+			return f, map[string]string{"secretId": f.name}
+		}, doctorCaseWant{cause: doctor.CauseMasterMidRotation}},
+		// The failure the strategy really produces while its master is
+		// mid-rotation: the function's setSecret is refused with the
+		// master's AWSCURRENT, and before it reads the master's
+		// AWSPENDING, the master's rotation is finished (here by an
+		// operator running rotatectl repair on the master, as the doctor
+		// advised in the case above); AWSPENDING is gone and AWSPREVIOUS
+		// is the password already refused, so the user rotation fails.
+		// By the time the doctor looks, the master is healthy, the
+		// user's rotation stopped before its setSecret changed anything:
+		// repaired (AWSPENDING removed) and retried.
+		{"alt_master_finished_during_setsecret", func(t *testing.T) (*fixture, any) {
+			m := newMaster(t, "m_alt_race")
+			f := newAltFixture(t, m, "u_alt_race")
+			f.also = m
+			stickMaster(t, m)
+			w.proxy.onceOnRead(m.arn, secret.StagePending, func() { repairWithRotatectl(t, m) })
+			defer w.proxy.clear()
+			err := f.rotate()
+			if err == nil {
+				t.Fatal("the user's rotation succeeded although the master finished between its reads")
+			}
+			if st := m.stages(); st["AWSPENDING"] != "" {
+				t.Fatalf("the master is still mid-rotation: %v", st)
+			}
+			return f, rotationFailed(f.arn)
+		}, doctorCaseWant{cause: doctor.CauseStuckAfterCreate, repaired: true, changed: true}},
+	}
+}
+
+// accounts are the database accounts whose failed logins a case counts.
+func (f *fixture) accounts() []string {
+	if f.alternating {
+		return []string{f.user, grant.Clone(f.user)}
+	}
+	return []string{f.user}
+}
