@@ -108,10 +108,16 @@ const (
 	// ReasonENIWildcard: the function's base policy, AwsSolutions-IAM5 Resource::*.
 	ReasonENIWildcard = "Lambda creates and deletes the function's VPC network interfaces with these EC2 actions; " +
 		"Describe* have no resource-level permissions and Lambda checks CreateNetworkInterface on * when the function is created " +
-		"(the same EC2 actions as AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group)"
+		"(the same EC2 actions as AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group); " +
+		"secretsmanager:GetRandomPassword, which every rotation calls, has no resource-level permissions either (it reads no secret)"
 	// ReasonGetRandomPassword: the rotation policy, AwsSolutions-IAM5 Resource::*.
 	ReasonGetRandomPassword = "secretsmanager:GetRandomPassword has no resource-level permissions (it reads no secret); " +
 		"every other Secrets Manager action is limited to the rotated secret's ARN"
+	// ReasonMasterAccessInline: the policy reading a master secret,
+	// NIST IAMNoInlinePolicy.
+	ReasonMasterAccessInline = "one small policy per database lets the rotation function read that database's master secret, for its " +
+		"application users only; a managed policy per database would exhaust the role's managed-policy quota (10 by default, 20 at most) " +
+		"after a few databases"
 	// ReasonNoReservedConcurrency: the function without ReservedConcurrency,
 	// NIST LambdaConcurrency.
 	ReasonNoReservedConcurrency = "reserving executions fails to deploy in any account whose Lambda concurrency quota is 100 or less " +
@@ -224,7 +230,7 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 	role := servicerole.New(c, "Role", "lambda.amazonaws.com", "Secrets Manager rotation function for RDS for MySQL")
 	out.Role = role
 	basePolicy := awsiam.NewManagedPolicy(c, jsii.String("BasePolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Rotation function: its own log group, and the network interfaces of a function in a VPC"),
+		Description: jsii.String("Rotation function: its own log group, the network interfaces of a function in a VPC, password generation"),
 		Roles:       &[]awsiam.IRole{role},
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -235,6 +241,13 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("VpcNetworkInterfaces"),
 				Actions:   jsii.Strings(eniActions...),
+				Resources: jsii.Strings("*"),
+			}),
+			// Every rotation needs it, whichever way its secret is granted
+			// (NewSecretRotation's ResourcePolicies adds nothing to the role).
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("GeneratePasswords"),
+				Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
 				Resources: jsii.Strings("*"),
 			}),
 		},
