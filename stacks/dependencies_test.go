@@ -56,7 +56,7 @@ func TestStackDependenciesFlowOneWay(t *testing.T) {
 func exporters(t *testing.T, env string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, kind := range []string{"Network", "Rotation", "Database"} {
+	for _, kind := range kindsOf(env) {
 		outputs, _ := templateJSON(t, env, kind)["Outputs"].(map[string]any)
 		for _, o := range outputs {
 			export, _ := o.(map[string]any)["Export"].(map[string]any)
@@ -117,7 +117,7 @@ func TestReferencedStacks(t *testing.T) {
 // TestNoOpenIngress scans every template: no security group admits 0.0.0.0/0 or ::/0.
 func TestNoOpenIngress(t *testing.T) {
 	for _, env := range testEnvironments {
-		for _, kind := range []string{"Network", "Rotation", "Database"} {
+		for _, kind := range kindsOf(env) {
 			raw := templateJSON(t, env, kind)
 			for id, sg := range resourcesOfType(raw, "AWS::EC2::SecurityGroup") {
 				if in := asJSON(props(sg)["SecurityGroupIngress"]); strings.Contains(in, "0.0.0.0/0") || strings.Contains(in, "::/0") {

@@ -16,13 +16,22 @@ type EnvironmentStacks struct {
 	Network *NetworkStack
 	// Rotation holds the function; it depends on Network.
 	Rotation *RotationStack
-	// Database holds the database, secret and rotation schedule; it depends on both.
+	// Database holds the default database, its secrets and rotation
+	// schedules; it depends on both.
 	Database *DatabaseStack
+	// Databases are the stacks of every database, the default (Database)
+	// first, then the others of the configuration by name, each in a
+	// stack of its own.
+	Databases []*DatabaseStack
 }
 
-// Stacks returns the three stacks in deployment order.
+// Stacks returns the stacks in deployment order.
 func (e *EnvironmentStacks) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{e.Network.Stack, e.Rotation.Stack, e.Database.Stack}
+	out := []awscdk.Stack{e.Network.Stack, e.Rotation.Stack}
+	for _, d := range e.Databases {
+		out = append(out, d.Stack)
+	}
+	return out
 }
 
 // options of NewEnvironmentStacks.
@@ -95,16 +104,35 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 	if err != nil {
 		return nil, err
 	}
-	database, err := NewDatabaseStack(scope, prefix+"Database", &DatabaseStackProps{
-		StackProps:       stackProps("RDS for MySQL with a rotated master secret"),
-		Environment:      env,
-		Vpc:              network.Vpc,
-		Subnets:          network.PrivateSubnets,
-		RotationFunction: rotation.Function,
-		LogsKey:          network.LogsKey,
-	})
-	if err != nil {
-		return nil, err
+	out := &EnvironmentStacks{Network: network, Rotation: rotation}
+	// The default database keeps today's stack and logical ids; every
+	// other one gets a stack of its own with the same construct ids inside,
+	// so no stack approaches CloudFormation's 500 resources and adding or
+	// removing a database never touches another's stack.
+	for _, d := range env.DatabaseList() {
+		description := "RDS for MySQL with a rotated master secret"
+		switch {
+		case d.Existing != nil:
+			description = "Rotation of existing database " + d.Name + " (" + d.Existing.InstanceIdentifier + ")"
+		case !d.IsDefault():
+			description = "RDS for MySQL " + d.Name + " with a rotated master secret"
+		}
+		database, err := NewDatabaseStack(scope, prefix+d.StackIDSuffix(), &DatabaseStackProps{
+			StackProps:       stackProps(description),
+			Environment:      env,
+			Database:         d,
+			Vpc:              network.Vpc,
+			Subnets:          network.PrivateSubnets,
+			RotationFunction: rotation.Function,
+			LogsKey:          network.LogsKey,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if d.IsDefault() {
+			out.Database = database
+		}
+		out.Databases = append(out.Databases, database)
 	}
-	return &EnvironmentStacks{Network: network, Rotation: rotation, Database: database}, nil
+	return out, nil
 }

@@ -38,7 +38,44 @@ var synthesized struct {
 }
 
 // testEnvironments are synthesized by TestMain, in this order.
-var testEnvironments = []string{"dev", "prod", "full", "isolated"}
+var testEnvironments = []string{"dev", "prod", "full", "isolated", "multi"}
+
+// singleDatabaseEnvironments have the default database alone, as before
+// databases and users existed; the tests of its exact wiring run on them
+// (multi has its own, users_test.go).
+var singleDatabaseEnvironments = []string{"dev", "prod", "full", "isolated"}
+
+// multiEnvironment is the environment of testdata/databases.cdk.json: two
+// databases this app creates and one existing, with three users on the
+// created ones and one on the existing one.
+func multiEnvironment(root string) (map[string]any, error) {
+	var project struct {
+		Context map[string]any `json:"context"`
+	}
+	data, err := os.ReadFile(filepath.Join(root, "stacks", "testdata", "databases.cdk.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, &project); err != nil {
+		return nil, err
+	}
+	envs, _ := project.Context[config.ContextEnvironments].(map[string]any)
+	multi, ok := envs["multi"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("databases.cdk.json: no environment multi")
+	}
+	return multi, nil
+}
+
+// kindsOf returns the stack kinds of env: "Network", "Rotation", then one
+// per database ("Database", "Database-<name>").
+func kindsOf(env string) []string {
+	out := []string{"Network", "Rotation"}
+	for _, d := range synthesized.envs[env].Databases {
+		out = append(out, strings.TrimPrefix(*d.Stack.StackName(), "SecretRotation-"+env+"-"))
+	}
+	return out
+}
 
 // isolatedEnvironment has no NAT gateway: isolated private subnets and the
 // Secrets Manager endpoint as the function's only way out.
@@ -83,7 +120,11 @@ func synthesize() error {
 		return err
 	}
 	envs, _ := ctx[config.ContextEnvironments].(map[string]any)
-	withFull := map[string]any{"full": fullEnvironment(root), "isolated": isolatedEnvironment()}
+	multi, err := multiEnvironment(root)
+	if err != nil {
+		return err
+	}
+	withFull := map[string]any{"full": fullEnvironment(root), "isolated": isolatedEnvironment(), "multi": multi}
 	for k, v := range envs {
 		withFull[k] = v
 	}
@@ -125,8 +166,11 @@ func templateOf(t *testing.T, env, kind string) assertions.Template {
 	if s == nil {
 		t.Fatalf("environment %s not synthesized", env)
 	}
-	stack := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack, "Database": s.Database.Stack}[kind]
-	return assertions.Template_FromStack(stack, nil)
+	stacks := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack}
+	for _, d := range s.Databases {
+		stacks[strings.TrimPrefix(*d.Stack.StackName(), "SecretRotation-"+env+"-")] = d.Stack
+	}
+	return assertions.Template_FromStack(stacks[kind], nil)
 }
 
 // templateJSON reads a synthesized template of the shared synth as plain

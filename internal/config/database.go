@@ -165,6 +165,9 @@ func (d Database) Engine() string {
 // always for a database this app creates, on request for an existing one.
 func (d Database) RotatesMaster() bool { return d.Existing == nil || d.Existing.RotateMaster }
 
+// DefaultDatabase returns the environment's default database.
+func (e Environment) DefaultDatabase() Database { return e.DatabaseList()[0] }
+
 // DatabaseList returns the environment's databases, default first. An
 // Environment not made by Load (tests, tools) has the default database
 // only, with the environment-level settings.
