@@ -61,9 +61,11 @@ destroy:
 demo:
 	go run ./cmd/demo
 
-# Bounded load run: CLIENTS concurrent clients (new connection per query)
-# while ROTATIONS rotations run through the compiled function (see docs/tools.md).
+# Bounded load runs: CLIENTS concurrent clients (new connection per query)
+# while ROTATIONS rotations run through the compiled function, for the master
+# secret (single user) and for two application users (alternating users,
+# ROTATIONS of each); see docs/tools.md.
 CLIENTS ?= 32
 ROTATIONS ?= 20
 loadtest:
-	go test -count=1 -timeout 20m -run '^TestLoad$$' -v ./connect -load -load.clients=$(CLIENTS) -load.rotations=$(ROTATIONS)
+	go test -count=1 -timeout 20m -run '^TestLoad(AlternatingUsers)?$$' -v ./connect -load -load.clients=$(CLIENTS) -load.rotations=$(ROTATIONS)

@@ -65,7 +65,7 @@ func TestApp(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d:\n%s", code, stderr)
 		}
-		for _, kind := range []string{"Network", "Rotation", "Database"} {
+		for _, kind := range []string{"Network", "Rotation", "Database", "Monitoring"} {
 			if _, err := os.Stat(filepath.Join(outdir, "SecretRotation-dev-"+kind+".template.json")); err != nil {
 				t.Error(err)
 			}

@@ -168,7 +168,8 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 // tryGeneration tries the last good credentials, then AWSCURRENT, then
-// AWSPENDING of gen. It returns the first connection, the first error that
+// AWSPENDING of gen (single user), or AWSCURRENT, then the last good
+// credentials (alternating users). It returns the first connection, the first error that
 // is not a refused login, or the last refusal.
 func (c *Connector) tryGeneration(ctx context.Context, gen *generation) (driver.Conn, error) {
 	cur, err := gen.current(ctx)
@@ -198,6 +199,22 @@ func (c *Connector) tryGeneration(ctx context.Context, gen *generation) (driver.
 		c.clearGood(cr)
 		lastErr = err
 		return nil, nil, false
+	}
+	if cur.alternating {
+		// Alternating users: AWSCURRENT always logs in (the previous
+		// user keeps its password until the next rotation), so it comes
+		// first and AWSPENDING never: it names the other user, whose
+		// password is not valid before setSecret, and a login with it
+		// would be a refused one that lockout policies count. The last
+		// good credentials come second only, because they may be the
+		// previous user, whose password the rotation after next changes.
+		if conn, err, done := try(cur, false); done {
+			return conn, err
+		}
+		if conn, err, done := try(c.goodCredential(), false); done {
+			return conn, err
+		}
+		return nil, lastErr
 	}
 	if conn, err, done := try(c.goodCredential(), false); done {
 		return conn, err

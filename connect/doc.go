@@ -29,7 +29,8 @@
 // # Surviving a rotation
 //
 // When the server refuses the cached password (MySQL error 1045) the
-// connector refreshes the secret and tries again:
+// connector refreshes the secret and tries again (single-user secrets;
+// see Alternating users below for the others):
 //
 //  1. the credentials that logged in last (so one refresh serves every
 //     later connection),
@@ -47,6 +48,24 @@
 // one. A refresh replaces the caching client's state wholesale (a new
 // secretcache.Cache) because the library's own RefreshNow sleeps 2.5-5 s
 // by design.
+//
+// # Alternating users
+//
+// A secret with a "masterarn" key (an application user rotated with the
+// alternating-users strategy) alternates its username between x and
+// x_clone: each rotation sets a new password on the user AWSCURRENT does
+// not name, then moves AWSCURRENT to it. AWSCURRENT therefore always
+// logs in, and the previous user keeps working until the next rotation
+// changes its password. For such a secret the connector tries AWSCURRENT first on every
+// new connection (a cached read), then the credentials that logged in
+// last, and never AWSPENDING: that value names the other user with a
+// password that is not valid before setSecret, so the login would be
+// refused and counted by lockout policies. A rotation costs such a
+// client no refused login and no refresh as long as the cache lifetime
+// ([WithCacheTTL], one hour) is shorter than the time between two
+// rotations; a cache older than a whole rotation costs one refused login
+// and one refresh. Which strategy applies is read from each AWSCURRENT
+// value, so a secret may change strategy.
 //
 // # Never a password in errors or logs
 //

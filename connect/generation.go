@@ -29,6 +29,9 @@ type generation struct {
 type credential struct {
 	stage string
 	conn  driver.Connector
+	// alternating: the value names a master secret ("masterarn"), so it
+	// is rotated with alternating users (see tryGeneration).
+	alternating bool
 }
 
 func (c *Connector) newGeneration(n uint64) (*generation, error) {
@@ -98,7 +101,7 @@ func (g *generation) credentialLocked(s, stage string) (*credential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", stage, err)
 	}
-	cr := &credential{stage: stage, conn: dc}
+	cr := &credential{stage: stage, conn: dc, alternating: sec.AlternatingUsers()}
 	g.creds[s] = cr
 	return cr, nil
 }

@@ -15,9 +15,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/rotation"
-	"github.com/example/secret-rotation/internal/servicerole"
 )
 
 // RotationFunctionProps configure [NewRotationFunction]. Only Vpc is required.
@@ -108,7 +106,10 @@ const (
 	// ReasonENIWildcard: the function's base policy, AwsSolutions-IAM5 Resource::*.
 	ReasonENIWildcard = "Lambda creates and deletes the function's VPC network interfaces with these EC2 actions; " +
 		"Describe* have no resource-level permissions and Lambda checks CreateNetworkInterface on * when the function is created " +
-		"(the same EC2 actions as AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group); " +
+		"(the same EC2 actions as AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group)"
+	// ReasonRotationBasePolicy: the rotation function's base policy,
+	// AwsSolutions-IAM5 Resource::* (the doctor's has ReasonENIWildcard).
+	ReasonRotationBasePolicy = ReasonENIWildcard + "; " +
 		"secretsmanager:GetRandomPassword, which every rotation calls, has no resource-level permissions either (it reads no secret)"
 	// ReasonGetRandomPassword: the rotation policy, AwsSolutions-IAM5 Resource::*.
 	ReasonGetRandomPassword = "secretsmanager:GetRandomPassword has no resource-level permissions (it reads no secret); " +
@@ -205,56 +206,6 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 		return nil, fmt.Errorf("rotation function: %w", err)
 	}
 
-	c := constructs.NewConstruct(scope, jsii.String(id))
-	out := &RotationFunction{Construct: c, SecurityGroup: p.SecurityGroup, LogGroup: p.LogGroup}
-	if out.SecurityGroup == nil {
-		sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-			Vpc:              p.Vpc,
-			Description:      jsii.String("Rotation function: HTTPS to Secrets Manager; database ports added per secret"),
-			AllowAllOutbound: jsii.Bool(false),
-		})
-		sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to Secrets Manager"), nil)
-		out.SecurityGroup = sg
-	}
-	if out.LogGroup == nil {
-		lg := awslogs.NewLogGroup(c, jsii.String("LogGroup"), &awslogs.LogGroupProps{
-			Retention:     p.LogRetention,
-			EncryptionKey: p.LogsKey,
-			RemovalPolicy: p.LogRemovalPolicy,
-		})
-		if p.LogsKey == nil {
-			compliance.MustSuppress(lg, compliance.Suppression{Rule: "NIST.800.53.R5-CloudWatchLogGroupEncrypted", Reason: ReasonServiceEncryptedLogs})
-		}
-		out.LogGroup = lg
-	}
-	role := servicerole.New(c, "Role", "lambda.amazonaws.com", "Secrets Manager rotation function for RDS for MySQL")
-	out.Role = role
-	basePolicy := awsiam.NewManagedPolicy(c, jsii.String("BasePolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Rotation function: its own log group, the network interfaces of a function in a VPC, password generation"),
-		Roles:       &[]awsiam.IRole{role},
-		Statements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("WriteOwnLogGroup"),
-				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-				Resources: jsii.Strings(*out.LogGroup.LogGroupArn()),
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("VpcNetworkInterfaces"),
-				Actions:   jsii.Strings(eniActions...),
-				Resources: jsii.Strings("*"),
-			}),
-			// Every rotation needs it, whichever way its secret is granted
-			// (NewSecretRotation's ResourcePolicies adds nothing to the role).
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("GeneratePasswords"),
-				Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
-				Resources: jsii.Strings("*"),
-			}),
-		},
-	})
-	compliance.MustSuppress(basePolicy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonENIWildcard, AppliesTo: []string{"Resource::*"}})
-	out.BasePolicy = basePolicy
-
 	vars := map[string]*string{
 		rotation.EnvPasswordLength:    jsii.String(strconv.Itoa(p.PasswordLength)),
 		rotation.EnvExcludeCharacters: jsii.String(p.ExcludeCharacters),
@@ -262,47 +213,39 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 	if p.CABundlePath != "" {
 		vars[rotation.EnvCABundle] = jsii.String(CABundleFileName)
 	}
-	fnProps := &awslambda.FunctionProps{
-		Description:    jsii.String(p.Description),
-		Runtime:        awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:   awslambda.Architecture_ARM_64(),
-		Handler:        jsii.String("bootstrap"),
-		Code:           awslambda.Code_FromAsset(jsii.String(root), assetOpts),
-		MemorySize:     jsii.Number(p.MemorySizeMiB),
-		Timeout:        awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
-		Vpc:            p.Vpc,
-		VpcSubnets:     p.VpcSubnets,
-		SecurityGroups: &[]awsec2.ISecurityGroup{out.SecurityGroup},
-		LogGroup:       out.LogGroup,
-		Role:           role,
-		Environment:    &vars,
-	}
-	if p.ReservedConcurrency > 0 {
-		fnProps.ReservedConcurrentExecutions = jsii.Number(p.ReservedConcurrency)
-	}
-	// "Default" keeps the function's logical id that of a function created
-	// directly under the construct's scope with the construct's id.
-	if out.Function, err = newFunction(c, fnProps); err != nil {
+	parts, err := newGoFunction(scope, id, &goFunctionSpec{
+		role:       "Secrets Manager rotation function for RDS for MySQL",
+		basePolicy: "Rotation function: its own log group, the network interfaces of a function in a VPC, password generation",
+		// Every rotation needs it, whichever way its secret is granted
+		// (NewSecretRotation's ResourcePolicies adds nothing to the role).
+		baseStatements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GeneratePasswords"),
+			Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
+			Resources: jsii.Strings("*"),
+		})},
+		baseReason:          ReasonRotationBasePolicy,
+		securityGroup:       "Rotation function: HTTPS to Secrets Manager; database ports added per secret",
+		description:         p.Description,
+		vpc:                 p.Vpc,
+		subnets:             p.VpcSubnets,
+		group:               p.SecurityGroup,
+		egress:              "HTTPS to Secrets Manager",
+		logs:                logSpec{group: p.LogGroup, retention: p.LogRetention, key: p.LogsKey, removal: p.LogRemovalPolicy},
+		asset:               assetOpts,
+		root:                root,
+		memoryMiB:           p.MemorySizeMiB,
+		timeout:             p.Timeout,
+		reservedConcurrency: p.ReservedConcurrency,
+		environment:         vars,
+		dlqReason:           ReasonLambdaDLQ,
+		concurrencyReason:   ReasonNoReservedConcurrency,
+		plainLogsReason:     ReasonServiceEncryptedLogs,
+	})
+	if err != nil {
 		return nil, fmt.Errorf("rotation function: %w", err)
 	}
-	// Lambda checks the ENI permissions when it creates the function.
-	out.Function.Node().AddDependency(basePolicy)
-	compliance.MustSuppress(out.Function, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaDLQ", Reason: ReasonLambdaDLQ})
-	if p.ReservedConcurrency == 0 {
-		compliance.MustSuppress(out.Function, compliance.Suppression{Rule: "NIST.800.53.R5-LambdaConcurrency", Reason: ReasonNoReservedConcurrency})
-	}
-	return out, nil
-}
-
-// newFunction creates the function, whose asset is bundled (compiled) right
-// here. jsii reports a failed bundling as a panic; it is returned as the
-// error it is (the compiler's message), so the constructor keeps its
-// error contract.
-func newFunction(scope constructs.Construct, props *awslambda.FunctionProps) (fn awslambda.Function, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			fn, err = nil, fmt.Errorf("%v", r)
-		}
-	}()
-	return awslambda.NewFunction(scope, jsii.String("Default"), props), nil
+	return &RotationFunction{
+		Construct: parts.Construct, Function: parts.Function, Role: parts.Role, BasePolicy: parts.BasePolicy,
+		SecurityGroup: parts.SecurityGroup, LogGroup: parts.LogGroup,
+	}, nil
 }

@@ -46,6 +46,14 @@ type DatabaseStack struct {
 	Secret awssecretsmanager.ISecret
 	// SecurityGroup is the database's group.
 	SecurityGroup awsec2.ISecurityGroup
+	// Connections admit clients to the database (the instance, or an
+	// existing database's group).
+	Connections awsec2.IConnectable
+	// Port is the database port.
+	Port int
+	// SecretKey is the master secret's customer-managed key (Key for a
+	// database this app creates), nil for aws/secretsmanager.
+	SecretKey awskms.IKey
 	// Key is the customer-managed KMS key of the secret and the database storage.
 	Key awskms.IKey
 	// Rotation is the master secret's rotation: policy, permission, schedule.
@@ -196,7 +204,8 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	grantable := awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("MasterSecretReference"), &awssecretsmanager.SecretAttributes{
 		SecretCompleteArn: attached.SecretArn(),
 	})
-	out := &DatabaseStack{Stack: stack, Instance: db, Secret: grantable, Key: key, SecurityGroup: dbSG, Rotation: rotation}
+	out := &DatabaseStack{Stack: stack, Instance: db, Secret: grantable, Key: key, SecretKey: key, SecurityGroup: dbSG, Rotation: rotation,
+		Connections: db, Port: env.DatabasePort}
 	out.Users, err = newUserSecrets(stack, userSecretsProps{
 		env: env, database: d, function: props.RotationFunction, key: key, connections: db,
 		host: db.DbInstanceEndpointAddress(), master: attached, masterKey: key,

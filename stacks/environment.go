@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 // EnvironmentStacks are the stacks of one environment, in dependency order.
@@ -23,6 +24,9 @@ type EnvironmentStacks struct {
 	// first, then the others of the configuration by name, each in a
 	// stack of its own.
 	Databases []*DatabaseStack
+	// Monitoring holds the topic, rules, alarms and the doctor; it depends
+	// on the network, the function and the watched databases.
+	Monitoring *MonitoringStack
 }
 
 // Stacks returns the stacks in deployment order.
@@ -31,7 +35,7 @@ func (e *EnvironmentStacks) Stacks() []awscdk.Stack {
 	for _, d := range e.Databases {
 		out = append(out, d.Stack)
 	}
-	return out
+	return append(out, e.Monitoring.Stack)
 }
 
 // options of NewEnvironmentStacks.
@@ -64,7 +68,7 @@ func WithFunctionPackage(pkg string) Option {
 	return func(o *options) { o.pkg = pkg }
 }
 
-// NewEnvironmentStacks creates the network, rotation and database stacks of
+// NewEnvironmentStacks creates the network, rotation, database and monitoring stacks of
 // env under scope (an App or a pipelines Stage), wired through props in that
 // order. It returns an error, before creating any construct, when env is
 // invalid or the function's sources cannot be hashed, and an error when
@@ -134,5 +138,23 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 		}
 		out.Databases = append(out.Databases, database)
 	}
+	var watched []rotationcdk.WatchedSecret
+	for _, d := range out.Databases {
+		watched = append(watched, d.WatchedSecrets()...)
+	}
+	monitoring, err := NewMonitoringStack(scope, prefix+"Monitoring", &MonitoringStackProps{
+		StackProps:       stackProps("Rotation failure alerts and the rotation doctor"),
+		Environment:      env,
+		Vpc:              network.Vpc,
+		Subnets:          network.PrivateSubnets,
+		LogsKey:          network.LogsKey,
+		RotationFunction: rotation.Function,
+		Secrets:          watched,
+		ModuleRoot:       o.moduleRoot,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Monitoring = monitoring
 	return out, nil
 }

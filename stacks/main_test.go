@@ -67,10 +67,17 @@ func multiEnvironment(root string) (map[string]any, error) {
 	return multi, nil
 }
 
-// kindsOf returns the stack kinds of env: "Network", "Rotation", then one
-// per database ("Database", "Database-<name>").
+// kindsOf returns the stack kinds of env in deployment order: "Network",
+// "Rotation", one per database ("Database", "Database-<name>"),
+// "Monitoring".
 func kindsOf(env string) []string {
-	out := []string{"Network", "Rotation"}
+	out := append([]string{"Network", "Rotation"}, databaseKinds(env)...)
+	return append(out, "Monitoring")
+}
+
+// databaseKinds returns the kinds of env's database stacks, default first.
+func databaseKinds(env string) []string {
+	var out []string
 	for _, d := range synthesized.envs[env].Databases {
 		out = append(out, strings.TrimPrefix(*d.Stack.StackName(), "SecretRotation-"+env+"-"))
 	}
@@ -91,6 +98,10 @@ func fullEnvironment(root string) map[string]any {
 		"rotationReservedConcurrency": 2, "logRetentionDays": 7,
 		"caBundlePath":            filepath.Join(root, "stacks", "testdata", "test-ca.pem"),
 		"caCertificateIdentifier": "rds-ca-ecc384-g1",
+		"doctor": map[string]any{
+			"repair": false, "configRules": true, "stuckAfter": "2h", "alarmThreshold": 2, "alarmPeriodMinutes": 10, "timeoutSeconds": 300,
+			"emailSubscriptions": []any{"ops@example.com"}, "httpsSubscriptions": []any{"https://hooks.example.com/rotation"},
+		},
 	}
 }
 
@@ -166,7 +177,7 @@ func templateOf(t *testing.T, env, kind string) assertions.Template {
 	if s == nil {
 		t.Fatalf("environment %s not synthesized", env)
 	}
-	stacks := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack}
+	stacks := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack, "Monitoring": s.Monitoring.Stack}
 	for _, d := range s.Databases {
 		stacks[strings.TrimPrefix(*d.Stack.StackName(), "SecretRotation-"+env+"-")] = d.Stack
 	}

@@ -62,7 +62,7 @@ func TestUserSecretContract(t *testing.T) {
 		"crm_app":     {"Database-legacy", "mysql", "", "%", "legacy-crm.abcdefghijkl.eu-west-1.rds.amazonaws.com", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy/crm/master-AbCdEf", []string{"SELECT, INSERT, UPDATE ON crm.*"}},
 	}
 	seen := 0
-	for _, kind := range kindsOf("multi")[2:] {
+	for _, kind := range databaseKinds("multi") {
 		for id, s := range userSecrets(t, "multi", kind) {
 			gen, _ := props(s)["GenerateSecretString"].(map[string]any)
 			if gen["GenerateStringKey"] != "password" {
@@ -115,7 +115,7 @@ func TestUserSecretContract(t *testing.T) {
 // users, one per such database, and that policy is read-only.
 func TestMasterReadableOnlyWhereUsers(t *testing.T) {
 	for _, env := range testEnvironments {
-		for i, kind := range kindsOf(env)[2:] {
+		for i, kind := range databaseKinds(env) {
 			db := synthesized.envs[env].Databases[i]
 			tpl := templateJSON(t, env, kind)
 			var readers []string
@@ -150,7 +150,7 @@ func TestReadersOnly(t *testing.T) {
 		"UserscrmappSecret":     nil,
 	}
 	checked := 0
-	for _, kind := range kindsOf("multi")[2:] {
+	for _, kind := range databaseKinds("multi") {
 		tpl := templateJSON(t, "multi", kind)
 		for _, p := range resourcesOfType(tpl, "AWS::SecretsManager::ResourcePolicy") {
 			target := asJSON(props(p)["SecretId"])

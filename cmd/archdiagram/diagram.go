@@ -41,6 +41,10 @@ var nodeLabels = map[string]string{
 	"AWS::SecretsManager::Secret":           "Master secret",
 	"AWS::SecretsManager::RotationSchedule": "Rotation schedule",
 	"AWS::EC2::Instance":                    "Operator host (SSM)",
+	"AWS::SNS::Topic":                       "SNS topic (KMS)",
+	"AWS::Events::Rule":                     "EventBridge rule",
+	"AWS::CloudWatch::Alarm":                "Errors alarm",
+	"AWS::Config::ConfigRule":               "AWS Config rule",
 }
 
 // passThrough types are not drawn; a reference to one stands for the
@@ -52,7 +56,7 @@ var passThrough = map[string]bool{
 }
 
 // stackOrder sorts the stacks of an environment in deployment order.
-var stackOrder = []string{"Network", "Rotation", "Database"}
+var stackOrder = []string{"Network", "Rotation", "Database", "Monitoring"}
 
 // loadTemplates reads every *.template.json in dir.
 func loadTemplates(dir string) ([]stackTemplate, error) {
@@ -79,7 +83,7 @@ func loadTemplates(dir string) ([]stackTemplate, error) {
 	return out, nil
 }
 
-// stackRank orders by environment, then network, rotation, database.
+// stackRank orders by environment, then network, rotation, database, monitoring.
 func stackRank(name string) string {
 	for i, kind := range stackOrder {
 		if strings.HasSuffix(name, "-"+kind) {
@@ -146,6 +150,9 @@ func render(stacks []stackTemplate) string {
 			}
 			if r.Type == "AWS::Lambda::Function" && r.Properties["Handler"] != "bootstrap" {
 				label = "CDK custom resource handler"
+			}
+			if r.Type == "AWS::Lambda::Function" && strings.Contains(fmt.Sprint(r.Properties["Environment"]), "DOCTOR_TOPIC_ARN") {
+				label = "Rotation doctor<br/>provided.al2023 arm64"
 			}
 			if r.Type == "AWS::EC2::SecurityGroup" {
 				label = "Security group<br/>" + strings.TrimSuffix(strings.SplitN(fmt.Sprint(r.Properties["GroupDescription"]), ":", 2)[0], ".")

@@ -25,8 +25,18 @@ func TestDemo(t *testing.T) {
 		"Verdict: stuck",
 		"A previous rotation isn't complete",
 		"Result: repaired",
-		"rotations done:   2",
+		"Cause:       stuck after setSecret",
+		"retried the rotation once: finished",
+		"rotations done:   3",
 		"queries failed:   0",
+		// Application users: two rotations of each, one more after the
+		// drift, no failed query and no refused login.
+		"Users (alternating users):",
+		"extra DROP ON `appdata`.*",
+		"AWSCURRENT   as declared",
+		"rotations done: 3",
+		"queries failed: 0",
+		"refused logins: 0",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())

@@ -16,7 +16,18 @@
 //     AWSCURRENT still holds the old one (the clients keep working on the
 //     AWSPENDING value); `rotatectl status` reports it, `rotatectl repair`
 //     fixes it, and one more rotation proves rotation works again;
-//  4. prints a report: rotations done, queries run, queries failed.
+//  4. breaks one more rotation the same way and hands the RotationFailed
+//     event to the rotation doctor (internal/doctor, in process), which
+//     diagnoses it, repairs it, retries the rotation once and publishes
+//     its report (printed here instead of sent to SNS);
+//  5. shows two application users of the same database (orders_app and
+//     reports_app, internal/testkit/localenv.WithApplicationUsers), each
+//     with its own secret naming the master secret and declaring grants,
+//     rotated with alternating users by the same function: clients on
+//     both, -rotations rotations of each in turn, then a grant added by
+//     hand that `rotatectl status` shows and the next rotation removes;
+//  6. prints a report: rotations done, queries run, queries failed (and
+//     refused logins of the application users).
 //
 // Flags: -rotations N (default 3), -clients N (default 4). Exit status 1
 // if any query failed or any step did not behave as described. Everything

@@ -25,7 +25,7 @@ func run(ctx context.Context, w io.Writer, rotations, clients int) error {
 	say := func(format string, args ...any) { fmt.Fprintf(w, "\n==> "+format+"\n", args...) }
 
 	say("starting MariaDB, the local Secrets Manager endpoint and the rotation function under the Lambda emulator")
-	env, err := localenv.Start(ctx)
+	env, err := localenv.Start(ctx, localenv.WithApplicationUsers(appUserNames...))
 	if err != nil {
 		return err
 	}
@@ -85,19 +85,43 @@ func run(ctx context.Context, w io.Writer, rotations, clients int) error {
 		return fmt.Errorf("rotation after repair failed (exit %d)", code)
 	}
 	rotated++
+
+	say("breaking one more rotation: the rotation doctor notices, diagnoses, repairs and retries it")
+	if err := doctorRepairs(ctx, w, env); err != nil {
+		load.stop()
+		return fmt.Errorf("doctor: %w", err)
+	}
+	rotated++
 	rotatectl("verify", env.SecretID)
 	rotatectl("status", env.SecretID)
+
+	app, err := runAppUsers(ctx, w, env, rotatectl, say, rotations, clients)
+	if err != nil {
+		load.stop()
+		return err
+	}
 	load.stop()
 
 	st := c.Stats()
 	say("report")
-	fmt.Fprintf(w, "    rotations done:   %d (plus 1 broken on purpose and repaired)\n", rotated)
+	fmt.Fprintf(w, "    rotations done:   %d (plus 2 broken on purpose: one repaired with rotatectl, one by the doctor)\n", rotated)
 	fmt.Fprintf(w, "    queries run:      %d\n", load.queries.Load())
 	fmt.Fprintf(w, "    queries failed:   %d\n", load.failed.Load())
 	fmt.Fprintf(w, "    new connections:  %d, secret refreshes: %d, AWSPENDING fallbacks: %d, refused logins: %d\n",
 		st.Connections, st.Refreshes, st.PendingLogins, st.RefusedLogins)
+	fmt.Fprintf(w, "    application users (%s, alternating users):\n", strings.Join(appUserNames, ", "))
+	fmt.Fprintf(w, "      rotations done: %d\n", app.rotations)
+	fmt.Fprintf(w, "      queries run:    %d\n", app.queries)
+	fmt.Fprintf(w, "      queries failed: %d\n", app.failed)
+	fmt.Fprintf(w, "      refused logins: %d\n", app.refused)
 	if n := load.failed.Load(); n > 0 {
 		return fmt.Errorf("%d queries failed; first: %s", n, load.firstError())
+	}
+	if app.failed > 0 {
+		return fmt.Errorf("%d queries of the application users failed; first: %s", app.failed, app.first)
+	}
+	if app.refused > 0 {
+		return fmt.Errorf("%d logins of the application users were refused", app.refused)
 	}
 	return nil
 }

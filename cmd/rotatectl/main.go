@@ -25,7 +25,8 @@
 //	                      --stuck-after or more (RotateSecret refuses to
 //	                      start), or no version is AWSCURRENT
 //
-// Exit status 3 when stuck. status reads Secrets Manager only.
+// Exit status 3 when stuck. status reads Secrets Manager only, except for
+// alternating-users secrets (see Alternating users below).
 //
 // rotate [--wait] [--timeout 5m] [--function ARN] SECRET
 //
@@ -87,6 +88,36 @@
 // login, so afterwards verify logs in with AWSCURRENT again and exits 1 if
 // the failed login got the account blocked.
 //
+// # Alternating users
+//
+// A secret whose AWSCURRENT names a master secret ("masterarn") is an
+// application user rotated with alternating users: its username switches
+// between x and x_clone at every rotation. For it:
+//
+// status adds a Users section: logins with AWSCURRENT and with
+// AWSPREVIOUS (the other user, which keeps its password until the next
+// rotation), both expected to work. It does not log in with AWSPREVIOUS
+// while AWSPENDING names that user (setSecret may have changed its
+// password). The verdict does not depend on these logins.
+//
+// status and verify add a Grants section: logged in once with the master
+// secret's AWSCURRENT (never while the master secret itself is
+// mid-rotation), they read the schema- and table-level grants of x and
+// x_clone on the secret's "userhost" and list, per account, what is
+// missing and extra against the secret's declared "grants" (without
+// declared grants, against the current user's, which the rotation
+// copies). verify exits 1 when the AWSCURRENT user's grants differ; the
+// other user's drift is corrected by the next rotation, which gives the
+// user it switches to exactly the declared grants.
+//
+// repair: AWSPENDING names the other user, so AWSCURRENT logging in does
+// not tell whether setSecret ran. With AWSCURRENT working, repair logs in
+// with AWSPREVIOUS (the pending user's old password): accepted means
+// setSecret did not run, and AWSPENDING is removed; otherwise it logs in
+// with AWSPENDING: accepted means setSecret ran, and repair finishes the
+// rotation; refused, AWSPENDING is removed. The other cases are those of
+// a single user.
+//
 // # Time limits
 //
 // Every command ends within its --timeout (status, verify and repair:
@@ -102,7 +133,8 @@
 // Account-lockout policies (MariaDB max_password_errors, MySQL
 // FAILED_LOGIN_ATTEMPTS) count every refused password and then refuse
 // the account altogether, the applications' correct AWSCURRENT included.
-// So status, rotate and verify make no failed login on a healthy secret;
+// So status, rotate and verify make no failed login on a healthy secret
+// (status logs in only for alternating users, with passwords that work);
 // verify --check-previous makes exactly one, on purpose; repair makes as
 // few as it can (none when AWSCURRENT works) and stops at a blocked
 // account. A blocked account is reported as "blocked" (MariaDB error

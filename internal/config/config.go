@@ -120,6 +120,9 @@ type Environment struct {
 	OperatorAccess bool `json:"operatorAccess"`
 	// Protected marks production: manual approval in the pipeline, retained data.
 	Protected bool `json:"protected"`
+
+	// Doctor configures rotation failure alerts and the doctor (doctor.go).
+	Doctor Doctor `json:"doctor"`
 }
 
 // DefaultEnvironment returns the values every environment starts from: a
@@ -159,6 +162,7 @@ func DefaultEnvironment() Environment {
 		ExcludeCharacters:           `/@"'\`,
 		StackPrefix:                 DefaultStackPrefix,
 		Tags:                        map[string]string{"project": "secret-rotation"},
+		Doctor:                      DefaultDoctor(),
 	}
 }
 

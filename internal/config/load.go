@@ -285,14 +285,16 @@ func decodePipeline(raw any) (Pipeline, error) {
 	return Pipeline{}, &FieldError{Key: ContextPipeline, Value: fmt.Sprint(raw), Allowed: "true, false or a pipeline object"}
 }
 
-// environmentKeys lists the keys of an environment block, for error messages.
+// environmentKeys lists the keys of an environment block, for error
+// messages (with those inside doctor).
 func environmentKeys() []string {
 	keys := append(jsonKeys(Environment{}), ContextDatabases)
 	sort.Strings(keys)
+	keys[len(keys)-1] += " (inside doctor: " + strings.Join(jsonKeys(Doctor{}), ", ") + ")"
 	return keys
 }
 
-// jsonKeys lists the JSON keys of a struct value.
+// jsonKeys lists the JSON keys of a struct value, sorted.
 func jsonKeys(v any) []string {
 	data, _ := json.Marshal(v)
 	var m map[string]any

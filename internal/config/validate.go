@@ -183,6 +183,7 @@ func (e Environment) validateDatabaseSettings(bad func(string, any, string, ...a
 	}
 	intRange("rotationWindowHours", e.RotationWindowHours, 0, 24, " hours (0 = Secrets Manager default)")
 	e.validateCA(bad)
+	e.Doctor.validate(bad)
 
 	// Safety of protected (production) environments.
 	if e.Protected {

@@ -1,8 +1,13 @@
-// Package doctor diagnoses and, where rotatectl's guard allows, repairs a
-// failed Secrets Manager rotation from inside the VPC, and reports what it
-// saw and did. (Being written for issue 14; this file fixes the contract
-// between the function and the stacks that deploy it.)
 package doctor
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/example/secret-rotation/internal/operator"
+)
 
 // Environment variables of the doctor function, set by the stacks.
 const (
@@ -25,4 +30,89 @@ const (
 	// EnvSecretsManagerEndpoint overrides the Secrets Manager endpoint
 	// (local tests only), as the rotation function's does.
 	EnvSecretsManagerEndpoint = "SECRETS_MANAGER_ENDPOINT"
+	// EnvCABundle is a PEM file of extra CAs trusted for database TLS,
+	// with the rotation function's semantics (a relative path is resolved
+	// against LAMBDA_TASK_ROOT; the Amazon RDS CAs are always trusted),
+	// so the doctor judges the certificate by what the function trusts.
+	// Optional.
+	EnvCABundle = "DB_CA_BUNDLE"
+	// EnvRetryTimeout bounds the one retried rotation after a repair
+	// (Go duration; default [DefaultRetryTimeout]). Optional.
+	EnvRetryTimeout = "DOCTOR_RETRY_TIMEOUT"
+	envTaskRoot     = "LAMBDA_TASK_ROOT"
 )
+
+// DefaultRetryTimeout bounds the rotation the doctor retries after a
+// repair: four steps of a healthy rotation take seconds.
+const DefaultRetryTimeout = 2 * time.Minute
+
+// Config is what the doctor function reads from its environment.
+type Config struct {
+	TopicARN            string
+	Repair              bool
+	StuckAfter          time.Duration
+	RotationFunctionARN string
+	LogGroup            string
+	Environment         string
+	Endpoint            string // Secrets Manager endpoint override; "" = SDK default
+	CABundle            string // absolute path, or ""
+	RetryTimeout        time.Duration
+}
+
+// ConfigFromEnv reads the configuration through getenv (os.Getenv in
+// main). DOCTOR_TOPIC_ARN and DOCTOR_ROTATION_FUNCTION_ARN are required;
+// DOCTOR_REPAIR defaults to false (report only) unless it is exactly
+// "true" or "false", which is an error, so a typo never turns repairs on;
+// DOCTOR_STUCK_AFTER defaults to rotatectl's 1h.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		TopicARN:            strings.TrimSpace(getenv(EnvTopicARN)),
+		RotationFunctionARN: strings.TrimSpace(getenv(EnvRotationFunctionARN)),
+		LogGroup:            strings.TrimSpace(getenv(EnvRotationLogGroup)),
+		Environment:         strings.TrimSpace(getenv(EnvEnvironment)),
+		Endpoint:            strings.TrimSpace(getenv(EnvSecretsManagerEndpoint)),
+		StuckAfter:          operator.DefaultStuckAfter,
+		RetryTimeout:        DefaultRetryTimeout,
+	}
+	if c.TopicARN == "" {
+		return Config{}, fmt.Errorf("%s is required", EnvTopicARN)
+	}
+	if c.RotationFunctionARN == "" {
+		return Config{}, fmt.Errorf("%s is required", EnvRotationFunctionARN)
+	}
+	switch v := strings.TrimSpace(getenv(EnvRepair)); v {
+	case "true":
+		c.Repair = true
+	case "false", "":
+	default:
+		return Config{}, fmt.Errorf("%s: want true or false, got %q", EnvRepair, v)
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{EnvStuckAfter, &c.StuckAfter}, {EnvRetryTimeout, &c.RetryTimeout}} {
+		v := strings.TrimSpace(getenv(d.name))
+		if v == "" {
+			continue
+		}
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < 0 {
+			return Config{}, fmt.Errorf("%s: want a duration such as 1h or 15m, got %q", d.name, v)
+		}
+		*d.dst = dur
+	}
+	if c.LogGroup == "" {
+		c.LogGroup = operator.LogGroup(c.RotationFunctionARN)
+	}
+	if p := strings.TrimSpace(getenv(EnvCABundle)); p != "" {
+		if !filepath.IsAbs(p) {
+			root := getenv(envTaskRoot)
+			if root == "" {
+				root = "."
+			}
+			p = filepath.Join(root, p)
+		}
+		c.CABundle = p
+	}
+	return c, nil
+}

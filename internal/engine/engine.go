@@ -6,6 +6,15 @@
 // internal/engine/mysql for MySQL, Aurora MySQL and MariaDB. Adding an
 // engine means adding such a package (dialer, error classification,
 // password statement) and a test harness; the steps do not change.
+//
+// The alternating-users strategy needs more from a session logged in as
+// the master user: [Admin] (create an account or set its password, read,
+// grant and revoke schema- and table-level grants), and from a session of
+// the application account, [GrantReader] and [GrantProber]. A dialect's
+// Session implements them when it supports the strategy; callers
+// type-assert, so Session itself stays small. [Reconcile] makes an
+// account's grants exactly the declared ones with [DiffGrants]; the tools
+// reuse both to report drift.
 package engine
 
 import (

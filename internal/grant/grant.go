@@ -8,8 +8,8 @@
 // letters, digits, "_" and "$"; privileges come from a fixed list of
 // schema- and table-level keywords; a grant names exactly one schema (all
 // its tables, "schema.*") or one table ("schema.table"). Global grants
-// ("*.*"), ALL PRIVILEGES, GRANT OPTION and administrative privileges are
-// refused: an application user never needs them, and a master-level
+// ("*.*"), grants on the server's own schemas ([SystemSchemas]), ALL
+// PRIVILEGES, GRANT OPTION and administrative privileges are refused: an application user never needs them, and a master-level
 // application user defeats the point of separate users. Everything is
 // validated before any statement is built; [QuoteIdent] then quotes with
 // backticks for defence in depth.
@@ -112,6 +112,9 @@ func Parse(s string) (Grant, error) {
 	if g.Schema, err = unquote(schema); err != nil {
 		return bad("schema: " + err.Error())
 	}
+	if IsSystemSchema(g.Schema) {
+		return bad("schema " + g.Schema + " is the server's own (it holds the password hashes and server state); an application user must not get it")
+	}
 	if strings.TrimSpace(table) != "*" {
 		if g.Table, err = unquote(table); err != nil {
 			return bad("table: " + err.Error())
@@ -163,6 +166,23 @@ func unquote(s string) (string, error) {
 		s = s[1 : len(s)-1]
 	}
 	return s, ValidateIdent(s)
+}
+
+// SystemSchemas hold the server's own data (mysql has the password
+// hashes): whoever can write a user secret or cdk.json must not be able to
+// grant an application account access to them.
+var SystemSchemas = []string{"mysql", "information_schema", "performance_schema", "sys"}
+
+// IsSystemSchema reports whether schema is one of [SystemSchemas]
+// (case-insensitive, as schema names are on case-insensitive file systems
+// and in lower_case_table_names modes).
+func IsSystemSchema(schema string) bool {
+	for _, sys := range SystemSchemas {
+		if strings.EqualFold(schema, sys) {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidateIdent checks a schema or table name: 1 to [MaxIdentLen] of

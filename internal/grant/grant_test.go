@@ -28,6 +28,11 @@ func TestParse(t *testing.T) {
 		{"SELECT, SELECT ON orders.*", ""},
 		{"SELECT,, INSERT ON orders.*", ""},
 		{"SELECT ON 123.*", ""},
+		{"SELECT ON mysql.*", ""},              // password hashes
+		{"SELECT ON `MySQL`.`user`", ""},       // any case
+		{"SELECT ON information_schema.*", ""}, // server state
+		{"SELECT ON performance_schema.*", ""},
+		{"SELECT ON sys.*", ""},
 		{"SELECT ON ordérs.*", ""},
 		{"ON orders.*", ""},
 		{"SELECT orders.*", ""},

@@ -218,7 +218,7 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	switch cmd {
 	case "status":
 		op.stuckAfter = stuckAfter
-		r, err := op.Status(ctx, secret)
+		r, err := op.StatusWithUsers(ctx, secret)
 		if err != nil {
 			return c.fail(g, cmd, nil, limited(err))
 		}

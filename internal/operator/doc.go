@@ -41,6 +41,9 @@
 // (MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS), and a
 // blocked account refuses the applications too. The commands therefore
 // never log in where the answer is known or would change nothing:
+// `rotatectl status` ([Operator.StatusWithUsers]) logs in only for
+// alternating-users secrets, with the two users' stored passwords, which
+// work (not with the previous user's while a rotation of it is pending),
 // [Operator.Rotate] does not log in with AWSPENDING while it waits,
 // [Operator.Verify] logs in with the same user's AWSPREVIOUS only when
 // asked ([VerifyOptions.CheckPrevious]), and [Operator.Repair] stops at

@@ -43,3 +43,39 @@ func (c DBChecker) CanLogin(ctx context.Context, secretString string) (bool, err
 	}
 	return true, nil
 }
+
+var _ GrantChecker = DBChecker{}
+
+// AccountStates implements [GrantChecker]: one login as the master user,
+// then, per account, whether it exists and its grants, through the
+// engine's Admin seam (the statements the rotation function uses).
+func (c DBChecker) AccountStates(ctx context.Context, masterSecret string, accounts []engine.Account) ([]AccountState, error) {
+	s, err := secret.Parse(masterSecret)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := mysql.NewEngine(c.Dialer).Login(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	adm, ok := sess.(engine.Admin)
+	if !ok {
+		return nil, errors.New("the database engine cannot read accounts")
+	}
+	out := make([]AccountState, 0, len(accounts))
+	for _, a := range accounts {
+		exists, err := adm.AccountExists(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		st := AccountState{Exists: exists}
+		if exists {
+			if st.Grants, err = adm.Grants(ctx, a); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}

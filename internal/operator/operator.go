@@ -23,6 +23,7 @@ type SecretsManager interface {
 type Operator struct {
 	sm           SecretsManager // every call bounded by callTimeout
 	db           LoginChecker
+	grants       GrantChecker // nil: grants are not compared
 	now          func() time.Time
 	newToken     func() string
 	pollInterval time.Duration
@@ -64,6 +65,7 @@ const DefaultCallTimeout = 30 * time.Second
 func New(sm SecretsManager, db LoginChecker, opts ...Option) *Operator {
 	o := &Operator{db: db, now: time.Now, newToken: randomToken,
 		pollInterval: 2 * time.Second, stuckAfter: DefaultStuckAfter, callTimeout: DefaultCallTimeout}
+	o.grants, _ = db.(GrantChecker)
 	for _, opt := range opts {
 		opt(o)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/example/secret-rotation/internal/secret"
 )
 
 // The text renderers print one report each. Every line is stable for a
@@ -33,6 +35,13 @@ func renderStatus(w io.Writer, r *StatusReport) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "Verdict: %s: %s\n", r.Verdict, r.Reason)
+	if r.Users != nil {
+		fmt.Fprintln(w, "Users (alternating users):")
+		for _, l := range r.Users.Logins {
+			fmt.Fprintf(w, "  %s\n", loginLine(l))
+		}
+		renderGrants(w, r.Users.Grants)
+	}
 }
 
 func renderPhase(w io.Writer, phase string) {
@@ -79,6 +88,45 @@ func renderVerify(w io.Writer, r *VerifyReport) {
 		fmt.Fprintf(w, "  %s\n", loginLineNote(*r.CurrentAgain, "again"))
 	}
 	fmt.Fprintf(w, "Mode: %s: %s\n", r.Mode, r.Explanation)
+	renderGrants(w, r.Grants)
+}
+
+// renderGrants prints the grants comparison of an alternating-users
+// secret: the reference, then one line per account.
+func renderGrants(w io.Writer, g *GrantsReport) {
+	if g == nil {
+		return
+	}
+	fmt.Fprintf(w, "Grants (read as the master user of %s):\n", g.Master)
+	if len(g.Declared) > 0 {
+		fmt.Fprintf(w, "  declared: %s\n", strings.Join(g.Declared, "; "))
+	} else {
+		fmt.Fprintln(w, "  declared: none (each rotation gives the other user the current user's grants)")
+	}
+	if g.Error != "" {
+		fmt.Fprintf(w, "  not compared: %s\n", g.Error)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, a := range g.Accounts {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.Account, stageOrNone(a.Stage), accountVerdict(g, a))
+	}
+	tw.Flush()
+}
+
+// accountVerdict says how one account compares with the reference.
+func accountVerdict(g *GrantsReport, a AccountGrants) string {
+	switch {
+	case !a.Exists:
+		return "does not exist (the next rotation of this user creates it)"
+	case a.Matches() && g.Reference == ReferenceCurrentUser && a.Stage == secret.StageCurrent:
+		return "holds " + orNone(strings.Join(a.Held, "; "))
+	case a.Matches() && g.Reference == ReferenceCurrentUser:
+		return "same grants as the current user"
+	case a.Matches():
+		return "as declared"
+	}
+	return describeDrift(a)
 }
 
 func loginLine(l Login) string { return loginLineNote(l, "") }
@@ -95,6 +143,13 @@ func loginLineNote(l Login, note string) string {
 	s += ": " + l.Result
 	if l.Detail != "" {
 		s += " (" + l.Detail + ")"
+	}
+	return s
+}
+
+func stageOrNone(s string) string {
+	if s == "" {
+		return NoStage
 	}
 	return s
 }

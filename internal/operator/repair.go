@@ -74,6 +74,11 @@ var ErrCannotRepair = errors.New("cannot repair safely")
 //   - Only a version without labels works (a password that lost its
 //     labels, e.g. after values were put by hand): move AWSCURRENT to it
 //     (and remove AWSPENDING if it is elsewhere).
+//   - Alternating users (AWSCURRENT names a master secret) with
+//     AWSCURRENT working: AWSPENDING names the other user, whose password
+//     is what setSecret changes, so AWSPREVIOUS (that user's old
+//     password) and then AWSPENDING tell whether setSecret ran: finish
+//     the rotation if it did, remove AWSPENDING if not.
 //   - Nothing works, the account is blocked, or a login cannot be
 //     checked: change nothing and return an error wrapping
 //     [ErrCannotRepair].
@@ -88,15 +93,71 @@ var ErrCannotRepair = errors.New("cannot repair safely")
 // age counts as old.
 //
 // With dryRun the plan is returned and nothing is changed.
+//
+// Repair is [Operator.PlanRepair] followed, unless dryRun or the plan is
+// refused, by [Operator.ApplyRepair].
 func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*RepairReport, error) {
+	p, err := o.PlanRepair(ctx, secretID)
+	if p == nil {
+		return nil, err
+	}
+	p.Report.DryRun = dryRun
+	if err != nil || len(p.Report.Actions) == 0 {
+		return p.Report, err
+	}
+	if dryRun {
+		p.Report.Result = "dry run: nothing changed"
+		return p.Report, nil
+	}
+	return o.ApplyRepair(ctx, p)
+}
+
+// RepairPlan is what [Operator.PlanRepair] found and decided, before any
+// change: the logins made, the label changes planned, and what the
+// decision rests on, for callers that judge a secret (the rotation
+// doctor) as well as for Repair.
+type RepairPlan struct {
+	// Report holds the logins, the planned actions and, when nothing is
+	// to be (or can be) changed, the Result.
+	Report *RepairReport
+	// Pending is the version holding AWSPENDING when that is not the
+	// AWSCURRENT version (nil otherwise): the state in which RotateSecret
+	// refuses to start.
+	Pending *Version
+	// InProgress is true when Pending is younger than the stuck-after
+	// age: its rotation function may still be running, so the plan is
+	// refused.
+	InProgress bool
+	snap       *snapshot
+}
+
+// Login returns the plan's login with the version holding stage, if one
+// was made or read.
+func (p *RepairPlan) Login(stage string) (Login, bool) {
+	for _, l := range p.Report.Logins {
+		if l.Stage == stage {
+			return l, true
+		}
+	}
+	return Login{}, false
+}
+
+// PlanRepair makes the logins and decisions of [Operator.Repair] and
+// changes nothing. Its error is nil when the plan may be applied (or
+// there is nothing to do), wraps [ErrCannotRepair] when no safe change
+// exists or the rotation may still be running (the plan and its
+// Report.Result say why), and is any other error, with a nil plan, when
+// the secret cannot be read.
+func (o *Operator) PlanRepair(ctx context.Context, secretID string) (*RepairPlan, error) {
 	s, err := o.snapshot(ctx, secretID)
 	if err != nil {
 		return nil, err
 	}
-	r := &RepairReport{Name: s.name(), ARN: s.arn(), DryRun: dryRun, Actions: []Action{}}
+	r := &RepairReport{Name: s.name(), ARN: s.arn(), Actions: []Action{}}
+	p := &RepairPlan{Report: r, snap: s}
 	cur, ok := s.byStage[secret.StageCurrent]
 	if !ok {
-		return r, fmt.Errorf("%w: no version of %s is labelled AWSCURRENT", ErrCannotRepair, r.Name)
+		return p, fmt.Errorf("%w: no version of %s is labelled AWSCURRENT", ErrCannotRepair, r.Name)
 	}
 	var (
 		refused []credential // credentials the database refused
@@ -113,31 +174,39 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 		}
 		return l
 	}
-	login := func(stage, version string) Login {
+	login := func(stage, version string) (Login, credential) {
 		l, c := o.read(ctx, s, stage, version)
 		if l.Result != "" {
-			return record(l)
+			return record(l), c
 		}
 		for _, old := range refused {
 			if old.same(c) {
 				l.Result, l.Detail = LoginRefused, "same credentials as a version the database already refused; not tried again"
-				return record(l)
+				return record(l), c
 			}
 		}
 		o.login(ctx, &l, c)
 		if l.Result == LoginRefused {
 			refused = append(refused, c)
 		}
-		return record(l)
+		return record(l), c
 	}
 	searching := func() bool { return found == nil && stopped == nil }
 
-	curL := login(secret.StageCurrent, cur)
+	curL, curC := login(secret.StageCurrent, cur)
 	curOK := curL.Result == LoginAccepted
 	pending, pendingElsewhere := s.pendingElsewhere()
+	alternating := curC.secret != nil && curC.secret.AlternatingUsers()
+	if pendingElsewhere {
+		v := s.version(pending)
+		p.Pending = &v
+		p.InProgress = !v.Created.IsZero() && o.now().Sub(v.Created) < o.stuckAfter
+	}
 	var pendL Login
 	switch {
 	case !pendingElsewhere:
+	case curOK && alternating:
+		pendL = o.alternatingPending(ctx, s, pending, curL.Username, login, record)
 	case curOK:
 		// AWSPENDING goes either way; a login with it would be a failed
 		// one unless setSecret ran, and decides nothing.
@@ -148,7 +217,7 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 		}
 		record(pendL)
 	case searching():
-		pendL = login(secret.StagePending, pending)
+		pendL, _ = login(secret.StagePending, pending)
 	}
 	prev, hasPrev := s.byStage[secret.StagePrevious]
 	if searching() && hasPrev && prev != cur && prev != pending {
@@ -162,12 +231,12 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	}
 	if stopped != nil && stopped.Result == LoginBlocked {
 		r.Result = fmt.Sprintf("%s; %s; nothing changed", ErrAccountBlocked, blockedAdvice)
-		return r, fmt.Errorf("%w: %w (at the login with %s, version %s); %s; nothing changed", ErrCannotRepair, ErrAccountBlocked, stopped.Stage, stopped.Version, blockedAdvice)
+		return p, fmt.Errorf("%w: %w (at the login with %s, version %s); %s; nothing changed", ErrCannotRepair, ErrAccountBlocked, stopped.Stage, stopped.Version, blockedAdvice)
 	}
 	if stopped != nil {
 		// A refused or working login is evidence; an unreachable
 		// database is not, and guessing could lock applications out.
-		return r, fmt.Errorf("%w: cannot tell whether the database accepts %s (version %s): %s; nothing changed", ErrCannotRepair, stopped.Stage, stopped.Version, stopped.Detail)
+		return p, fmt.Errorf("%w: cannot tell whether the database accepts %s (version %s): %s; nothing changed", ErrCannotRepair, stopped.Stage, stopped.Version, stopped.Detail)
 	}
 	removePending := func(reason string) {
 		r.Actions = append(r.Actions, Action{Stage: secret.StagePending, From: pending, Reason: reason})
@@ -181,13 +250,17 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	case pendingElsewhere && pendL.Result == LoginAccepted:
 		moveCurrent(pending, "the database already uses the pending password (setSecret ran, finishSecret did not); this finishes the rotation as finishSecret would")
 		removePending("the rotation it belonged to is now finished")
+	case pendingElsewhere && curOK && alternating && pendL.Result == LoginRefused:
+		removePending(fmt.Sprintf("the database refuses the new password of %s, so setSecret did not apply it; AWSCURRENT logs in", pendL.Username))
+	case pendingElsewhere && curOK && alternating && pendL.Result == LoginNotTried && pendL.Username != curL.Username:
+		removePending(fmt.Sprintf("%s still logs in with its AWSPREVIOUS password, so setSecret did not run; AWSCURRENT logs in", pendL.Username))
 	case pendingElsewhere && curOK:
 		removePending("AWSCURRENT logs in, so applications keep the password they use and the pending one is not needed")
 	}
 	if !curOK && !(pendingElsewhere && pendL.Result == LoginAccepted) {
 		if found == nil {
 			r.Result = fmt.Sprintf("the database accepts none of the passwords stored in the secret's %d versions, with or without staging labels; reset the database user's password by hand and store it with put-secret-value", len(s.versions)+len(s.unlabelled))
-			return r, fmt.Errorf("%w: %s; nothing changed", ErrCannotRepair, r.Result)
+			return p, fmt.Errorf("%w: %s; nothing changed", ErrCannotRepair, r.Result)
 		}
 		if pendingElsewhere && len(r.Actions) == 0 {
 			removePending("the database refuses it")
@@ -200,19 +273,23 @@ func (o *Operator) Repair(ctx context.Context, secretID string, dryRun bool) (*R
 	}
 	if len(r.Actions) == 0 {
 		r.Result = "nothing to repair: AWSCURRENT logs in and no rotation is pending"
-		return r, nil
+		return p, nil
 	}
-	if pendingElsewhere {
-		created := s.version(pending).Created
-		if age := o.now().Sub(created); !created.IsZero() && age < o.stuckAfter {
-			r.Result = fmt.Sprintf("rotation in progress: AWSPENDING is on version %s, created %s, less than %s ago; its rotation function may still be running, so nothing was changed (wait, or pass --stuck-after with a shorter age once it has stopped)",
-				pending, formatTime(created), o.stuckAfter)
-			return r, fmt.Errorf("%w: %s", ErrCannotRepair, r.Result)
-		}
+	if p.InProgress {
+		r.Result = fmt.Sprintf("rotation in progress: AWSPENDING is on version %s, created %s, less than %s ago; its rotation function may still be running, so nothing was changed (wait, or pass --stuck-after with a shorter age once it has stopped)",
+			pending, formatTime(p.Pending.Created), o.stuckAfter)
+		return p, fmt.Errorf("%w: %s", ErrCannotRepair, r.Result)
 	}
-	if dryRun {
-		r.Result = "dry run: nothing changed"
-		return r, nil
+	return p, nil
+}
+
+// ApplyRepair makes the label changes of a plan that [Operator.PlanRepair]
+// returned without error, then checks that no rotation is pending any
+// more and that AWSCURRENT logs in.
+func (o *Operator) ApplyRepair(ctx context.Context, p *RepairPlan) (*RepairReport, error) {
+	r := p.Report
+	if p.InProgress {
+		return r, fmt.Errorf("%w: %s", ErrCannotRepair, r.Result)
 	}
 	for _, a := range r.Actions {
 		in := &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(r.ARN), VersionStage: aws.String(a.Stage), RemoveFromVersionId: aws.String(a.From)}

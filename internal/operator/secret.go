@@ -151,6 +151,9 @@ type Login struct {
 	// Result is one of the Login* constants.
 	Result string `json:"result"`
 	Detail string `json:"detail,omitempty"`
+	// Err is the error behind a LoginError or LoginBlocked result, for
+	// errors.Is (e.g. engine.ErrCertificate); Detail is its text.
+	Err error `json:"-"`
 }
 
 // Login results.
@@ -195,7 +198,7 @@ func (o *Operator) read(ctx context.Context, s *snapshot, stage, versionID strin
 		return l, credential{}
 	}
 	if err != nil {
-		l.Result, l.Detail = LoginError, err.Error()
+		l.Result, l.Detail, l.Err = LoginError, err.Error(), err
 		return l, credential{}
 	}
 	c := credential{value: v}
@@ -211,9 +214,9 @@ func (o *Operator) login(ctx context.Context, l *Login, c credential) {
 	ok, err := o.db.CanLogin(ctx, c.value)
 	switch {
 	case errors.Is(err, engine.ErrBlocked):
-		l.Result, l.Detail = LoginBlocked, err.Error()
+		l.Result, l.Detail, l.Err = LoginBlocked, err.Error(), err
 	case err != nil:
-		l.Result, l.Detail = LoginError, err.Error()
+		l.Result, l.Detail, l.Err = LoginError, err.Error(), err
 	case ok:
 		l.Result = LoginAccepted
 	default:
@@ -236,3 +239,19 @@ var ErrAccountBlocked = errors.New("the database account is blocked after too ma
 
 // blockedAdvice says how to get out of a blocked account.
 const blockedAdvice = "applications cannot log in either; unblock it (MariaDB: FLUSH PRIVILEGES or ALTER USER; MySQL: ALTER USER ... ACCOUNT UNLOCK) and find the client that made the failed logins"
+
+// Current reads and parses a secret's AWSCURRENT value, for callers that
+// need where its database is (host, port, TLS policy) or its master
+// secret. The returned Secret redacts its password when printed or
+// logged; callers must not copy the password anywhere.
+func (o *Operator) Current(ctx context.Context, secretID string) (*secret.Secret, error) {
+	out, err := o.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID), VersionStage: aws.String(secret.StageCurrent)})
+	if err != nil {
+		return nil, fmt.Errorf("read AWSCURRENT of %s: %w", secretID, err)
+	}
+	s, err := secret.Parse(aws.ToString(out.SecretString))
+	if err != nil {
+		return nil, fmt.Errorf("AWSCURRENT of %s: %w", secretID, err)
+	}
+	return s, nil
+}

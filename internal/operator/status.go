@@ -31,12 +31,29 @@ type StatusReport struct {
 	Versions        []Version  `json:"versions"`
 	Verdict         string     `json:"verdict"`
 	Reason          string     `json:"reason"`
+	// Users is set for an alternating-users secret only.
+	Users *UsersReport `json:"users,omitempty"`
 }
 
 // Status describes the secret's rotation configuration and versions and
 // judges whether rotation is healthy, in progress or stuck. It reads
-// Secrets Manager only; `verify` and `repair` log in to the database.
+// Secrets Manager only (the rotation doctor relies on that); `verify` and
+// `repair` log in to the database. [Operator.StatusWithUsers] is what
+// `rotatectl status` runs.
 func (o *Operator) Status(ctx context.Context, secretID string) (*StatusReport, error) {
+	return o.status(ctx, secretID, false)
+}
+
+// StatusWithUsers is [Operator.Status] plus, for an alternating-users
+// secret (AWSCURRENT names a master secret), which users the database
+// accepts and how their grants compare with the declared ones, in
+// Users (see [Operator.users]); the verdict does not depend on them. For
+// other secrets it logs in nowhere.
+func (o *Operator) StatusWithUsers(ctx context.Context, secretID string) (*StatusReport, error) {
+	return o.status(ctx, secretID, true)
+}
+
+func (o *Operator) status(ctx context.Context, secretID string, users bool) (*StatusReport, error) {
 	s, err := o.snapshot(ctx, secretID)
 	if err != nil {
 		return nil, err
@@ -53,6 +70,9 @@ func (o *Operator) Status(ctx context.Context, secretID string) (*StatusReport, 
 		Versions:        s.versions,
 	}
 	r.Verdict, r.Reason = o.verdict(s)
+	if users {
+		r.Users = o.users(ctx, s)
+	}
 	return r, nil
 }
 

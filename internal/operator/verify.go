@@ -37,7 +37,10 @@ type VerifyReport struct {
 	CurrentAgain *Login `json:"currentAgain,omitempty"`
 	Mode         string `json:"mode"`
 	Explanation  string `json:"explanation"`
-	OK           bool   `json:"ok"`
+	// Grants compares both users of an alternating-users secret with its
+	// declared grants (nil for other secrets).
+	Grants *GrantsReport `json:"grants,omitempty"`
+	OK     bool          `json:"ok"`
 }
 
 // ErrLoginFailed is matched by Verify errors where AWSCURRENT does not log in.
@@ -66,13 +69,20 @@ func (o *Operator) Verify(ctx context.Context, secretID string, opts VerifyOptio
 	if !ok {
 		return r, fmt.Errorf("%w: no version of %s is labelled AWSCURRENT", ErrLoginFailed, r.Name)
 	}
-	r.Current = o.tryLogin(ctx, s, secret.StageCurrent, cur)
+	var curSecret *secret.Secret
+	r.Current, curSecret = o.readLogin(ctx, s, secret.StageCurrent, cur)
 	r.OK = r.Current.Result == LoginAccepted
 	if prev, ok := s.byStage[secret.StagePrevious]; ok && prev != cur {
 		l, c := o.read(ctx, s, secret.StagePrevious, prev)
 		otherUser := l.Username != "" && r.Current.Username != "" && l.Username != r.Current.Username
+		var pendingWhy string
+		if otherUser {
+			pendingWhy = o.pendingChanges(ctx, s, l.Username)
+		}
 		switch {
 		case l.Result != "":
+		case pendingWhy != "":
+			l.Result, l.Detail = LoginNotTried, pendingWhy
 		case otherUser || (opts.CheckPrevious && r.OK):
 			// Another user (alternating users) is expected to log in.
 			o.login(ctx, &l, c)
@@ -88,7 +98,11 @@ func (o *Operator) Verify(ctx context.Context, secretID string, opts VerifyOptio
 			r.OK = again.Result == LoginAccepted
 		}
 	}
+	alternating := curSecret != nil && curSecret.AlternatingUsers()
 	switch p := r.Previous; {
+	case p == nil && alternating:
+		r.Mode = ModeAlternatingUsers
+		r.Explanation = "AWSCURRENT names a master secret (masterarn); no AWSPREVIOUS version yet (the secret was never rotated)"
 	case p == nil:
 		r.Explanation = "no AWSPREVIOUS version yet (the secret was never rotated)"
 	case p.Username != "" && p.Username != r.Current.Username:
@@ -115,5 +129,26 @@ func (o *Operator) Verify(ctx context.Context, secretID string, opts VerifyOptio
 	case !r.OK:
 		return r, fmt.Errorf("%w: %s", ErrLoginFailed, strings.TrimSpace(r.Current.Result+" "+r.Current.Detail))
 	}
+	if alternating {
+		prevStage := ""
+		if r.Mode == ModeAlternatingUsers && r.Previous != nil {
+			prevStage = secret.StagePrevious
+		}
+		r.Grants = o.compareGrants(ctx, curSecret, prevStage)
+		if a := r.Grants.Accounts; len(a) > 0 && !a[0].Matches() {
+			r.OK = false
+			return r, fmt.Errorf("%w: %s (AWSCURRENT) %s; a rotation reconciles the user it switches to, so this one is corrected by the rotation after next", ErrGrantDrift, a[0].Account, describeDrift(a[0]))
+		}
+	}
 	return r, nil
+}
+
+// readLogin reads a version, logs in with it and returns the parsed
+// value too (nil when it does not parse).
+func (o *Operator) readLogin(ctx context.Context, s *snapshot, stage, versionID string) (Login, *secret.Secret) {
+	l, c := o.read(ctx, s, stage, versionID)
+	if l.Result == "" {
+		o.login(ctx, &l, c)
+	}
+	return l, c.secret
 }

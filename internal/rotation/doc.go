@@ -1,5 +1,6 @@
 // Package rotation implements the AWS Secrets Manager rotation contract
-// for MySQL, Aurora MySQL and MariaDB single-user secrets: the logic behind
+// for MySQL, Aurora MySQL and MariaDB secrets (single user, and alternating
+// users for secrets with "masterarn"): the logic behind
 // the lambda/rotation function.
 //
 // # Contract
@@ -66,9 +67,18 @@
 //
 // createSecret, setSecret and testSecret run a [Strategy] chosen from the
 // shape of the secret they read (AWSCURRENT for createSecret, the pending
-// version for the others), in one function. Single user (above) is the
-// only one today; a secret with "masterarn" (alternating users) fails
-// those steps with [ErrUnsupportedStrategy] and changes nothing.
+// version for the others), in one function. Single user (above) serves
+// secrets without "masterarn". A secret with "masterarn" is rotated with
+// alternating users (alternating.go): createSecret switches the pending
+// username between "x" and "x_clone"; setSecret logs in with the master
+// secret (AWSCURRENT, then AWSPENDING and AWSPREVIOUS only if refused),
+// creates the current account on the first rotation, creates the pending
+// account or sets its password and reconciles its grants to the declared
+// "grants" (engine.Reconcile), or copies the current account's grants
+// when none are declared; testSecret checks and probes the grants as the
+// pending account. Names, hosts, grants and the master's host and port
+// are checked before any login or statement. An engine whose sessions do
+// not implement engine.Admin fails with [ErrUnsupportedStrategy].
 //
 // # Configuration
 //

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/grant"
 	"github.com/example/secret-rotation/internal/rotation"
 	"github.com/example/secret-rotation/internal/secret"
 )
@@ -35,6 +36,9 @@ type fakeSM struct {
 	calls           []string         // op names in order
 	lastPut         *secretsmanager.PutSecretValueInput
 	lastRandom      *secretsmanager.GetRandomPasswordInput
+	// others are further secrets by id (a master secret), answered by
+	// GetSecretValue only.
+	others map[string]*fakeSM
 }
 
 func newFakeSM(current string) *fakeSM {
@@ -89,6 +93,9 @@ func (f *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretV
 	defer f.mu.Unlock()
 	if err := f.record("GetSecretValue"); err != nil {
 		return nil, err
+	}
+	if o, ok := f.others[aws.ToString(in.SecretId)]; ok {
+		return o.GetSecretValue(context.Background(), in)
 	}
 	stage := aws.ToString(in.VersionStage)
 	for id, v := range f.versions {
@@ -190,6 +197,11 @@ type fakeDB struct {
 	checkErr error
 	logins   []string // passwords tried, to assert which versions were used
 	failed   int      // logins refused for a wrong password
+	// Alternating users: grants per user, and every admin call made.
+	grants   map[string][]grant.Grant
+	stmts    []string
+	probeErr error
+	adminErr error // returned by every admin call once logged in
 }
 
 var errFakeDown = errors.New("connect: connection refused")

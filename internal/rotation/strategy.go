@@ -14,8 +14,7 @@ import (
 // derives the pending value from AWSCURRENT, how setSecret makes the
 // database accept it and how testSecret checks it. The guard,
 // GetRandomPassword, PutSecretValue and finishSecret are common. Single
-// user is the only strategy today; alternating users (a secret with
-// "masterarn") will be the second.
+// user (no "masterarn") and alternating users (alternating.go) are the two.
 type Strategy interface {
 	// pendingValue returns the secret string of the new AWSPENDING version
 	// from AWSCURRENT and a generated password.
@@ -25,14 +24,19 @@ type Strategy interface {
 }
 
 // ErrUnsupportedStrategy is matched (errors.Is) by the error of a step on
-// a secret whose shape asks for a strategy this function does not have.
+// a secret whose shape asks for a strategy the database engine cannot
+// serve (alternating users on an engine whose sessions do not implement
+// engine.Admin).
 var ErrUnsupportedStrategy = errors.New("rotation strategy not supported")
 
 // strategyFor selects the strategy by the shape of a version of the
 // secret: the one place that decides it.
 func strategyFor(s *secret.Secret) (Strategy, error) {
 	if s.AlternatingUsers() {
-		return nil, fmt.Errorf("%w: the secret has \"masterarn\" (alternating users), which is not supported yet", ErrUnsupportedStrategy)
+		if err := validateAlternating(s); err != nil {
+			return nil, err
+		}
+		return alternatingUsers{}, nil
 	}
 	return singleUser{}, nil
 }

@@ -2,36 +2,39 @@ package rotation_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/example/secret-rotation/internal/engine"
 	"github.com/example/secret-rotation/internal/rotation"
+	"github.com/example/secret-rotation/internal/secret"
 )
 
-// A secret with "masterarn" asks for the alternating-users strategy, which
-// is not there yet: createSecret, setSecret and testSecret refuse it with
-// ErrUnsupportedStrategy before writing anything or logging in.
-func TestAlternatingUsersNotSupportedYet(t *testing.T) {
-	b, _ := json.Marshal(map[string]any{
-		"engine": "mysql", "host": "db.internal", "username": "app", "password": oldPassword,
-		"masterarn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:master-AbCdEf",
-	})
-	for _, step := range []string{rotation.StepCreateSecret, rotation.StepSetSecret, rotation.StepTestSecret} {
-		t.Run(step, func(t *testing.T) {
-			sm := newFakeSM(string(b))
-			sm.addPending(token, string(b))
-			db := &fakeDB{users: map[string]string{"app": oldPassword}}
-			h := rotation.New(sm, db, rotation.WithLogger(slog.New(slog.DiscardHandler)))
-			err := h.Handle(context.Background(), event(step))
-			if !errors.Is(err, rotation.ErrUnsupportedStrategy) || !strings.Contains(err.Error(), "masterarn") {
-				t.Fatalf("error = %v, want ErrUnsupportedStrategy naming masterarn", err)
-			}
-			if sm.lastPut != nil || sm.lastRandom != nil || len(db.logins) != 0 {
-				t.Errorf("did work: put %v, random %v, logins %d", sm.lastPut != nil, sm.lastRandom != nil, len(db.logins))
-			}
-		})
+// plainEngine hides everything but engine.Session from the fake's
+// sessions: a dialect without account administration.
+type plainEngine struct{ db *fakeDB }
+
+func (p plainEngine) Login(ctx context.Context, s *secret.Secret) (engine.Session, error) {
+	sess, err := p.db.Login(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ engine.Session }{sess}, nil
+}
+
+// A secret with "masterarn" on an engine whose sessions cannot manage
+// accounts: setSecret fails with ErrUnsupportedStrategy after logging in
+// as the master and before any statement.
+func TestAlternatingUsersNeedsAdminEngine(t *testing.T) {
+	e := newAltEnv(t, userJSON())
+	e.h = rotation.New(e.sm, plainEngine{e.db}, rotation.WithLogger(slog.New(slog.DiscardHandler)))
+	err := e.rotate()
+	if !errors.Is(err, rotation.ErrUnsupportedStrategy) || !strings.Contains(err.Error(), "alternating users") {
+		t.Fatalf("error = %v, want ErrUnsupportedStrategy", err)
+	}
+	if len(e.db.stmts) != 0 {
+		t.Errorf("statements: %v", e.db.stmts)
 	}
 }

@@ -1,6 +1,7 @@
 // Command bootstrap is the AWS Secrets Manager rotation function for
-// MySQL, Aurora MySQL and MariaDB single-user secrets (the Go replacement
-// of SecretsManagerRDSMySQLRotationSingleUser).
+// MySQL, Aurora MySQL and MariaDB secrets: single user (the Go replacement
+// of SecretsManagerRDSMySQLRotationSingleUser) and, for secrets with
+// "masterarn", alternating users (of ...MultiUser).
 //
 // It only reads its configuration from the environment, wires the AWS SDK
 // Secrets Manager client and the database connector, and hands

@@ -34,4 +34,18 @@
 // sending the password as a literal escaped for the session's sql_mode
 // ([QuoteString]) because neither statement accepts a placeholder. A server
 // error from that statement is reduced to its number and SQLSTATE.
+//
+// # Accounts and grants (alternating users)
+//
+// The Session also implements engine.Admin, engine.GrantReader and
+// engine.GrantProber with statements both MySQL (5.7.6+, 8.x) and MariaDB
+// (10.2+) accept, so there is no flavour branch to leave untested on
+// MariaDB: CREATE USER IF NOT EXISTS / ALTER USER 'u'@'h' IDENTIFIED BY
+// (password as an escaped literal, server errors reduced to their
+// number), GRANT and REVOKE on `schema`.* or `schema`.`table`, grants read
+// from information_schema.SCHEMA_PRIVILEGES and TABLE_PRIVILEGES (no
+// SHOW GRANTS text to parse), accounts looked up in mysql.user. All of it
+// works with the privileges of the RDS master user (no SUPER). Accounts
+// and grants are validated with package grant before a statement is
+// built; identifiers are backtick-quoted and accounts single-quoted.
 package mysql

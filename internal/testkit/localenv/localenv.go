@@ -9,6 +9,8 @@
 // (internal/lambdarun), exactly what Lambda runs, or the same handler in
 // process ([WithInProcessFunction]), which is cheaper for short tests.
 // Either way smlocal calls it for RotateSecret as the service would.
+// [WithApplicationUsers] adds application users of the same database,
+// rotated with alternating users by the same function.
 package localenv
 
 import (
@@ -18,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -50,7 +53,9 @@ type Env struct {
 	// Invoker is what smlocal calls for FunctionARN; RegisterFunction
 	// can wrap it (the demo breaks one rotation that way).
 	Invoker smlocal.Invoker
-	workDir string
+	// AppUsers are the application users of [WithApplicationUsers].
+	AppUsers []AppUser
+	workDir  string
 }
 
 // Option configures Start.
@@ -58,6 +63,7 @@ type Option func(*options)
 
 type options struct {
 	inProcess bool
+	appUsers  []string
 }
 
 // WithInProcessFunction runs the rotation handler in process instead of
@@ -108,7 +114,7 @@ func Start(ctx context.Context, opts ...Option) (env *Env, err error) {
 		if err != nil {
 			return nil, err
 		}
-		e.Invoker = smlocal.HTTPInvoker(e.Function.InvokeURL())
+		e.Invoker = &serialInvoker{next: smlocal.HTTPInvoker(e.Function.InvokeURL())}
 	}
 	e.SM.RegisterFunction(FunctionARN, e.Invoker)
 
@@ -134,6 +140,11 @@ func Start(ctx context.Context, opts ...Option) (env *Env, err error) {
 	}
 	if err := e.SM.WaitForRotations(ctx); err != nil {
 		return nil, err
+	}
+	if len(o.appUsers) > 0 {
+		if err := e.startAppUsers(ctx, o.appUsers); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -165,4 +176,20 @@ func (e *Env) Close() error {
 		errs = append(errs, os.RemoveAll(e.workDir))
 	}
 	return errors.Join(errs...)
+}
+
+// serialInvoker lets one invocation at a time through to the emulator,
+// which, like one Lambda execution environment, handles one at a time:
+// rotations of two secrets at once (the application users) otherwise
+// left both stuck at their first step until they timed out (seen with
+// the load test's concurrent rotations).
+type serialInvoker struct {
+	mu   sync.Mutex
+	next smlocal.Invoker
+}
+
+func (s *serialInvoker) Invoke(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next.Invoke(ctx, ev)
 }

@@ -25,6 +25,8 @@
 //	PutSecretValue            the rotation function's createSecret; tests staging versions
 //	UpdateSecretVersionStage  finishSecret; rotatectl repair
 //	ListSecretVersionIds      rotatectl (status, repair, paginated), the end-to-end tests
+//	ListSecrets               the rotation doctor's sweep over an environment's secrets
+//	                          (paginated by name; filters not modelled)
 //	GetRandomPassword         the rotation function's createSecret
 //	RotateSecret              rotatectl rotate, the demo, the end-to-end and load tests
 //	CancelRotateSecret        the rotation integration tests (a rotation stopped halfway)

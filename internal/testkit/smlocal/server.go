@@ -170,6 +170,7 @@ func (s *Server) handler(op string) (func([]byte) (any, *apiError), bool) {
 		"PutSecretValue":           decoding(s.putSecretValue),
 		"UpdateSecretVersionStage": decoding(s.updateSecretVersionStage),
 		"ListSecretVersionIds":     decoding(s.listSecretVersionIds),
+		"ListSecrets":              decoding(s.listSecrets),
 		"GetRandomPassword":        decoding(s.getRandomPassword),
 		"UpdateSecret":             decoding(s.updateSecret),
 		"DeleteSecret":             decoding(s.deleteSecret),

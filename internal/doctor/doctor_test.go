@@ -1,0 +1,252 @@
+package doctor_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/example/secret-rotation/internal/doctor"
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/secret"
+	"github.com/example/secret-rotation/internal/testkit/smlocal"
+)
+
+const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:rotate"
+
+// checker is a LoginChecker that knows which passwords the database
+// accepts, and counts logins.
+type checker struct {
+	mu       sync.Mutex
+	accepts  map[string]bool
+	blocked  bool
+	attempts int
+}
+
+func (c *checker) CanLogin(_ context.Context, s string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.attempts++
+	sec, err := secret.Parse(s)
+	if err != nil {
+		return false, err
+	}
+	if c.blocked {
+		return false, fmt.Errorf("connect: %w", engine.ErrBlocked)
+	}
+	return c.accepts[sec.Password], nil
+}
+
+// publisher records what the doctor publishes.
+type publisher struct {
+	mu   sync.Mutex
+	msgs []*sns.PublishInput
+}
+
+func (p *publisher) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.msgs = append(p.msgs, in)
+	return &sns.PublishOutput{MessageId: aws.String("m")}, nil
+}
+
+// greeter is a TCP server that greets like MariaDB without TLS and hangs
+// up, for the doctor's network probe.
+func greeter(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	pkt := []byte{10}
+	pkt = append(pkt, "5.5.5-10.11.6-MariaDB\x00"...)
+	pkt = append(pkt, make([]byte, 4+8+1)...)
+	pkt = append(pkt, 0x00, 0x82) // protocol 41, secure connection; no TLS
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write(append([]byte{byte(len(pkt)), 0, 0, 0}, pkt...))
+			c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type rig struct {
+	t    *testing.T
+	ctx  context.Context
+	sm   *secretsmanager.Client
+	port int
+	db   *checker
+	pub  *publisher
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	noop := smlocal.InvokerFunc(func(context.Context, events.SecretsManagerSecretRotationEvent) error { return nil })
+	srv, err := smlocal.Start(smlocal.WithFunction(fnARN, noop), smlocal.WithSynchronousRotation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &rig{t: t, ctx: ctx, sm: srv.NewClient(ctx), port: greeter(t), db: &checker{accepts: map[string]bool{}}, pub: &publisher{}}
+}
+
+func (r *rig) value(user, pw, extra string) string {
+	return fmt.Sprintf(`{"engine":"mariadb","host":"127.0.0.1","port":%d,"username":%q,"password":%q%s}`, r.port, user, pw, extra)
+}
+
+// secret creates name with rotation configured (without rotating).
+func (r *rig) secret(name, value string) string {
+	r.t.Helper()
+	out, err := r.sm.CreateSecret(r.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if _, err := r.sm.RotateSecret(r.ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(name), RotationLambdaARN: aws.String(fnARN), RotateImmediately: aws.Bool(false)}); err != nil {
+		r.t.Fatal(err)
+	}
+	return aws.ToString(out.ARN)
+}
+
+func (r *rig) pending(name, value string) {
+	r.t.Helper()
+	if _, err := r.sm.PutSecretValue(r.ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value), VersionStages: []string{"AWSPENDING"}}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rig) labels(name string) string {
+	out, err := r.sm.DescribeSecret(r.ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return fmt.Sprint(out.VersionIdsToStages)
+}
+
+func (r *rig) doctor(cfg doctor.Config) *doctor.Doctor {
+	cfg.TopicARN, cfg.RotationFunctionARN, cfg.Environment = "arn:aws:sns:us-east-1:1:t", fnARN, "test"
+	return doctor.New(r.sm, r.db, doctor.WithConfig(cfg), doctor.WithPublisher(r.pub),
+		doctor.WithNetwork(doctor.Network{Timeout: 2 * time.Second}))
+}
+
+// The verdicts and (non-)actions that the local proof with the real
+// servers does not reach: repairs off, a rotation still in its
+// stuck-after window, a master secret mid-rotation (alternating users),
+// a blocked account.
+func TestDiagnoseWithoutChange(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(r *rig) string // returns the secret to diagnose
+		cfg    doctor.Config
+		cause  doctor.Cause
+		action string
+		logins int // at most
+	}{
+		{"repairs off", func(r *rig) string {
+			r.secret("s", r.value("app", "old", ""))
+			r.pending("s", r.value("app", "new", ""))
+			r.db.accepts["new"] = true
+			return "s"
+		}, doctor.Config{Repair: false}, doctor.CauseStuckAfterSet, "repairs are off (DOCTOR_REPAIR=false); the repair would move AWSCURRENT", 2},
+		{"rotation still young", func(r *rig) string {
+			r.secret("s", r.value("app", "old", ""))
+			r.pending("s", r.value("app", "new", ""))
+			r.db.accepts["old"] = true
+			return "s"
+		}, doctor.Config{Repair: true, StuckAfter: time.Hour}, doctor.CauseStuckAfterCreate, "is younger than 1h0m0s (DOCTOR_STUCK_AFTER)", 1},
+		{"master mid-rotation", func(r *rig) string {
+			master := r.secret("master", r.value("admin", "m-old", ""))
+			r.pending("master", r.value("admin", "m-new", ""))
+			r.secret("app", r.value("app", "a-old", `,"masterarn":"`+master+`"`))
+			return "app"
+		}, doctor.Config{Repair: true}, doctor.CauseMasterMidRotation, "nothing changed", 0},
+		{"account blocked", func(r *rig) string {
+			r.secret("s", r.value("app", "old", ""))
+			r.pending("s", r.value("app", "new", ""))
+			r.db.blocked = true
+			return "s"
+		}, doctor.Config{Repair: true}, doctor.CauseAccountBlocked, "nothing changed", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			id := tt.setup(r)
+			before := r.labels(id)
+			g := r.doctor(tt.cfg).Diagnose(r.ctx, id)
+			if g.Cause != tt.cause || !strings.Contains(g.Action, tt.action) || g.Repaired || g.Retried {
+				t.Fatalf("cause %q, action %q, repaired %v; want %q containing %q\n%s", g.Cause, g.Action, g.Repaired, tt.cause, tt.action, doctor.Render("test", g))
+			}
+			if g.Next == "" {
+				t.Errorf("no next command:\n%s", doctor.Render("test", g))
+			}
+			if after := r.labels(id); after != before {
+				t.Errorf("labels changed: %s -> %s", before, after)
+			}
+			if r.db.attempts > tt.logins {
+				t.Errorf("%d logins, want at most %d", r.db.attempts, tt.logins)
+			}
+		})
+	}
+}
+
+// An alarm (or {}) checks every secret the environment's function
+// rotates, and publishes one report for all of them.
+func TestHandleSweep(t *testing.T) {
+	r := newRig(t)
+	r.secret("a", r.value("a", "a-pw", ""))
+	r.secret("b", r.value("b", "b-pw", ""))
+	r.pending("b", r.value("b", "b-new", ""))
+	if _, err := r.sm.CreateSecret(r.ctx, &secretsmanager.CreateSecretInput{Name: aws.String("not-ours"), SecretString: aws.String(r.value("x", "x-pw", ""))}); err != nil {
+		t.Fatal(err)
+	}
+	r.db.accepts["a-pw"], r.db.accepts["b-pw"] = true, true
+	alarm, _ := json.Marshal(map[string]any{"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change",
+		"detail": map[string]any{"alarmName": "rotation-errors", "state": map[string]string{"value": "ALARM"}}})
+	res, err := r.doctor(doctor.Config{}).Handle(r.ctx, alarm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Diagnoses) != 2 || res.Diagnoses[0].Secret != "a" || res.Diagnoses[1].Secret != "b" || !res.Published {
+		t.Fatalf("result %+v", res)
+	}
+	if len(r.pub.msgs) != 1 {
+		t.Fatalf("%d messages published, want 1", len(r.pub.msgs))
+	}
+	m := r.pub.msgs[0]
+	if got := aws.ToString(m.Subject); got != "[test] rotation doctor: 1 of 2 secrets need attention" {
+		t.Errorf("subject %q", got)
+	}
+	body := aws.ToString(m.Message)
+	for _, want := range []string{"triggered by alarm rotation-errors in ALARM", "Secret:      a", "Cause:       healthy", "Secret:      b", "Cause:       stuck after createSecret", "repairs are off"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("report lacks %q:\n%s", want, body)
+		}
+	}
+	for _, pw := range []string{"a-pw", "b-pw", "b-new", "x-pw"} {
+		if strings.Contains(body, pw) {
+			t.Errorf("report contains a password")
+		}
+	}
+	// An alarm back to OK needs no report.
+	ok, _ := json.Marshal(map[string]any{"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change",
+		"detail": map[string]any{"alarmName": "rotation-errors", "state": map[string]string{"value": "OK"}}})
+	if res, err := r.doctor(doctor.Config{}).Handle(r.ctx, ok); err != nil || len(res.Diagnoses) != 0 || len(r.pub.msgs) != 1 {
+		t.Fatalf("OK alarm: %+v, %v, %d messages", res, err, len(r.pub.msgs))
+	}
+}

@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/example/secret-rotation/internal/grant"
+)
+
+// Account is a database account, 'User'@'Host'. Host is the account's
+// host pattern ("%" for any host), not the server's address.
+type Account struct {
+	User string
+	Host string
+}
+
+// String formats the account as user@host for messages (not for SQL).
+func (a Account) String() string { return a.User + "@" + a.Host }
+
+// Validate checks the account against the grammar of package grant: the
+// user name fits the server's 32-character limit and holds only letters,
+// digits and "_"; the host is "%", a name or an address. Every dialect
+// validates an account this way before building a statement with it.
+func (a Account) Validate() error {
+	if err := grant.ValidateAccount(a.User); err != nil {
+		return err
+	}
+	return grant.ValidateHost(a.Host)
+}
+
+// GrantReader reads an account's schema- and table-level grants, one
+// [grant.Grant] per object with its privileges sorted. A privilege held
+// WITH GRANT OPTION adds "GRANT OPTION" to that object's privileges, so it
+// shows up as a difference from any declared grant (which never has it).
+// Global, column and routine privileges are not read. Implemented by a
+// Session logged in as the master user (any account) or as the account
+// itself (its own grants).
+type GrantReader interface {
+	Grants(ctx context.Context, a Account) ([]grant.Grant, error)
+}
+
+// Admin is what the alternating-users strategy needs from a Session
+// logged in as the master user. A dialect's Session implements it when
+// the dialect supports that strategy; callers type-assert. Every method
+// validates the account and grant before building any statement, and no
+// error ever contains a password.
+type Admin interface {
+	GrantReader
+	// AccountExists reports whether the account exists.
+	AccountExists(ctx context.Context, a Account) (bool, error)
+	// EnsureAccount creates the account with password if it does not
+	// exist, or sets its password if it does; created reports which.
+	EnsureAccount(ctx context.Context, a Account, password string) (created bool, err error)
+	// Grant grants g's privileges on g's object to the account. g must be
+	// valid in the grammar of package grant.
+	Grant(ctx context.Context, a Account, g grant.Grant) error
+	// Revoke revokes g's privileges on g's object from the account. g may
+	// hold what [GrantReader] read and the grammar does not allow (GRANT
+	// OPTION, another server's privilege keyword, a wildcard schema), so
+	// that such drift can be removed; it is still checked to be keywords
+	// and identifiers only.
+	Revoke(ctx context.Context, a Account, g grant.Grant) error
+}
+
+// GrantProber is implemented by a Session logged in as an account with
+// declared grants: ProbeGrant runs, per privilege class of g it can probe
+// without side effects, one statement that needs the privilege and
+// changes nothing, so a refusal shows the account cannot use the grant.
+type GrantProber interface {
+	ProbeGrant(ctx context.Context, g grant.Grant) error
+}
+
+// DiffGrants compares the grants an account has with the ones it should
+// have: missing holds, per object, the privileges to grant; extra the
+// privileges to revoke (objects that are not wanted at all included).
+// Both are in a stable order (want's order, then have's), so the
+// statements a reconciliation sends are reproducible.
+func DiffGrants(have, want []grant.Grant) (missing, extra []grant.Grant) {
+	haveBy := byObject(have)
+	wantBy := byObject(want)
+	for _, w := range want {
+		if d := subtract(w.Privileges, haveBy[key(w)]); len(d) > 0 {
+			missing = append(missing, grant.Grant{Privileges: d, Schema: w.Schema, Table: w.Table})
+		}
+	}
+	for _, h := range have {
+		if d := subtract(h.Privileges, wantBy[key(h)]); len(d) > 0 {
+			extra = append(extra, grant.Grant{Privileges: d, Schema: h.Schema, Table: h.Table})
+		}
+	}
+	return missing, extra
+}
+
+// Reconcile makes the account's schema- and table-level grants exactly
+// want: it reads them, grants what is missing and revokes what is extra.
+// It returns the changes it made, for the log. Nothing is sent unless
+// every wanted grant is valid.
+func Reconcile(ctx context.Context, adm Admin, a Account, want []grant.Grant) (granted, revoked []grant.Grant, err error) {
+	for _, g := range want {
+		if err := ValidateGrant(g); err != nil {
+			return nil, nil, err
+		}
+	}
+	have, err := adm.Grants(ctx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	missing, extra := DiffGrants(have, want)
+	// Revoke first: a privilege that moved between objects is never held
+	// twice longer than needed.
+	for _, g := range extra {
+		if err := adm.Revoke(ctx, a, g); err != nil {
+			return granted, revoked, err
+		}
+		revoked = append(revoked, g)
+	}
+	for _, g := range missing {
+		if err := adm.Grant(ctx, a, g); err != nil {
+			return granted, revoked, err
+		}
+		granted = append(granted, g)
+	}
+	return granted, revoked, nil
+}
+
+// ValidateGrant checks that g is a grant the grammar of package grant
+// accepts, exactly as it stands: reading its canonical form back gives g.
+func ValidateGrant(g grant.Grant) error {
+	parsed, err := grant.Parse(g.String())
+	if err != nil {
+		return err
+	}
+	want := slices.Clone(g.Privileges)
+	slices.Sort(want)
+	if !slices.Equal(parsed.Privileges, want) || parsed.Schema != g.Schema || parsed.Table != g.Table {
+		return &grant.Error{Input: g.String(), Reason: "not in canonical form"}
+	}
+	return nil
+}
+
+// FormatGrants lists grants for a log line or an error message.
+func FormatGrants(gs []grant.Grant) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		parts[i] = g.String()
+	}
+	return fmt.Sprintf("[%s]", strings.Join(parts, "; "))
+}
+
+type objectKey struct{ schema, table string }
+
+func key(g grant.Grant) objectKey { return objectKey{g.Schema, g.Table} }
+
+func byObject(gs []grant.Grant) map[objectKey][]string {
+	m := make(map[objectKey][]string, len(gs))
+	for _, g := range gs {
+		m[key(g)] = append(m[key(g)], g.Privileges...)
+	}
+	return m
+}
+
+// subtract returns the privileges of a not in b, in a's order, once each.
+func subtract(a, b []string) []string {
+	var out []string
+	for _, p := range a {
+		if !slices.Contains(b, p) && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,228 @@
+package mysql
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/grant"
+)
+
+var (
+	_ engine.Admin       = (*mysqlSession)(nil)
+	_ engine.GrantProber = (*mysqlSession)(nil)
+)
+
+// maxGrantRows bounds how many privilege rows Grants reads for one
+// account: an application account has a handful; far more means something
+// else is going on and the rotation should stop, not loop.
+const maxGrantRows = 4096
+
+// grantOption is the pseudo-privilege Grants reports for IS_GRANTABLE.
+const grantOption = "GRANT OPTION"
+
+// accountSQL returns 'user'@'host' for a statement, after validating both
+// parts (letters, digits, "_" for the user; letters, digits and . - _ % :
+// / for the host): neither can hold a quote or a backslash, so the plain
+// single-quoted form is safe under every sql_mode.
+func accountSQL(a engine.Account) (string, error) {
+	if err := a.Validate(); err != nil {
+		return "", err
+	}
+	return "'" + a.User + "'@'" + a.Host + "'", nil
+}
+
+// AccountExists looks the account up in mysql.user, which the master user
+// of RDS for MySQL and MariaDB may read (it has SELECT on *.*); on MariaDB
+// 10.4+ mysql.user is a view of mysql.global_priv with the same columns.
+func (s *mysqlSession) AccountExists(ctx context.Context, a engine.Account) (bool, error) {
+	if err := a.Validate(); err != nil {
+		return false, err
+	}
+	var n int
+	err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?", a.User, a.Host).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up account %s: %w", a, err)
+	}
+	return n > 0, nil
+}
+
+// EnsureAccount creates the account with the password, or, if it exists,
+// sets its password with ALTER USER naming the account (MySQL 5.7.6+ and
+// MariaDB 10.2+; needs CREATE USER, which the RDS master user has). The
+// same statements serve both flavours. CREATE USER IF NOT EXISTS keeps a
+// concurrent creator from failing the step; the password is then the
+// other creator's and testSecret refuses it. The password is a literal
+// escaped for the session's sql_mode, as in ChangePassword, and a server
+// error is reduced to its number.
+func (s *mysqlSession) EnsureAccount(ctx context.Context, a engine.Account, password string) (bool, error) {
+	acct, err := accountSQL(a)
+	if err != nil {
+		return false, err
+	}
+	exists, err := s.AccountExists(ctx, a)
+	if err != nil {
+		return false, err
+	}
+	var mode string
+	if err := s.conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+		return false, fmt.Errorf("read sql_mode: %w", err)
+	}
+	lit, err := QuoteString(password, hasMode(mode, "NO_BACKSLASH_ESCAPES"))
+	if err != nil {
+		return false, err
+	}
+	stmt, verb := "ALTER USER "+acct+" IDENTIFIED BY "+lit, "set password of"
+	if !exists {
+		stmt, verb = "CREATE USER IF NOT EXISTS "+acct+" IDENTIFIED BY "+lit, "create account"
+	}
+	if _, err := s.conn.ExecContext(ctx, stmt); err != nil {
+		return false, fmt.Errorf("%s %s: %w", verb, a, redact(err))
+	}
+	return !exists, nil
+}
+
+// Grants reads the account's privileges from information_schema
+// SCHEMA_PRIVILEGES and TABLE_PRIVILEGES, which MySQL and MariaDB both
+// have with the same columns and GRANTEE format ('user'@'host'). They show
+// every account's rows to a user who may read the mysql schema (the RDS
+// master user, without SUPER) and an account's own rows to the account
+// itself. Unlike SHOW GRANTS there is no statement text to parse and no
+// flavour-specific output (MariaDB's IDENTIFIED BY PASSWORD, MySQL's roles).
+func (s *mysqlSession) Grants(ctx context.Context, a engine.Account) ([]grant.Grant, error) {
+	acct, err := accountSQL(a)
+	if err != nil {
+		return nil, err
+	}
+	const q = `SELECT TABLE_SCHEMA, '' AS TABLE_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?
+UNION ALL
+SELECT TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?`
+	rows, err := s.conn.QueryContext(ctx, q, acct, acct)
+	if err != nil {
+		return nil, fmt.Errorf("read grants of %s: %w", a, err)
+	}
+	defer rows.Close()
+	var out []grant.Grant
+	index := map[[2]string]int{}
+	add := func(schema, table, priv string) {
+		k := [2]string{schema, table}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, grant.Grant{Schema: schema, Table: table})
+		}
+		if !slices.Contains(out[i].Privileges, priv) {
+			out[i].Privileges = append(out[i].Privileges, priv)
+		}
+	}
+	n := 0
+	for rows.Next() {
+		if n++; n > maxGrantRows {
+			return nil, fmt.Errorf("read grants of %s: more than %d privilege rows", a, maxGrantRows)
+		}
+		var schema, table, priv, grantable string
+		if err := rows.Scan(&schema, &table, &priv, &grantable); err != nil {
+			return nil, fmt.Errorf("read grants of %s: %w", a, err)
+		}
+		add(schema, table, strings.ToUpper(strings.Join(strings.Fields(priv), " ")))
+		if strings.EqualFold(grantable, "YES") {
+			add(schema, table, grantOption)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read grants of %s: %w", a, err)
+	}
+	for i := range out {
+		slices.Sort(out[i].Privileges)
+	}
+	slices.SortFunc(out, func(x, y grant.Grant) int {
+		return strings.Compare(x.Schema+"\x00"+x.Table, y.Schema+"\x00"+y.Table)
+	})
+	return out, nil
+}
+
+// Grant sends GRANT privileges ON object TO account for a grant valid in
+// the grammar of package grant. A table-level grant needs the table to
+// exist (MariaDB 10.11 answers 1146 otherwise); a schema-level one does not.
+func (s *mysqlSession) Grant(ctx context.Context, a engine.Account, g grant.Grant) error {
+	acct, err := accountSQL(a)
+	if err != nil {
+		return err
+	}
+	if err := engine.ValidateGrant(g); err != nil {
+		return err
+	}
+	if _, err := s.conn.ExecContext(ctx, "GRANT "+strings.Join(g.Privileges, ", ")+" ON "+g.Object()+" TO "+acct); err != nil {
+		return fmt.Errorf("grant %s to %s: %w", g, a, err)
+	}
+	return nil
+}
+
+// Revoke sends REVOKE privileges ON object FROM account. It accepts what
+// Grants read and the grammar refuses (see [engine.Admin]), but only
+// privilege keywords (upper-case words) and identifiers of at most 64
+// characters without backticks or control characters, backtick-quoted:
+// nothing that can end the statement.
+func (s *mysqlSession) Revoke(ctx context.Context, a engine.Account, g grant.Grant) error {
+	acct, err := accountSQL(a)
+	if err != nil {
+		return err
+	}
+	if err := revocable(g); err != nil {
+		return err
+	}
+	if _, err := s.conn.ExecContext(ctx, "REVOKE "+strings.Join(g.Privileges, ", ")+" ON "+g.Object()+" FROM "+acct); err != nil {
+		return fmt.Errorf("revoke %s from %s: %w", g, a, err)
+	}
+	return nil
+}
+
+func revocable(g grant.Grant) error {
+	bad := func(reason string) error { return &grant.Error{Input: g.String(), Reason: reason} }
+	if len(g.Privileges) == 0 {
+		return bad("no privileges")
+	}
+	for _, p := range g.Privileges {
+		if !isKeyword(p) {
+			return bad("privilege is not a keyword")
+		}
+	}
+	if !revocableIdent(g.Schema) || (g.Table != "" && !revocableIdent(g.Table)) {
+		return bad("object name is empty, too long or not valid text")
+	}
+	return nil
+}
+
+// isKeyword: upper-case ASCII words separated by single spaces.
+func isKeyword(p string) bool {
+	if p == "" || len(p) > 64 {
+		return false
+	}
+	for _, w := range strings.Split(p, " ") {
+		if w == "" || strings.Trim(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// revocableIdent accepts a name the server reported, wildcards and
+// escapes of schema patterns included, but no backtick or control
+// character: QuoteIdent would make even those safe, but no account this
+// function manages has a reason to hold a grant on such a name, and
+// refusing it keeps anything odd from reaching the server.
+func revocableIdent(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > grant.MaxIdentLen || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '`' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,291 @@
+package rotation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/example/secret-rotation/internal/engine"
+	"github.com/example/secret-rotation/internal/grant"
+	"github.com/example/secret-rotation/internal/secret"
+)
+
+// alternatingUsers is AWS's alternating-users (multi-user) rotation with
+// declared grants: the secret names a master secret ("masterarn"); each
+// rotation switches between the account "x" and "x_clone", setting the
+// password of the one not in use, logged in as the master user. The
+// previous credentials keep working until the next rotation, so no
+// client is ever refused. Unlike AWS's reference function
+// (SecretsManagerRDSMySQLRotationMultiUser, which copies SHOW GRANTS of the
+// current user), the new account gets exactly the secret's declared
+// "grants", so drift is repaired at every rotation, and the first rotation
+// creates both accounts. Without "grants" it copies the current account's
+// schema- and table-level grants, as AWS's function does.
+type alternatingUsers struct{}
+
+var _ Strategy = alternatingUsers{}
+
+// validateAlternating checks a version of an alternating-users secret
+// before anything is sent anywhere: both account names of the pair fit
+// the server's 32-character limit and the grammar of package grant.
+// secret.Parse already validated "userhost" and the grants' grammar, which
+// refuses grants on the server's own schemas (grant.SystemSchemas).
+func validateAlternating(s *secret.Secret) error {
+	for _, u := range []string{s.Username, grant.Clone(s.Username)} {
+		if err := grant.ValidateAccount(u); err != nil {
+			if len(u) > grant.MaxUserLen {
+				return fmt.Errorf("alternating users: the pair of %q is %q, longer than the server's %d-character limit for user names: use a user name of at most %d characters",
+					s.Username, u, grant.MaxUserLen, grant.MaxUserLen-len(grant.CloneSuffix))
+			}
+			return fmt.Errorf("alternating users: %w", err)
+		}
+	}
+	return nil
+}
+
+func account(s *secret.Secret) engine.Account {
+	return engine.Account{User: s.Username, Host: s.UserHost}
+}
+
+// pendingValue is AWSCURRENT with the other account of the pair and a new
+// password; every other key is kept as it is.
+func (alternatingUsers) pendingValue(current *secret.Secret, password string) (string, error) {
+	withPw, err := current.WithPassword(password)
+	if err != nil {
+		return "", err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(withPw), &m); err != nil {
+		return "", errors.New("re-decode secret JSON failed")
+	}
+	user, err := json.Marshal(grant.Clone(current.Username)) // [A-Za-z0-9_]: nothing to escape
+	if err != nil {
+		return "", err
+	}
+	m["username"] = user
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return "", errors.New("re-encode secret JSON failed")
+	}
+	return strings.TrimRight(buf.String(), "\n"), nil
+}
+
+// setSecret, logged in as the master user, makes the pending account
+// exist with the pending password and exactly the declared grants. On the
+// first rotation it also creates the current account (with the AWSCURRENT
+// password) if it does not exist, so no manual SQL is needed. Everything
+// is checked before any login: the pending version names the current
+// account's pair on the same server, and the master secret is on that
+// same host and port (the master password is sent nowhere else).
+func (alternatingUsers) setSecret(ctx context.Context, h *Handler, r *request, pending *secret.Secret) (bool, error) {
+	current, err := h.getSecret(ctx, r.secretID, "", secret.StageCurrent)
+	if err != nil {
+		return false, err
+	}
+	if err := checkPair(current, pending); err != nil {
+		return false, fmt.Errorf("pending version %s: %w; refusing to change the database", r.token, err)
+	}
+	var changed bool
+	err = h.withMaster(ctx, r, pending, func(adm engine.Admin) error {
+		want, err := h.prepareCurrent(ctx, r, adm, current)
+		if err != nil {
+			return err
+		}
+		created, err := adm.EnsureAccount(ctx, account(pending), pending.Password)
+		if err != nil {
+			return err
+		}
+		granted, revoked, err := engine.Reconcile(ctx, adm, account(pending), want)
+		if err != nil {
+			return fmt.Errorf("grants of %s: %w", account(pending), err)
+		}
+		changed = true
+		r.log.Info("set password and grants of the pending user", "user", pending.Username, "created", created,
+			"granted", engine.FormatGrants(granted), "revoked", engine.FormatGrants(revoked))
+		return nil
+	})
+	return changed, err
+}
+
+// checkPair: the pending version must be the current one's alternate
+// account, on the same server and host pattern, under the same master.
+func checkPair(current, pending *secret.Secret) error {
+	if err := validateAlternating(current); err != nil {
+		return fmt.Errorf("AWSCURRENT: %w", err)
+	}
+	switch {
+	case !current.AlternatingUsers():
+		return errors.New("AWSCURRENT has no \"masterarn\"")
+	case pending.Username != grant.Clone(current.Username):
+		return fmt.Errorf("user %q is not the alternate of AWSCURRENT's %q", pending.Username, current.Username)
+	case !strings.EqualFold(pending.Host, current.Host) || pending.Port != current.Port:
+		return errors.New("it names a different host or port than AWSCURRENT")
+	case pending.UserHost != current.UserHost:
+		return errors.New("it names a different \"userhost\" than AWSCURRENT")
+	case pending.MasterARN != current.MasterARN:
+		return errors.New("it names a different master secret than AWSCURRENT")
+	}
+	return nil
+}
+
+// prepareCurrent returns the grants the pending account must hold, and on
+// the first rotation creates the current account. If the current account
+// exists, AWSCURRENT must log in to it: otherwise whoever can write the
+// secret could name any existing account and have this function take it
+// over with the master's rights (AWS's reference function makes the same
+// check, against a confused deputy). That login is with the password the
+// database has, so it is never a failed login on a healthy rotation.
+func (h *Handler) prepareCurrent(ctx context.Context, r *request, adm engine.Admin, current *secret.Secret) ([]grant.Grant, error) {
+	cur := account(current)
+	exists, err := adm.AccountExists(ctx, cur)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		if current.Grants == nil {
+			return nil, fmt.Errorf("account %s does not exist and the secret declares no \"grants\" to create it with", cur)
+		}
+		if _, err := adm.EnsureAccount(ctx, cur, current.Password); err != nil {
+			return nil, err
+		}
+		granted, _, err := engine.Reconcile(ctx, adm, cur, current.Grants)
+		if err != nil {
+			return nil, fmt.Errorf("grants of %s: %w", cur, err)
+		}
+		r.log.Info("created the current user (first rotation)", "user", cur.User, "granted", engine.FormatGrants(granted))
+		return current.Grants, nil
+	}
+	if err := h.tryLogin(ctx, current, func(s engine.Session) error { return s.Check(ctx) }); err != nil {
+		return nil, fmt.Errorf("AWSCURRENT does not log in to the existing account %s, so this secret does not own it; refusing to change its alternate: %w", cur, err)
+	}
+	if current.Grants != nil {
+		return current.Grants, nil
+	}
+	// AWS-style secret without declared grants: copy the current account's.
+	have, err := adm.Grants(ctx, cur)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range have {
+		if err := engine.ValidateGrant(g); err != nil {
+			return nil, fmt.Errorf("account %s holds %s, which this function does not copy (%v); declare the account's \"grants\" in the secret instead", cur, g, err)
+		}
+	}
+	return have, nil
+}
+
+// withMaster logs in with the master secret and runs fn on the session's
+// Admin. It reads the master's AWSCURRENT and logs in with it; only if the
+// database refuses it (the master itself is mid-rotation: its setSecret
+// has run, its finishSecret not yet) does it try the master's AWSPENDING
+// and then AWSPREVIOUS, as singleUser does, so a healthy rotation makes no
+// failed login. Every master version must name the user secret's host and
+// port before it is used.
+func (h *Handler) withMaster(ctx context.Context, r *request, user *secret.Secret, fn func(engine.Admin) error) error {
+	arn := user.MasterARN
+	run := func(s engine.Session) error {
+		adm, ok := s.(engine.Admin)
+		if !ok {
+			return fmt.Errorf("%w: the database engine cannot manage accounts (alternating users)", ErrUnsupportedStrategy)
+		}
+		return fn(adm)
+	}
+	tried := &loginError{addr: user.Addr(), user: "the master user of " + arn}
+	var used []string // passwords already tried
+	for _, stage := range []string{secret.StageCurrent, secret.StagePending, secret.StagePrevious} {
+		m, err := h.getSecret(ctx, arn, "", stage)
+		switch {
+		case err != nil && stage == secret.StageCurrent:
+			return fmt.Errorf("read master secret %s: %w", arn, err)
+		case err != nil && isNotFound(err):
+			tried.add("master "+stage, errors.New("no such version"))
+			continue
+		case err != nil:
+			tried.add("master "+stage, err)
+			continue
+		}
+		var refuse error
+		if !strings.EqualFold(m.Host, user.Host) || m.Port != user.Port {
+			refuse = fmt.Errorf("master secret %s (%s) names %s, not the user secret's %s; refusing to send its credentials there", arn, stage, m.Addr(), user.Addr())
+		} else if m.Username == user.Username || m.Username == grant.Clone(user.Username) {
+			refuse = fmt.Errorf("master secret %s (%s) names the application user %q itself", arn, stage, m.Username)
+		}
+		if refuse != nil && stage == secret.StageCurrent {
+			return refuse
+		}
+		if refuse != nil {
+			tried.add("master "+stage, refuse)
+			continue
+		}
+		if containsString(used, m.Password) {
+			continue
+		}
+		used = append(used, m.Password)
+		err = h.tryLogin(ctx, m, run)
+		if err == nil {
+			r.log.Info("logged in as the master user", "master_arn", arn, "logged_in_as", stage)
+			return nil
+		}
+		if !errors.Is(err, errLogin) {
+			return err // logged in, but the work failed
+		}
+		tried.add("master "+stage, err)
+		if !errors.Is(err, engine.ErrAuth) {
+			return tried
+		}
+	}
+	return tried
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// testSecret logs in as the pending account and checks that it holds
+// exactly the declared grants, as the server shows them to the account
+// itself, and can use them: per data privilege a statement that changes
+// nothing (engine.GrantProber). Without declared grants it only runs a
+// query, as AWS's function does.
+func (alternatingUsers) testSecret(ctx context.Context, h *Handler, r *request, pending *secret.Secret) (bool, error) {
+	err := h.tryLogin(ctx, pending, func(s engine.Session) error {
+		if err := s.Check(ctx); err != nil {
+			return err
+		}
+		if pending.Grants == nil {
+			return nil
+		}
+		reader, ok1 := s.(engine.GrantReader)
+		prober, ok2 := s.(engine.GrantProber)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%w: the database engine cannot check grants (alternating users)", ErrUnsupportedStrategy)
+		}
+		have, err := reader.Grants(ctx, account(pending))
+		if err != nil {
+			return err
+		}
+		if missing, extra := engine.DiffGrants(have, pending.Grants); len(missing)+len(extra) > 0 {
+			return fmt.Errorf("%s lacks %s and holds extra %s", account(pending), engine.FormatGrants(missing), engine.FormatGrants(extra))
+		}
+		for _, g := range pending.Grants {
+			if err := prober.ProbeGrant(ctx, g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("test AWSPENDING credentials: %w", err)
+	}
+	r.log.Info("pending user logs in and can use its grants", "user", pending.Username, "grants", len(pending.Grants))
+	return false, nil
+}

@@ -1,0 +1,134 @@
+package main_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/example/secret-rotation/internal/testkit/testdb"
+)
+
+// rdsMasterGrants: the RDS for MariaDB master user's privileges (no SUPER).
+const rdsMasterGrants = "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, REFERENCES, INDEX, ALTER, " +
+	"SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION SLAVE, BINLOG MONITOR, " +
+	"CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER ON *.* WITH GRANT OPTION"
+
+// altSetup creates a master user with its secret and a schema with one
+// table, and returns the schema and the master secret's ARN.
+func (e *e2e) altSetup() (schema, masterID string) {
+	e.t.Helper()
+	user, pw := testdb.UniqueName(e.t), "Master-"+testdb.UniqueName(e.t)
+	schema = testdb.UniqueName(e.t)
+	if err := srv.CreateUser(e.ctx, user, pw, rdsMasterGrants); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := srv.CreateDatabase(e.ctx, schema); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { srv.DropUser(context.Background(), user); srv.DropDatabase(context.Background(), schema) })
+	if _, err := srv.RootDB().ExecContext(e.ctx, "CREATE TABLE `"+schema+"`.orders (id INT PRIMARY KEY)"); err != nil {
+		e.t.Fatal(err)
+	}
+	masterID = e.createSecret(fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"username":%q,"password":%q,"ssl":"true"}`, srv.Host(), srv.Port(), user, pw))
+	return schema, masterID
+}
+
+// appUser is a unique application user name short enough for its clone.
+func appUser(t *testing.T) string {
+	n := testdb.UniqueName(t)
+	if len(n) > 26 {
+		n = "a" + n[len(n)-25:]
+	}
+	t.Cleanup(func() { srv.DropUser(context.Background(), n); srv.DropUser(context.Background(), n+"_clone") })
+	return n
+}
+
+// privileges lists an account's schema and table privileges as root sees them.
+func privileges(t *testing.T, user string) []string {
+	t.Helper()
+	rows, err := srv.RootDB().Query(`SELECT CONCAT(TABLE_SCHEMA, '.*:', PRIVILEGE_TYPE) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?
+UNION ALL SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, ':', PRIVILEGE_TYPE) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?`,
+		"'"+user+"'@'%'", "'"+user+"'@'%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestEndToEndAlternatingUsers: the compiled function under the emulator
+// rotates an application user's secret (as the stacks create it: the
+// account does not exist yet) three times: user and clone are created with
+// exactly the declared grants, AWSCURRENT and AWSPREVIOUS log in after
+// each rotation, a grant added by hand is gone at the account's next
+// rotation, and nothing secret reaches the logs.
+func TestEndToEndAlternatingUsers(t *testing.T) {
+	e := start(t, nil)
+	schema, masterID := e.altSetup()
+	user := appUser(t)
+	value := fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"dbname":%q,"username":%q,"password":"First-Pa55word-E2E","masterarn":%q,"ssl":"true","grants":["SELECT, INSERT ON %s.*","UPDATE ON %s.orders"]}`,
+		srv.Host(), srv.Port(), schema, user, masterID, schema, schema)
+	id := e.createSecret(value)
+	want := []string{schema + ".*:INSERT", schema + ".*:SELECT", schema + ".orders:UPDATE"}
+	for round := 1; round <= 3; round++ {
+		if round == 2 { // user is the next pending account: drift it
+			if _, err := srv.RootDB().Exec("GRANT DELETE ON `" + schema + "`.* TO '" + user + "'@'%'"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.rotate(id); err != nil {
+			t.Fatalf("rotation %d: %v\nfunction logs:\n%s", round, err, e.fn.Logs())
+		}
+		_, cur := e.get(id, "AWSCURRENT")
+		_, prev := e.get(id, "AWSPREVIOUS")
+		if !canLogin(t, cur.Username, cur.Password) || !canLogin(t, prev.Username, prev.Password) || cur.Username == prev.Username {
+			t.Errorf("rotation %d: AWSCURRENT (%s) and AWSPREVIOUS (%s) must both log in as the two accounts", round, cur.Username, prev.Username)
+		}
+		for _, u := range []string{user, user + "_clone"} {
+			if got := privileges(t, u); !slices.Equal(got, want) {
+				t.Errorf("rotation %d: %s holds %v, want %v", round, u, got, want)
+			}
+		}
+	}
+	e.assertLogsClean(append(append(e.secretValues(id), e.secretValues(masterID)...), value)...)
+}
+
+// TestEndToEndAlternatingHostileSecret: grant strings and names that would
+// inject SQL are refused before the function logs in anywhere.
+func TestEndToEndAlternatingHostileSecret(t *testing.T) {
+	e := start(t, nil)
+	schema, masterID := e.altSetup()
+	for _, tc := range []struct{ user, grants, want string }{
+		{"app_e2e", `["SELECT ON ` + schema + `.* TO root; DROP USER root; --"]`, `"grants"`},
+		{"app_e2e", `["SELECT ON ` + schema + `.*","SUPER ON *.*"]`, `"grants"`},
+		{"x' IDENTIFIED BY 'p", `["SELECT ON ` + schema + `.*"]`, "user name"},
+		{"abcdefghijklmnopqrstuvwxyz1", `["SELECT ON ` + schema + `.*"]`, "32-character limit"},
+	} {
+		value := fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"username":%q,"password":"Hostile-Pa55word","masterarn":%q,"ssl":"true","grants":%s}`,
+			srv.Host(), srv.Port(), tc.user, masterID, tc.grants)
+		id := e.createSecret(value)
+		err := e.rotate(id)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: error = %v, want %q", tc.user, tc.grants, err, tc.want)
+		}
+		if n := e.sm.Calls("PutSecretValue"); n != 0 {
+			t.Errorf("%d PutSecretValue calls", n)
+		}
+	}
+	var n int
+	if err := srv.RootDB().QueryRow("SELECT COUNT(*) FROM mysql.user WHERE User IN ('app_e2e', 'app_e2e_clone', 'abcdefghijklmnopqrstuvwxyz1')").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d accounts created (%v)", n, err)
+	}
+	if strings.Contains(string(e.fn.Logs()), "Hostile-Pa55word") {
+		t.Error("a password reached the logs")
+	}
+}

@@ -1,0 +1,378 @@
+package rotationcdk
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/secret-rotation/internal/compliance"
+	"github.com/example/secret-rotation/internal/doctor"
+	"github.com/example/secret-rotation/internal/rotation"
+)
+
+// DoctorPackage is the import path of the doctor function's main package.
+const DoctorPackage = "github.com/example/secret-rotation/lambda/doctor"
+
+// Defaults of [DoctorFunctionProps].
+const (
+	DefaultDoctorTimeout    = 2 * time.Minute
+	DefaultDoctorStuckAfter = time.Hour
+)
+
+// DoctorFunctionProps configure [NewDoctorFunction]. Vpc, Topic and
+// RotationFunction are required.
+type DoctorFunctionProps struct {
+	// Vpc is where the doctor runs: it must reach the databases, Secrets
+	// Manager, SNS and CloudWatch Logs (NAT or interface endpoints).
+	Vpc awsec2.IVpc
+	// VpcSubnets places the doctor. Default: the VPC's private subnets
+	// with egress; use the rotation function's subnets to see what it sees.
+	VpcSubnets *awsec2.SubnetSelection
+	// SecurityGroup is the doctor's group. Default: a new group whose only
+	// rule is HTTPS (443) out to any IPv4 address; [DoctorFunction.Watch]
+	// adds the database ports.
+	SecurityGroup awsec2.ISecurityGroup
+	// LogGroup, LogRetention, LogsKey, LogRemovalPolicy: as for
+	// [RotationFunctionProps].
+	LogGroup         awslogs.ILogGroup
+	LogRetention     awslogs.RetentionDays
+	LogsKey          awskms.IKey
+	LogRemovalPolicy awscdk.RemovalPolicy
+	// Topic receives the doctor's reports (DOCTOR_TOPIC_ARN).
+	Topic awssns.ITopic
+	// TopicKey is Topic's KMS key; the doctor may encrypt with it to
+	// publish. Default: none, for a topic without a customer-managed key.
+	TopicKey awskms.IKey
+	// RotationFunction is the function whose failures the doctor diagnoses:
+	// the secrets it rotates are the ones the doctor looks at, and the last
+	// error lines of its log group go into the report.
+	RotationFunction *RotationFunction
+	// Secrets the doctor may read and repair; more can be added with
+	// [DoctorFunction.Watch].
+	Secrets []WatchedSecret
+	// ReportOnly stops the doctor from repairing anything (DOCTOR_REPAIR
+	// "false"). Default: false, it repairs what rotatectl's guard allows.
+	ReportOnly bool
+	// StuckAfter is the age from which an unfinished rotation is stuck
+	// (DOCTOR_STUCK_AFTER), at least one hour. Default: one hour.
+	StuckAfter time.Duration
+	// EnvironmentName is shown in reports (DOCTOR_ENVIRONMENT). Default:
+	// the stack's name.
+	EnvironmentName string
+	// CABundlePath: extra CAs for database TLS, as for the rotation
+	// function (DB_CA_BUNDLE); pass the same file. Default: none.
+	CABundlePath string
+	// Timeout of one diagnosis, 30 s..15 min. Default: 2 minutes.
+	Timeout time.Duration
+	// MemorySizeMiB of the function. Default: 256.
+	MemorySizeMiB int
+	// Description of the function. Default: "Diagnoses and repairs failed
+	// Secrets Manager rotations".
+	Description string
+	// ModuleRoot and Package: as for [RotationFunctionProps]; Package
+	// defaults to [DoctorPackage].
+	ModuleRoot, Package string
+}
+
+// WatchedSecret is one secret the doctor may read, relabel and rotate.
+type WatchedSecret struct {
+	// Secret is the secret (required).
+	Secret awssecretsmanager.ISecret
+	// EncryptionKey is its customer-managed key: the doctor may decrypt
+	// with it through Secrets Manager only (kms:ViaService). Default: none,
+	// for the AWS managed key.
+	EncryptionKey awskms.IKey
+	// Database is what the secret logs in to: the doctor's group is
+	// allowed to its Port. Default: none (no login check possible).
+	Database awsec2.IConnectable
+	// Port is the database port. Default: Database's default port.
+	Port awsec2.Port
+}
+
+// DoctorFunction is the doctor: a Go function in the VPC with its role,
+// log group, security group and the policy for the secrets it watches.
+type DoctorFunction struct {
+	constructs.Construct
+	// Function is the Lambda function (provided.al2023, arm64, bootstrap).
+	Function awslambda.Function
+	// Role is the execution role.
+	Role awsiam.IRole
+	// BasePolicy: own log group and network interfaces.
+	BasePolicy awsiam.ManagedPolicy
+	// Policy: the topic, the rotation function's log group and the
+	// watched secrets and their keys.
+	Policy awsiam.ManagedPolicy
+	// SecurityGroup is the doctor's group.
+	SecurityGroup awsec2.ISecurityGroup
+	// LogGroup receives the doctor's logs.
+	LogGroup awslogs.ILogGroup
+
+	secrets, keys awsiam.PolicyStatement
+}
+
+// Reasons of the doctor's suppressions.
+const (
+	// ReasonListSecrets: the doctor's policy, AwsSolutions-IAM5 Resource::*.
+	ReasonListSecrets = "secretsmanager:ListSecrets has no resource-level permissions; the doctor lists secrets to find those rotated by " +
+		"the environment's rotation function and reads, relabels or rotates only the watched secrets' ARNs"
+	// ReasonDoctorDLQ: the doctor, NIST LambdaDLQ.
+	ReasonDoctorDLQ = "the doctor is invoked by EventBridge for events that are also on the topic (rotation failures, the error alarm); " +
+		"a run that fails after Lambda's retries raises the doctor's own error alarm to the topic, and an operator runs rotatectl, " +
+		"so a dead-letter queue would only hold events nobody replays"
+	// ReasonDoctorConcurrency: the doctor, NIST LambdaConcurrency.
+	ReasonDoctorConcurrency = "reserving executions fails to deploy in any account whose Lambda concurrency quota is 100 or less " +
+		"(Lambda keeps 100 unreserved); the doctor runs only on rotation failures, and two runs on one secret are harmless: a relabel " +
+		"names the version it takes the label from (Secrets Manager refuses it once that version lost the label) and RotateSecret " +
+		"refuses a second rotation while one is pending"
+	// ReasonDoctorPlainLogs: the default log group without LogsKey, NIST
+	// CloudWatchLogGroupEncrypted.
+	ReasonDoctorPlainLogs = "the doctor never logs a password or a secret string, and CloudWatch Logs encrypts log data at rest with " +
+		"its own keys; pass LogsKey for a customer-managed key"
+)
+
+// doctorSecretActions are what diagnosis and repair need on a watched
+// secret: read it and its versions, move stage labels, and start the one
+// retry. GetRandomPassword and PutSecretValue are not among them: the
+// doctor never creates a password.
+var doctorSecretActions = []string{
+	"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds",
+	"secretsmanager:UpdateSecretVersionStage", "secretsmanager:RotateSecret",
+}
+
+func (p *DoctorFunctionProps) withDefaults() (DoctorFunctionProps, error) {
+	if p == nil {
+		return DoctorFunctionProps{}, errors.New("doctor function: props are required")
+	}
+	c := *p
+	if c.StuckAfter == 0 {
+		c.StuckAfter = DefaultDoctorStuckAfter
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultDoctorTimeout
+	}
+	if c.MemorySizeMiB == 0 {
+		c.MemorySizeMiB = DefaultMemorySizeMiB
+	}
+	if c.LogRetention == "" {
+		c.LogRetention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if c.LogRemovalPolicy == "" {
+		c.LogRemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
+	if c.Description == "" {
+		c.Description = "Diagnoses and repairs failed Secrets Manager rotations"
+	}
+	if c.Package == "" {
+		c.Package = DoctorPackage
+	}
+	var errs []error
+	if c.Vpc == nil {
+		errs = append(errs, errors.New("Vpc is required"))
+	}
+	if c.Topic == nil {
+		errs = append(errs, errors.New("Topic is required"))
+	}
+	if c.RotationFunction == nil || c.RotationFunction.Function == nil || c.RotationFunction.LogGroup == nil {
+		errs = append(errs, errors.New("RotationFunction is required"))
+	}
+	// Four rotation steps of up to 15 minutes: a younger pending version
+	// may belong to a rotation that is still running.
+	if c.StuckAfter < time.Hour || c.StuckAfter%time.Minute != 0 {
+		errs = append(errs, fmt.Errorf("StuckAfter %s: want whole minutes, at least 1h", c.StuckAfter))
+	}
+	if c.Timeout < 30*time.Second || c.Timeout > 15*time.Minute || c.Timeout%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("Timeout %s: want whole seconds from 30s to 15m", c.Timeout))
+	}
+	if c.MemorySizeMiB < 128 || c.MemorySizeMiB > 10240 {
+		errs = append(errs, fmt.Errorf("MemorySizeMiB %d: want 128..10240", c.MemorySizeMiB))
+	}
+	for i, s := range c.Secrets {
+		if err := s.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("Secrets[%d]: %w", i, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return DoctorFunctionProps{}, fmt.Errorf("doctor function: %w", err)
+	}
+	return c, nil
+}
+
+func (s WatchedSecret) validate() error {
+	switch {
+	case s.Secret == nil:
+		return errors.New("Secret is required")
+	case s.Database != nil && s.Port == nil && s.Database.Connections().DefaultPort() == nil:
+		return errors.New("Port is required: Database has no default port")
+	}
+	return nil
+}
+
+// NewDoctorFunction builds the doctor (lambda/doctor, compiled at synth
+// exactly like the rotation function) in the VPC. Its role may publish to
+// Topic, read the rotation function's log group, list secrets, and read,
+// relabel and rotate the watched secrets, decrypting their keys only
+// through Secrets Manager; nothing else. Invalid props are errors before
+// any resource is created; a compile error stops synth.
+//
+// Create it in the secrets' stack or a later one: its policy and security
+// group rules refer to the secrets and databases, never the other way.
+func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunctionProps) (*DoctorFunction, error) {
+	p, err := props.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	assetOpts, root, err := GoAssetOptions(p.ModuleRoot, p.Package, p.CABundlePath)
+	if err != nil {
+		return nil, fmt.Errorf("doctor function: %w", err)
+	}
+	envName := p.EnvironmentName
+	if envName == "" {
+		envName = *awscdk.Stack_Of(scope).StackName()
+	}
+	vars := map[string]*string{
+		doctor.EnvTopicARN:            p.Topic.TopicArn(),
+		doctor.EnvRepair:              jsii.String(strconv.FormatBool(!p.ReportOnly)),
+		doctor.EnvStuckAfter:          jsii.String(p.StuckAfter.String()),
+		doctor.EnvRotationFunctionARN: p.RotationFunction.Function.FunctionArn(),
+		doctor.EnvRotationLogGroup:    p.RotationFunction.LogGroup.LogGroupName(),
+		doctor.EnvEnvironment:         jsii.String(envName),
+	}
+	if p.CABundlePath != "" {
+		vars[rotation.EnvCABundle] = jsii.String(CABundleFileName)
+	}
+	parts, err := newGoFunction(scope, id, &goFunctionSpec{
+		role:              "Rotation doctor: diagnoses and repairs failed Secrets Manager rotations",
+		basePolicy:        "Rotation doctor: its own log group, and the network interfaces of a function in a VPC",
+		securityGroup:     "Rotation doctor: HTTPS to AWS APIs; database ports added per watched secret",
+		egress:            "HTTPS to Secrets Manager, SNS and CloudWatch Logs",
+		description:       p.Description,
+		vpc:               p.Vpc,
+		subnets:           p.VpcSubnets,
+		group:             p.SecurityGroup,
+		logs:              logSpec{group: p.LogGroup, retention: p.LogRetention, key: p.LogsKey, removal: p.LogRemovalPolicy},
+		asset:             assetOpts,
+		root:              root,
+		memoryMiB:         p.MemorySizeMiB,
+		timeout:           p.Timeout,
+		environment:       vars,
+		dlqReason:         ReasonDoctorDLQ,
+		concurrencyReason: ReasonDoctorConcurrency,
+		plainLogsReason:   ReasonDoctorPlainLogs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("doctor function: %w", err)
+	}
+	out := &DoctorFunction{
+		Construct: parts.Construct, Function: parts.Function, Role: parts.Role, BasePolicy: parts.BasePolicy,
+		SecurityGroup: parts.SecurityGroup, LogGroup: parts.LogGroup,
+	}
+	out.Policy = newDoctorPolicy(out, p)
+	for _, s := range p.Secrets {
+		out.mustWatch(s)
+	}
+	return out, nil
+}
+
+// newDoctorPolicy is the doctor's managed policy without the watched
+// secrets, which Watch adds.
+func newDoctorPolicy(d *DoctorFunction, p DoctorFunctionProps) awsiam.ManagedPolicy {
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("PublishReports"),
+			Actions:   jsii.Strings("sns:Publish"),
+			Resources: jsii.Strings(*p.Topic.TopicArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadRotationLogs"),
+			Actions:   jsii.Strings("logs:FilterLogEvents"),
+			Resources: jsii.Strings(*p.RotationFunction.LogGroup.LogGroupArn()),
+		}),
+		// RotateSecret needs lambda:InvokeFunction on the rotation function
+		// besides secretsmanager:RotateSecret ("You also need
+		// lambda:InvokeFunction permissions on the rotation function",
+		// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html).
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("RetryRotation"),
+			Actions:   jsii.Strings("lambda:InvokeFunction"),
+			Resources: jsii.Strings(*p.RotationFunction.Function.FunctionArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("FindRotatedSecrets"),
+			Actions:   jsii.Strings("secretsmanager:ListSecrets"),
+			Resources: jsii.Strings("*"),
+		}),
+	}
+	if p.TopicKey != nil {
+		// What a publisher to an encrypted topic needs on its key
+		// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EncryptReports"),
+			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+			Resources: jsii.Strings(*p.TopicKey.KeyArn()),
+		}))
+	}
+	policy := awsiam.NewManagedPolicy(d.Construct, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Rotation doctor: publish reports, read the rotation logs, read and repair the watched secrets"),
+		Roles:       &[]awsiam.IRole{d.Role},
+		Statements:  &statements,
+	})
+	compliance.MustSuppress(policy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonListSecrets, AppliesTo: []string{"Resource::*"}})
+	return policy
+}
+
+// Watch lets the doctor read, relabel and rotate one more secret (and
+// decrypt it through Secrets Manager), and reach its database. All
+// watched secrets share one statement, and all their keys another.
+func (d *DoctorFunction) Watch(s WatchedSecret) error {
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("doctor function: watch: %w", err)
+	}
+	d.mustWatch(s)
+	return nil
+}
+
+func (d *DoctorFunction) mustWatch(s WatchedSecret) {
+	if d.secrets == nil {
+		d.secrets = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String("ReadAndRepairWatchedSecrets"),
+			Actions: jsii.Strings(doctorSecretActions...),
+		})
+		d.Policy.AddStatements(d.secrets)
+	}
+	d.secrets.AddResources(s.Secret.SecretArn())
+	if s.EncryptionKey != nil {
+		if d.keys == nil {
+			d.keys = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:     jsii.String("SecretKeysThroughSecretsManager"),
+				Actions: jsii.Strings("kms:Decrypt"),
+				Conditions: &map[string]any{"StringEquals": map[string]any{
+					"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
+				}},
+			})
+			d.Policy.AddStatements(d.keys)
+		}
+		d.keys.AddResources(s.EncryptionKey.KeyArn())
+	}
+	if s.Database != nil {
+		port := s.Port
+		if port == nil {
+			port = s.Database.Connections().DefaultPort()
+		}
+		// From the doctor's side: with the database in an earlier stack,
+		// CDK puts both the egress and the ingress rule into the doctor's
+		// stack, so the reference points back only.
+		d.Function.Connections().AllowTo(s.Database, port, jsii.String("Rotation doctor"))
+	}
+}
