@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/example/secret-rotation/internal/config"
 )
 
 // buildApp compiles this command once per test.
@@ -69,6 +72,19 @@ func TestApp(t *testing.T) {
 		}
 	})
 
+	t.Run("two databases and three users synthesize clean", func(t *testing.T) {
+		outdir := t.TempDir()
+		stderr, code := runApp(t, bin, []string{"CDK_OUTDIR=" + outdir, databasesContext(t)})
+		if code != 0 {
+			t.Fatalf("exit %d (cdk-nag findings or an error):\n%s", code, stderr)
+		}
+		for _, kind := range []string{"Network", "Rotation", "Database", "Database-billing", "Database-legacy"} {
+			if _, err := os.Stat(filepath.Join(outdir, "SecretRotation-multi-"+kind+".template.json")); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+
 	t.Run("pipeline enabled synthesizes only the pipeline stack", func(t *testing.T) {
 		outdir := t.TempDir()
 		stderr, code := runApp(t, bin, []string{"CDK_OUTDIR=" + outdir}, "-c", "pipeline=true")
@@ -102,4 +118,33 @@ func TestApp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// databasesContext is cdk.json's context with the environments of
+// stacks/testdata/databases.cdk.json (two created databases with three
+// users, one existing database with one), as the CLI hands it over.
+func databasesContext(t *testing.T) string {
+	t.Helper()
+	ctx, err := config.StandaloneContext(".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("stacks", "testdata", "databases.cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var project struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(data, &project); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range project.Context {
+		ctx[k] = v
+	}
+	out, err := json.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "CDK_CONTEXT_JSON=" + string(out)
 }

@@ -46,15 +46,49 @@ type SecretRotationProps struct {
 	// schedule always waits for the policy, the permission and Database's
 	// security groups.
 	DependsOn []constructs.IDependable
+
+	// MasterSecret makes this an alternating-users rotation: Secret names
+	// it in "masterarn", and the function logs in with it to create the
+	// user and set its password and grants. The function may then read it
+	// (GetSecretValue, DescribeSecret) and decrypt it with
+	// MasterEncryptionKey through Secrets Manager, and nothing more: one
+	// policy per master secret and stack, shared by every rotation naming
+	// it, so a master is readable only where it has users. It may be an
+	// imported secret (an existing database's). Default: none (the secret
+	// is rotated as its own user).
+	MasterSecret awssecretsmanager.ISecret
+	// MasterEncryptionKey is MasterSecret's customer-managed KMS key.
+	// Default: none, for a master under aws/secretsmanager.
+	MasterEncryptionKey awskms.IKey
+	// ResourcePolicies puts the function's permissions on Secret into the
+	// secret's resource policy and EncryptionKey's key policy, naming the
+	// function's role, instead of a managed policy on the role. Use it when
+	// one function rotates many secrets: IAM attaches at most 10 managed
+	// policies to a role by default (20 with a quota increase). Secret and
+	// EncryptionKey must be created in this app (an imported one has no
+	// policy to add to: an error). Default: false, a managed policy.
+	ResourcePolicies bool
+	// SharedInvokePermission lets Secrets Manager invoke the function for
+	// any secret of this account through one Lambda permission per stack
+	// (SourceAccount), instead of one per secret (SourceAccount and
+	// SourceArn): a function's resource policy holds at most 20 KB, about
+	// fifty per-secret permissions. Default: false, one per secret.
+	SharedInvokePermission bool
 }
 
 // SecretRotation is the rotation of one secret by a [RotationFunction].
 type SecretRotation struct {
 	constructs.Construct
-	// Policy is the managed policy on the function's role for this secret.
+	// Policy is the managed policy on the function's role for this secret;
+	// nil with ResourcePolicies.
 	Policy awsiam.ManagedPolicy
-	// Permission lets Secrets Manager invoke the function for this secret.
+	// Permission lets Secrets Manager invoke the function for this secret
+	// (or, with SharedInvokePermission, for the account's secrets: the
+	// stack's one permission).
 	Permission awslambda.CfnPermission
+	// MasterAccess is the policy that lets the function read MasterSecret,
+	// shared by the stack's rotations naming it; nil without MasterSecret.
+	MasterAccess awsiam.Policy
 	// Schedule is the AWS::SecretsManager::RotationSchedule resource.
 	Schedule awssecretsmanager.CfnRotationSchedule
 }
@@ -85,6 +119,16 @@ func (p *SecretRotationProps) validate() error {
 	if err := p.Schedule.Validate(p.Window); err != nil {
 		errs = append(errs, err)
 	}
+	if p.MasterEncryptionKey != nil && p.MasterSecret == nil {
+		errs = append(errs, errors.New("MasterEncryptionKey needs MasterSecret"))
+	}
+	// An imported secret or key has no policy this app may change.
+	if p.ResourcePolicies && p.Secret != nil && !*awscdk.Resource_IsOwnedResource(p.Secret) {
+		errs = append(errs, errors.New("ResourcePolicies needs a Secret created in this app (an imported secret has no resource policy to add to)"))
+	}
+	if p.ResourcePolicies && p.EncryptionKey != nil && !*awscdk.Resource_IsOwnedResource(p.EncryptionKey) {
+		errs = append(errs, errors.New("ResourcePolicies needs an EncryptionKey created in this app (an imported key's policy cannot be changed)"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("secret rotation: %w", err)
 	}
@@ -110,47 +154,34 @@ func NewSecretRotation(scope constructs.Construct, id string, props *SecretRotat
 	}
 	props.Database.Connections().AllowFrom(fn.SecurityGroup, port, jsii.String("Rotation function"))
 
-	statements := []awsiam.PolicyStatement{
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("RotateThisSecret"),
-			Actions:   jsii.Strings(rotationActions...),
-			Resources: jsii.Strings(*props.Secret.SecretArn()),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("GeneratePasswords"),
-			Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
-			Resources: jsii.Strings("*"),
-		}),
+	var needs []constructs.IDependable
+	if props.ResourcePolicies {
+		if err := grantOnResources(props); err != nil {
+			return nil, err
+		}
+	} else {
+		out.Policy = newRotationPolicy(c, props)
+		needs = append(needs, out.Policy)
 	}
-	if props.EncryptionKey != nil {
-		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("SecretKeyThroughSecretsManager"),
-			Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-			Resources: jsii.Strings(*props.EncryptionKey.KeyArn()),
-			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
-			}},
-		}))
+	if props.MasterSecret != nil {
+		out.MasterAccess = masterAccess(c, props)
+		needs = append(needs, out.MasterAccess)
 	}
-	// A managed policy in this scope, attached to the role by name: a
-	// reference from here to the function's stack only.
-	out.Policy = awsiam.NewManagedPolicy(c, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Rotation function: rotate one secret"),
-		Roles:       &[]awsiam.IRole{fn.Role},
-		Statements:  &statements,
-	})
-	compliance.MustSuppress(out.Policy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonGetRandomPassword, AppliesTo: []string{"Resource::*"}})
-
-	// Secrets Manager may invoke the function for this secret only, from
-	// this account (confused-deputy protection; AWS recommends SourceAccount
-	// at least, SourceArn where one permission serves one secret).
-	out.Permission = awslambda.NewCfnPermission(c, jsii.String("InvokePermission"), &awslambda.CfnPermissionProps{
-		Action:        jsii.String("lambda:InvokeFunction"),
-		FunctionName:  fn.Function.FunctionArn(),
-		Principal:     jsii.String("secretsmanager.amazonaws.com"),
-		SourceAccount: awscdk.Stack_Of(c).Account(),
-		SourceArn:     props.Secret.SecretArn(),
-	})
+	if props.SharedInvokePermission {
+		out.Permission = sharedInvokePermission(c, fn)
+	} else {
+		// Secrets Manager may invoke the function for this secret only, from
+		// this account (confused-deputy protection; AWS recommends SourceAccount
+		// at least, SourceArn where one permission serves one secret).
+		out.Permission = awslambda.NewCfnPermission(c, jsii.String("InvokePermission"), &awslambda.CfnPermissionProps{
+			Action:        jsii.String("lambda:InvokeFunction"),
+			FunctionName:  fn.Function.FunctionArn(),
+			Principal:     jsii.String("secretsmanager.amazonaws.com"),
+			SourceAccount: awscdk.Stack_Of(c).Account(),
+			SourceArn:     props.Secret.SecretArn(),
+		})
+	}
+	needs = append(needs, out.Permission)
 
 	rules := &awssecretsmanager.CfnRotationSchedule_RotationRulesProperty{}
 	schedule := props.Schedule.orDefault()
@@ -173,7 +204,7 @@ func NewSecretRotation(scope constructs.Construct, id string, props *SecretRotat
 	// The first rotation runs on creation: the function must be allowed to
 	// and able to reach the database (the database's groups hold the
 	// ingress rule from the function).
-	out.Schedule.Node().AddDependency(out.Policy, out.Permission)
+	out.Schedule.Node().AddDependency(needs...)
 	for _, sg := range *props.Database.Connections().SecurityGroups() {
 		out.Schedule.Node().AddDependency(sg)
 	}
@@ -182,3 +213,128 @@ func NewSecretRotation(scope constructs.Construct, id string, props *SecretRotat
 	}
 	return out, nil
 }
+
+// newRotationPolicy is the managed policy on the function's role for one
+// secret: a reference from scope to the function's stack only.
+func newRotationPolicy(c constructs.Construct, props *SecretRotationProps) awsiam.ManagedPolicy {
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("RotateThisSecret"),
+			Actions:   jsii.Strings(rotationActions...),
+			Resources: jsii.Strings(*props.Secret.SecretArn()),
+		}),
+		// Also in the function's base policy; kept here so that the policies
+		// of secrets attached before it was there stay as deployed.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GeneratePasswords"),
+			Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
+			Resources: jsii.Strings("*"),
+		}),
+	}
+	if props.EncryptionKey != nil {
+		statements = append(statements, viaSecretsManager("SecretKeyThroughSecretsManager", nil, props.EncryptionKey.KeyArn(), "kms:Decrypt", "kms:GenerateDataKey"))
+	}
+	policy := awsiam.NewManagedPolicy(c, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Rotation function: rotate one secret"),
+		Roles:       &[]awsiam.IRole{props.Function.Role},
+		Statements:  &statements,
+	})
+	compliance.MustSuppress(policy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonGetRandomPassword, AppliesTo: []string{"Resource::*"}})
+	return policy
+}
+
+// viaSecretsManager allows KMS actions on key only when Secrets Manager
+// makes the call (kms:ViaService), for principal when the statement goes
+// into a key policy (nil in an identity policy).
+func viaSecretsManager(sid string, principal awsiam.IPrincipal, keyArn *string, actions ...string) awsiam.PolicyStatement {
+	p := &awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: jsii.Strings(*keyArn),
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
+		}},
+	}
+	if principal != nil {
+		// A key policy names the key as "*".
+		p.Principals = &[]awsiam.IPrincipal{principal}
+		p.Resources = jsii.Strings("*")
+	}
+	return awsiam.NewPolicyStatement(p)
+}
+
+// grantOnResources writes the function's permissions on the secret into
+// the secret's resource policy and its key's key policy. Within one
+// account a resource-based policy that names the role is enough
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
+// nothing is added to the role, so any number of secrets fit.
+func grantOnResources(props *SecretRotationProps) error {
+	role := awsiam.NewArnPrincipal(props.Function.Role.RoleArn())
+	added := props.Secret.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("RotationFunctionRotatesThisSecret"),
+		Principals: &[]awsiam.IPrincipal{role},
+		Actions:    jsii.Strings(rotationActions...),
+		Resources:  jsii.Strings("*"),
+	}))
+	if added == nil || added.StatementAdded == nil || !*added.StatementAdded {
+		return errors.New("secret rotation: the secret's resource policy took no statement")
+	}
+	if props.EncryptionKey != nil {
+		// Identical statements of the secrets sharing a key are merged
+		// into one by the key policy document.
+		added := props.EncryptionKey.AddToResourcePolicy(viaSecretsManager("RotationFunctionThroughSecretsManager", role, jsii.String("*"), "kms:Decrypt", "kms:GenerateDataKey"), jsii.Bool(true))
+		if added == nil || added.StatementAdded == nil || !*added.StatementAdded {
+			return errors.New("secret rotation: the key policy took no statement")
+		}
+	}
+	return nil
+}
+
+// masterAccess returns the stack's policy that lets the function read
+// props.MasterSecret, creating it for the first rotation that names it. It
+// is an identity policy because the master may be imported (an existing
+// database's secret has no resource policy this app may change), and an
+// inline one because the role's managed-policy quota (10 by default) would
+// allow only a handful of databases.
+func masterAccess(scope constructs.Construct, props *SecretRotationProps) awsiam.Policy {
+	stack := awscdk.Stack_Of(scope)
+	id := "RotationMasterAccess" + shortAddr(props.Function) + shortAddr(props.MasterSecret)
+	if existing, ok := stack.Node().TryFindChild(jsii.String(id)).(awsiam.Policy); ok && existing != nil {
+		return existing
+	}
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadMasterSecret"),
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+			Resources: jsii.Strings(*props.MasterSecret.SecretArn()),
+		}),
+	}
+	if props.MasterEncryptionKey != nil {
+		statements = append(statements, viaSecretsManager("MasterKeyThroughSecretsManager", nil, props.MasterEncryptionKey.KeyArn(), "kms:Decrypt"))
+	}
+	policy := awsiam.NewPolicy(stack, jsii.String(id), &awsiam.PolicyProps{
+		Roles:      &[]awsiam.IRole{props.Function.Role},
+		Statements: &statements,
+	})
+	compliance.MustSuppress(policy, compliance.Suppression{Rule: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: ReasonMasterAccessInline})
+	return policy
+}
+
+// sharedInvokePermission returns the stack's one permission for Secrets
+// Manager to invoke fn on behalf of this account's secrets.
+func sharedInvokePermission(scope constructs.Construct, fn *RotationFunction) awslambda.CfnPermission {
+	stack := awscdk.Stack_Of(scope)
+	id := "RotationInvokePermission" + shortAddr(fn)
+	if existing, ok := stack.Node().TryFindChild(jsii.String(id)).(awslambda.CfnPermission); ok && existing != nil {
+		return existing
+	}
+	return awslambda.NewCfnPermission(stack, jsii.String(id), &awslambda.CfnPermissionProps{
+		Action:        jsii.String("lambda:InvokeFunction"),
+		FunctionName:  fn.Function.FunctionArn(),
+		Principal:     jsii.String("secretsmanager.amazonaws.com"),
+		SourceAccount: stack.Account(),
+	})
+}
+
+// shortAddr is a stable short name of a construct for singleton ids.
+func shortAddr(c constructs.IConstruct) string { return (*c.Node().Addr())[:8] }

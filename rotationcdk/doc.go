@@ -25,6 +25,16 @@
 // name, instead of grants on the role's default policy, which would live in
 // the function's stack and refer back to the secret.
 //
+// Application users (the alternating-users strategy: a secret whose
+// "masterarn" names its database's master secret) are rotated the same
+// way with SecretRotationProps.MasterSecret: the function may then read
+// that master, through one policy per master and stack, so only where it
+// has users. For many secrets on one function, ResourcePolicies puts each
+// secret's permissions in its own resource policy (IAM attaches at most 10
+// managed policies to a role by default) and SharedInvokePermission keeps
+// one Lambda permission per stack (a function's resource policy holds at
+// most 20 KB).
+//
 // Props are plain structs; every field documents its default. Invalid props
 // are returned as errors by the constructors before any resource is
 // created, never discovered at deploy time.
@@ -38,7 +48,8 @@
 //	})
 //
 // The function expects the secret format of AWS's single-user rotation for
-// MySQL (username, password, host, port, engine, optional dbname and ssl); a
+// MySQL (username, password, host, port, engine, optional dbname and ssl),
+// plus masterarn, grants and userhost for application users; a
 // secret with "ssl": "true" is only ever used over TLS verified against
 // the system roots plus the Amazon RDS CAs, which the function carries.
 package rotationcdk

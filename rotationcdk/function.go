@@ -107,9 +107,18 @@ const (
 	ReasonENIWildcard = "Lambda creates and deletes the function's VPC network interfaces with these EC2 actions; " +
 		"Describe* have no resource-level permissions and Lambda checks CreateNetworkInterface on * when the function is created " +
 		"(the same EC2 actions as AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group)"
+	// ReasonRotationBasePolicy: the rotation function's base policy,
+	// AwsSolutions-IAM5 Resource::* (the doctor's has ReasonENIWildcard).
+	ReasonRotationBasePolicy = ReasonENIWildcard + "; " +
+		"secretsmanager:GetRandomPassword, which every rotation calls, has no resource-level permissions either (it reads no secret)"
 	// ReasonGetRandomPassword: the rotation policy, AwsSolutions-IAM5 Resource::*.
 	ReasonGetRandomPassword = "secretsmanager:GetRandomPassword has no resource-level permissions (it reads no secret); " +
 		"every other Secrets Manager action is limited to the rotated secret's ARN"
+	// ReasonMasterAccessInline: the policy reading a master secret,
+	// NIST IAMNoInlinePolicy.
+	ReasonMasterAccessInline = "one small policy per database lets the rotation function read that database's master secret, for its " +
+		"application users only; a managed policy per database would exhaust the role's managed-policy quota (10 by default, 20 at most) " +
+		"after a few databases"
 	// ReasonNoReservedConcurrency: the function without ReservedConcurrency,
 	// NIST LambdaConcurrency.
 	ReasonNoReservedConcurrency = "reserving executions fails to deploy in any account whose Lambda concurrency quota is 100 or less " +
@@ -205,8 +214,16 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 		vars[rotation.EnvCABundle] = jsii.String(CABundleFileName)
 	}
 	parts, err := newGoFunction(scope, id, &goFunctionSpec{
-		role:                "Secrets Manager rotation function for RDS for MySQL",
-		basePolicy:          "Rotation function: its own log group, and the network interfaces of a function in a VPC",
+		role:       "Secrets Manager rotation function for RDS for MySQL",
+		basePolicy: "Rotation function: its own log group, the network interfaces of a function in a VPC, password generation",
+		// Every rotation needs it, whichever way its secret is granted
+		// (NewSecretRotation's ResourcePolicies adds nothing to the role).
+		baseStatements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GeneratePasswords"),
+			Actions:   jsii.Strings("secretsmanager:GetRandomPassword"),
+			Resources: jsii.Strings("*"),
+		})},
+		baseReason:          ReasonRotationBasePolicy,
 		securityGroup:       "Rotation function: HTTPS to Secrets Manager; database ports added per secret",
 		description:         p.Description,
 		vpc:                 p.Vpc,

@@ -28,6 +28,11 @@ type goFunctionSpec struct {
 	// Descriptions of the role, the base policy, the default security
 	// group and the function.
 	role, basePolicy, securityGroup, description string
+	// baseStatements are added to the base policy; baseReason replaces
+	// ReasonENIWildcard as the reason of its Resource::* suppression when
+	// they need one too.
+	baseStatements []awsiam.PolicyStatement
+	baseReason     string
 	// egress describes the default security group's one rule, HTTPS out.
 	egress string
 	vpc    awsec2.IVpc
@@ -97,23 +102,28 @@ func newGoFunction(scope constructs.Construct, id string, s *goFunctionSpec) (*g
 	}
 	role := servicerole.New(c, "Role", "lambda.amazonaws.com", s.role)
 	out.Role = role
+	statements := append([]awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteOwnLogGroup"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: jsii.Strings(*out.LogGroup.LogGroupArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("VpcNetworkInterfaces"),
+			Actions:   jsii.Strings(eniActions...),
+			Resources: jsii.Strings("*"),
+		}),
+	}, s.baseStatements...)
 	basePolicy := awsiam.NewManagedPolicy(c, jsii.String("BasePolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String(s.basePolicy),
 		Roles:       &[]awsiam.IRole{role},
-		Statements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("WriteOwnLogGroup"),
-				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-				Resources: jsii.Strings(*out.LogGroup.LogGroupArn()),
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("VpcNetworkInterfaces"),
-				Actions:   jsii.Strings(eniActions...),
-				Resources: jsii.Strings("*"),
-			}),
-		},
+		Statements:  &statements,
 	})
-	compliance.MustSuppress(basePolicy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonENIWildcard, AppliesTo: []string{"Resource::*"}})
+	reason := ReasonENIWildcard
+	if s.baseReason != "" {
+		reason = s.baseReason
+	}
+	compliance.MustSuppress(basePolicy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: reason, AppliesTo: []string{"Resource::*"}})
 	out.BasePolicy = basePolicy
 
 	fnProps := &awslambda.FunctionProps{

@@ -23,6 +23,10 @@ var synthesized struct {
 	findings []compliance.Finding
 	cross    cxapi.CloudAssembly
 	crossErr error
+	// users is the alternating-users app (usersApp), with its findings.
+	users         cxapi.CloudAssembly
+	usersErr      error
+	usersFindings []compliance.Finding
 }
 
 func TestMain(m *testing.M) {
@@ -44,6 +48,10 @@ func TestMain(m *testing.M) {
 		synthesized.findings = compliance.Findings(synthesized.minimal)
 
 		synthesized.cross, synthesized.crossErr = crossStackApp(filepath.Join(dir, "cross"))
+		synthesized.users, synthesized.usersErr = usersApp(filepath.Join(dir, "users"))
+		if synthesized.usersErr == nil {
+			synthesized.usersFindings = compliance.Findings(synthesized.users)
+		}
 		return m.Run()
 	}()
 	os.Exit(code)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
@@ -176,6 +177,8 @@ func TestInvalidProps(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := awsec2.NewConnections(&awsec2.ConnectionsProps{SecurityGroups: &[]awsec2.ISecurityGroup{sg}, DefaultPort: awsec2.Port_Tcp(jsii.Number(3306))})
+	importedSecret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("Imported"), jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf"))
+	importedKey := awskms.Key_FromKeyArn(stack, jsii.String("ImportedKey"), jsii.String("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
 	noPort := awsec2.NewConnections(&awsec2.ConnectionsProps{SecurityGroups: &[]awsec2.ISecurityGroup{sg}})
 
 	functions := []struct {
@@ -219,6 +222,9 @@ func TestInvalidProps(t *testing.T) {
 		{"window", &rotationcdk.SecretRotationProps{Function: fn, Secret: secret, Database: db, Schedule: rotationcdk.RotateOn("rate(4 hours)"), Window: 4 * time.Hour}, "shorter than the rotation interval"},
 		{"window minutes", &rotationcdk.SecretRotationProps{Function: fn, Secret: secret, Database: db, Window: 90 * time.Minute}, "whole hours"},
 		{"cron", &rotationcdk.SecretRotationProps{Function: fn, Secret: secret, Database: db, Schedule: rotationcdk.RotateOn("cron(0 4 * * ?)")}, "cron(min hour"},
+		{"master key alone", &rotationcdk.SecretRotationProps{Function: fn, Secret: secret, Database: db, MasterEncryptionKey: importedKey}, "MasterEncryptionKey needs MasterSecret"},
+		{"resource policy of an imported secret", &rotationcdk.SecretRotationProps{Function: fn, Secret: importedSecret, Database: db, ResourcePolicies: true}, "needs a Secret created in this app"},
+		{"key policy of an imported key", &rotationcdk.SecretRotationProps{Function: fn, Secret: secret, EncryptionKey: importedKey, Database: db, ResourcePolicies: true}, "needs an EncryptionKey created in this app"},
 	}
 	for _, tc := range rotations {
 		t.Run("rotation/"+tc.name, func(t *testing.T) {

@@ -22,6 +22,9 @@ type DatabaseStackProps struct {
 	awscdk.StackProps
 	// Environment is the validated environment configuration.
 	Environment config.Environment
+	// Database is the database of Environment this stack holds. Default:
+	// the environment's default database.
+	Database config.Database
 	// Vpc and Subnets place the database (and the operator host).
 	Vpc     awsec2.IVpc
 	Subnets *awsec2.SubnetSelection
@@ -43,12 +46,23 @@ type DatabaseStack struct {
 	Secret awssecretsmanager.ISecret
 	// SecurityGroup is the database's group.
 	SecurityGroup awsec2.ISecurityGroup
+	// Connections admit clients to the database (the instance, or an
+	// existing database's group).
+	Connections awsec2.IConnectable
+	// Port is the database port.
+	Port int
+	// SecretKey is the master secret's customer-managed key (Key for a
+	// database this app creates), nil for aws/secretsmanager.
+	SecretKey awskms.IKey
 	// Key is the customer-managed KMS key of the secret and the database storage.
 	Key awskms.IKey
 	// Rotation is the master secret's rotation: policy, permission, schedule.
 	Rotation *rotationcdk.SecretRotation
 	// OperatorHost is the SSM-managed client host, nil unless enabled.
 	OperatorHost awsec2.Instance
+	// Users are the application users' secrets and rotations, in the
+	// order of the configuration.
+	Users []*UserSecret
 }
 
 // NewDatabaseStack creates the database, its generated and attached master
@@ -56,9 +70,17 @@ type DatabaseStack struct {
 // invoke permission, security-group rules, rotation schedule), so that all
 // cross-stack references point from this stack to the rotation stack.
 func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStackProps) (*DatabaseStack, error) {
-	env := props.Environment
+	d := props.Database
+	if d.Name == "" {
+		d = props.Environment.DatabaseList()[0]
+	}
+	// From here on env's database settings are d's.
+	env := props.Environment.WithDatabase(d)
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	tagStack(stack, env)
+	if d.Existing != nil {
+		return newExistingDatabase(stack, props, env, d)
+	}
 	port := awsec2.Port_Tcp(jsii.Number(env.DatabasePort))
 
 	// "ssl": "true" makes every client of the secret (rotation function,
@@ -71,11 +93,11 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	if err != nil {
 		return nil, fmt.Errorf("secret template: %w", err)
 	}
-	key := newKey(stack, "DatabaseKey", "RDS storage and master secret encryption", env)
+	key := newKey(stack, "DatabaseKey", "RDS storage and master secret encryption"+ofDatabase(d), env)
 	allowReadsThroughSecretsManager(key)
 	secret := awssecretsmanager.NewSecret(stack, jsii.String("MasterSecret"), &awssecretsmanager.SecretProps{
 		EncryptionKey: key,
-		Description:   jsii.String("RDS for MySQL master credentials (" + env.Name + "), rotated by the rotation function"),
+		Description:   jsii.String("RDS for MySQL master credentials (" + env.Name + ofDatabase(d) + "), rotated by the rotation function"),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			SecretStringTemplate: jsii.String(string(template)),
 			GenerateStringKey:    jsii.String("password"),
@@ -146,25 +168,31 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	// schedule, all in this stack (rotationcdk.NewSecretRotation). Ids:
 	// "RotationSchedule" makes the schedule keep its logical id; the
 	// policy and the permission keep theirs through keepLogicalID.
-	schedule := rotationcdk.RotateEvery(env.RotationDays)
-	if env.RotationSchedule != "" {
-		schedule = rotationcdk.RotateOn(env.RotationSchedule)
-	}
+	//
+	// The default database's master keeps today's managed policy and
+	// permission; any other database's goes through the secret's and key's
+	// policies and the stack's shared permission, so the function's role
+	// and resource policy stay within their quotas however many databases
+	// there are (see rotationcdk.SecretRotationProps).
 	rotation, err := rotationcdk.NewSecretRotation(stack, "RotationSchedule", &rotationcdk.SecretRotationProps{
-		Function:      props.RotationFunction,
-		Secret:        attached,
-		EncryptionKey: key,
-		Database:      db,
-		Port:          port,
-		Schedule:      schedule,
-		Window:        time.Duration(env.RotationWindowHours) * time.Hour,
-		DependsOn:     []constructs.IDependable{db},
+		Function:               props.RotationFunction,
+		Secret:                 attached,
+		EncryptionKey:          key,
+		Database:               db,
+		Port:                   port,
+		Schedule:               rotationSchedule(env),
+		Window:                 time.Duration(env.RotationWindowHours) * time.Hour,
+		DependsOn:              []constructs.IDependable{db},
+		ResourcePolicies:       !d.IsDefault(),
+		SharedInvokePermission: !d.IsDefault(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
 	}
-	keepLogicalID(rotation.Policy, "RotationFunctionPolicy6A2BEAE6")
-	keepLogicalID(rotation.Permission, "AllowSecretsManagerInvoke")
+	if d.IsDefault() {
+		keepLogicalID(rotation.Policy, "RotationFunctionPolicy6A2BEAE6")
+		keepLogicalID(rotation.Permission, "AllowSecretsManagerInvoke")
+	}
 
 	// Others (the pipeline's post-deploy check) are granted access through a
 	// reference to the attached secret: grants go into the grantee's IAM
@@ -176,8 +204,19 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	grantable := awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("MasterSecretReference"), &awssecretsmanager.SecretAttributes{
 		SecretCompleteArn: attached.SecretArn(),
 	})
-	out := &DatabaseStack{Stack: stack, Instance: db, Secret: grantable, Key: key, SecurityGroup: dbSG, Rotation: rotation}
-	if env.OperatorAccess {
+	out := &DatabaseStack{Stack: stack, Instance: db, Secret: grantable, Key: key, SecretKey: key, SecurityGroup: dbSG, Rotation: rotation,
+		Connections: db, Port: env.DatabasePort}
+	out.Users, err = newUserSecrets(stack, userSecretsProps{
+		env: env, database: d, function: props.RotationFunction, key: key, connections: db,
+		host: db.DbInstanceEndpointAddress(), master: attached, masterKey: key,
+		dependsOn: []constructs.IDependable{db},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
+	}
+	// The operator host belongs to the environment (the default database's
+	// stack); only that database admits it.
+	if env.OperatorAccess && d.IsDefault() {
 		out.OperatorHost = newOperatorHost(stack, props.Vpc, props.Subnets)
 		db.Connections().AllowFrom(out.OperatorHost, port, jsii.String("Operator access host"))
 	}
@@ -187,4 +226,22 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	output(stack, "SecretArn", secret.SecretArn(), "master secret ARN")
 	output(stack, "SecretName", secret.SecretName(), "master secret name")
 	return out, nil
+}
+
+// rotationSchedule is the database's rotation schedule: every rotationDays
+// days, or rotationSchedule when set.
+func rotationSchedule(env config.Environment) rotationcdk.Schedule {
+	if env.RotationSchedule != "" {
+		return rotationcdk.RotateOn(env.RotationSchedule)
+	}
+	return rotationcdk.RotateEvery(env.RotationDays)
+}
+
+// ofDatabase names a database other than the default in descriptions
+// (the default's keep the texts they were deployed with).
+func ofDatabase(d config.Database) string {
+	if d.IsDefault() {
+		return ""
+	}
+	return ", database " + d.Name
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
+	"github.com/example/secret-rotation/rotationcdk"
 )
 
 // EnvironmentStacks are the stacks of one environment, in dependency order.
@@ -16,16 +17,25 @@ type EnvironmentStacks struct {
 	Network *NetworkStack
 	// Rotation holds the function; it depends on Network.
 	Rotation *RotationStack
-	// Database holds the database, secret and rotation schedule; it depends on both.
+	// Database holds the default database, its secrets and rotation
+	// schedules; it depends on both.
 	Database *DatabaseStack
+	// Databases are the stacks of every database, the default (Database)
+	// first, then the others of the configuration by name, each in a
+	// stack of its own.
+	Databases []*DatabaseStack
 	// Monitoring holds the topic, rules, alarms and the doctor; it depends
-	// on all three.
+	// on the network, the function and the watched databases.
 	Monitoring *MonitoringStack
 }
 
 // Stacks returns the stacks in deployment order.
 func (e *EnvironmentStacks) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{e.Network.Stack, e.Rotation.Stack, e.Database.Stack, e.Monitoring.Stack}
+	out := []awscdk.Stack{e.Network.Stack, e.Rotation.Stack}
+	for _, d := range e.Databases {
+		out = append(out, d.Stack)
+	}
+	return append(out, e.Monitoring.Stack)
 }
 
 // options of NewEnvironmentStacks.
@@ -98,16 +108,39 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 	if err != nil {
 		return nil, err
 	}
-	database, err := NewDatabaseStack(scope, prefix+"Database", &DatabaseStackProps{
-		StackProps:       stackProps("RDS for MySQL with a rotated master secret"),
-		Environment:      env,
-		Vpc:              network.Vpc,
-		Subnets:          network.PrivateSubnets,
-		RotationFunction: rotation.Function,
-		LogsKey:          network.LogsKey,
-	})
-	if err != nil {
-		return nil, err
+	out := &EnvironmentStacks{Network: network, Rotation: rotation}
+	// The default database keeps today's stack and logical ids; every
+	// other one gets a stack of its own with the same construct ids inside,
+	// so no stack approaches CloudFormation's 500 resources and adding or
+	// removing a database never touches another's stack.
+	for _, d := range env.DatabaseList() {
+		description := "RDS for MySQL with a rotated master secret"
+		switch {
+		case d.Existing != nil:
+			description = "Rotation of existing database " + d.Name + " (" + d.Existing.InstanceIdentifier + ")"
+		case !d.IsDefault():
+			description = "RDS for MySQL " + d.Name + " with a rotated master secret"
+		}
+		database, err := NewDatabaseStack(scope, prefix+d.StackIDSuffix(), &DatabaseStackProps{
+			StackProps:       stackProps(description),
+			Environment:      env,
+			Database:         d,
+			Vpc:              network.Vpc,
+			Subnets:          network.PrivateSubnets,
+			RotationFunction: rotation.Function,
+			LogsKey:          network.LogsKey,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if d.IsDefault() {
+			out.Database = database
+		}
+		out.Databases = append(out.Databases, database)
+	}
+	var watched []rotationcdk.WatchedSecret
+	for _, d := range out.Databases {
+		watched = append(watched, d.WatchedSecrets()...)
 	}
 	monitoring, err := NewMonitoringStack(scope, prefix+"Monitoring", &MonitoringStackProps{
 		StackProps:       stackProps("Rotation failure alerts and the rotation doctor"),
@@ -116,11 +149,12 @@ func NewEnvironmentStacks(scope constructs.Construct, env config.Environment, op
 		Subnets:          network.PrivateSubnets,
 		LogsKey:          network.LogsKey,
 		RotationFunction: rotation.Function,
-		Secrets:          database.WatchedSecrets(env),
+		Secrets:          watched,
 		ModuleRoot:       o.moduleRoot,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &EnvironmentStacks{Network: network, Rotation: rotation, Database: database, Monitoring: monitoring}, nil
+	out.Monitoring = monitoring
+	return out, nil
 }

@@ -38,7 +38,51 @@ var synthesized struct {
 }
 
 // testEnvironments are synthesized by TestMain, in this order.
-var testEnvironments = []string{"dev", "prod", "full", "isolated"}
+var testEnvironments = []string{"dev", "prod", "full", "isolated", "multi"}
+
+// singleDatabaseEnvironments have the default database alone, as before
+// databases and users existed; the tests of its exact wiring run on them
+// (multi has its own, users_test.go).
+var singleDatabaseEnvironments = []string{"dev", "prod", "full", "isolated"}
+
+// multiEnvironment is the environment of testdata/databases.cdk.json: two
+// databases this app creates and one existing, with three users on the
+// created ones and one on the existing one.
+func multiEnvironment(root string) (map[string]any, error) {
+	var project struct {
+		Context map[string]any `json:"context"`
+	}
+	data, err := os.ReadFile(filepath.Join(root, "stacks", "testdata", "databases.cdk.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, &project); err != nil {
+		return nil, err
+	}
+	envs, _ := project.Context[config.ContextEnvironments].(map[string]any)
+	multi, ok := envs["multi"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("databases.cdk.json: no environment multi")
+	}
+	return multi, nil
+}
+
+// kindsOf returns the stack kinds of env in deployment order: "Network",
+// "Rotation", one per database ("Database", "Database-<name>"),
+// "Monitoring".
+func kindsOf(env string) []string {
+	out := append([]string{"Network", "Rotation"}, databaseKinds(env)...)
+	return append(out, "Monitoring")
+}
+
+// databaseKinds returns the kinds of env's database stacks, default first.
+func databaseKinds(env string) []string {
+	var out []string
+	for _, d := range synthesized.envs[env].Databases {
+		out = append(out, strings.TrimPrefix(*d.Stack.StackName(), "SecretRotation-"+env+"-"))
+	}
+	return out
+}
 
 // isolatedEnvironment has no NAT gateway: isolated private subnets and the
 // Secrets Manager endpoint as the function's only way out.
@@ -87,7 +131,11 @@ func synthesize() error {
 		return err
 	}
 	envs, _ := ctx[config.ContextEnvironments].(map[string]any)
-	withFull := map[string]any{"full": fullEnvironment(root), "isolated": isolatedEnvironment()}
+	multi, err := multiEnvironment(root)
+	if err != nil {
+		return err
+	}
+	withFull := map[string]any{"full": fullEnvironment(root), "isolated": isolatedEnvironment(), "multi": multi}
 	for k, v := range envs {
 		withFull[k] = v
 	}
@@ -119,9 +167,6 @@ func synthesize() error {
 	return nil
 }
 
-// stackKinds are the stacks of every environment, in deployment order.
-var stackKinds = []string{"Network", "Rotation", "Database", "Monitoring"}
-
 // stackName returns the CloudFormation stack name of env's stack kind.
 func stackName(env, kind string) string { return "SecretRotation-" + env + "-" + kind }
 
@@ -132,8 +177,11 @@ func templateOf(t *testing.T, env, kind string) assertions.Template {
 	if s == nil {
 		t.Fatalf("environment %s not synthesized", env)
 	}
-	stack := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack, "Database": s.Database.Stack, "Monitoring": s.Monitoring.Stack}[kind]
-	return assertions.Template_FromStack(stack, nil)
+	stacks := map[string]awscdk.Stack{"Network": s.Network.Stack, "Rotation": s.Rotation.Stack, "Monitoring": s.Monitoring.Stack}
+	for _, d := range s.Databases {
+		stacks[strings.TrimPrefix(*d.Stack.StackName(), "SecretRotation-"+env+"-")] = d.Stack
+	}
+	return assertions.Template_FromStack(stacks[kind], nil)
 }
 
 // templateJSON reads a synthesized template of the shared synth as plain

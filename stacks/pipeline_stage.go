@@ -46,7 +46,9 @@ func NewEnvironmentStage(scope constructs.Construct, env config.Environment, wit
 		return nil, err
 	}
 	out := &EnvironmentStage{Stage: stage, Stacks: envStacks}
-	if withCheck && env.NatGateways > 0 {
+	// The check rotates the default database's master secret: not when
+	// that is an existing database whose master this app leaves alone.
+	if withCheck && env.NatGateways > 0 && env.DefaultDatabase().RotatesMaster() {
 		code, err := rotatectlAsset(moduleRoot, env.CABundlePath)
 		if err != nil {
 			return nil, err

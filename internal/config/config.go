@@ -87,31 +87,15 @@ type Environment struct {
 	// LogRetentionDays applies to the flow logs and the function's log group.
 	LogRetentionDays int `json:"logRetentionDays"`
 
-	// InstanceClass is the RDS instance class, e.g. "db.t4g.micro".
-	InstanceClass string `json:"instanceClass"`
-	// EngineVersion is the full MySQL engine version, e.g. "8.4.10".
-	EngineVersion string `json:"engineVersion"`
-	// AllocatedStorageGiB is the initial gp3 storage.
-	AllocatedStorageGiB int `json:"allocatedStorageGiB"`
-	// MultiAz runs a standby in a second zone.
-	MultiAz bool `json:"multiAz"`
-	// BackupRetentionDays keeps automated backups (0 disables them).
-	BackupRetentionDays int `json:"backupRetentionDays"`
-	// RemovalPolicy applies to the database when the stack is deleted: destroy, snapshot or retain.
-	RemovalPolicy string `json:"removalPolicy"`
-	// DeletionProtection blocks deleting the DB instance.
-	DeletionProtection bool `json:"deletionProtection"`
-	// DatabasePort is the MySQL listener port.
-	DatabasePort int `json:"databasePort"`
-	// MasterUsername is the RDS master user stored in the secret.
-	MasterUsername string `json:"masterUsername"`
+	// DatabaseSettings are the settings of the default database, and the
+	// defaults of every other entry of Databases (their JSON keys sit
+	// directly in the environment block, as before databases existed).
+	DatabaseSettings
+	// Databases are the environment's databases, "default" first, then by
+	// name; set by Load from the "databases" key (see database.go). Empty
+	// means the default database alone, as [Environment.DatabaseList] says.
+	Databases []Database `json:"-"`
 
-	// RotationDays rotates the secret every N days (1..1000); ignored when RotationSchedule is set.
-	RotationDays int `json:"rotationDays"`
-	// RotationSchedule is a rate() or cron() expression replacing RotationDays.
-	RotationSchedule string `json:"rotationSchedule"`
-	// RotationWindowHours is the rotation window length (0 = Secrets Manager default).
-	RotationWindowHours int `json:"rotationWindowHours"`
 	// RotationTimeoutSeconds is the function timeout (30..900).
 	RotationTimeoutSeconds int `json:"rotationTimeoutSeconds"`
 	// RotationReservedConcurrency reserves executions for the function
@@ -124,9 +108,6 @@ type Environment struct {
 	// CABundlePath is a PEM file bundled with the function whose CAs it
 	// trusts in addition to the shipped Amazon RDS CAs (package rdsca).
 	CABundlePath string `json:"caBundlePath"`
-	// CACertificateIdentifier is the RDS CA that signs the DB instance's
-	// server certificate, one of rdsca.Identifiers().
-	CACertificateIdentifier string `json:"caCertificateIdentifier"`
 
 	// StackPrefix starts the environment's stack names
 	// (<StackPrefix>-<env>-Network) and its pipeline stage name.
@@ -160,23 +141,25 @@ type Environment struct {
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html).
 func DefaultEnvironment() Environment {
 	return Environment{
-		MaxAzs:                      2,
-		NatGateways:                 1,
-		VpcCidr:                     "10.0.0.0/16",
-		LogRetentionDays:            30,
-		InstanceClass:               "db.t4g.micro",
-		EngineVersion:               "8.4.10", // newest 8.4 of aws-cdk-lib's MysqlEngineVersion, see README
-		AllocatedStorageGiB:         20,
-		BackupRetentionDays:         7,
-		RemovalPolicy:               RemovalDestroy,
-		DatabasePort:                3306,
-		MasterUsername:              "admin",
-		RotationDays:                30,
+		MaxAzs:           2,
+		NatGateways:      1,
+		VpcCidr:          "10.0.0.0/16",
+		LogRetentionDays: 30,
+		DatabaseSettings: DatabaseSettings{
+			InstanceClass:           "db.t4g.micro",
+			EngineVersion:           "8.4.10", // newest 8.4 of aws-cdk-lib's MysqlEngineVersion, see README
+			AllocatedStorageGiB:     20,
+			BackupRetentionDays:     7,
+			RemovalPolicy:           RemovalDestroy,
+			DatabasePort:            3306,
+			MasterUsername:          "admin",
+			RotationDays:            30,
+			CACertificateIdentifier: rdsca.DefaultIdentifier,
+		},
 		RotationTimeoutSeconds:      60,
 		RotationReservedConcurrency: 0, // none, see above
 		PasswordLength:              32,
 		ExcludeCharacters:           `/@"'\`,
-		CACertificateIdentifier:     rdsca.DefaultIdentifier,
 		StackPrefix:                 DefaultStackPrefix,
 		Tags:                        map[string]string{"project": "secret-rotation"},
 		Doctor:                      DefaultDoctor(),
@@ -206,19 +189,19 @@ func (e Environment) AZCount() int {
 }
 
 // EngineMajorVersion returns "8.4" for "8.4.7".
-func (e Environment) EngineMajorVersion() string {
-	parts := strings.Split(e.EngineVersion, ".")
+func (d DatabaseSettings) EngineMajorVersion() string {
+	parts := strings.Split(d.EngineVersion, ".")
 	if len(parts) < 2 {
-		return e.EngineVersion
+		return d.EngineVersion
 	}
 	return parts[0] + "." + parts[1]
 }
 
 // InstanceTypeName returns the instance class without the "db." prefix, as
 // awsec2.InstanceType expects it ("t4g.micro").
-func (e Environment) InstanceTypeName() string {
-	if len(e.InstanceClass) > 3 && e.InstanceClass[:3] == "db." {
-		return e.InstanceClass[3:]
+func (d DatabaseSettings) InstanceTypeName() string {
+	if len(d.InstanceClass) > 3 && d.InstanceClass[:3] == "db." {
+		return d.InstanceClass[3:]
 	}
-	return e.InstanceClass
+	return d.InstanceClass
 }

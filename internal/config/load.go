@@ -90,13 +90,24 @@ func decodeEnvironments(raw any) (map[string]Environment, error) {
 	var errs []error
 	for _, name := range sortedKeys(blocks) {
 		e := DefaultEnvironment()
-		dec := json.NewDecoder(bytes.NewReader(blocks[name]))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
-			errs = append(errs, decodeError(ContextEnvironments+"."+name, err))
+		prefix := ContextEnvironments + "." + name
+		// The "databases" key is decoded on its own, after the block: its
+		// entries start from the block's settings.
+		block := struct {
+			*Environment
+			Databases map[string]json.RawMessage `json:"databases"`
+		}{Environment: &e}
+		if err := decodeStrict(blocks[name], &block); err != nil {
+			errs = append(errs, decodeError(prefix, err, environmentKeys()))
 			continue
 		}
 		e.Name = name
+		dbs, dbErrs := decodeDatabases(prefix+"."+ContextDatabases, e.DatabaseSettings, block.Databases)
+		if len(dbErrs) > 0 {
+			errs = append(errs, dbErrs...)
+			continue
+		}
+		e.Databases = dbs
 		envs[name] = e
 	}
 	if len(errs) > 0 {
@@ -105,18 +116,103 @@ func decodeEnvironments(raw any) (map[string]Environment, error) {
 	return envs, nil
 }
 
-// decodeError turns encoding/json errors into messages that name the key.
-func decodeError(prefix string, err error) error {
+// decodeStrict decodes a JSON object into v, refusing unknown keys.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// decodeDatabases decodes the "databases" entries of one environment,
+// each over the environment's settings, and adds the default database
+// when the entries do not name it. The result is "default" first, then
+// by name.
+func decodeDatabases(prefix string, defaults DatabaseSettings, raw map[string]json.RawMessage) ([]Database, []error) {
+	out := []Database{{Name: DefaultDatabaseName, DatabaseSettings: defaults}}
+	var errs []error
+	for _, name := range sortedKeys(raw) {
+		d := Database{Name: name, DatabaseSettings: defaults}
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(raw[name], &keys); err != nil || keys == nil {
+			errs = append(errs, &FieldError{Key: prefix + "." + name, Value: string(raw[name]), Allowed: "an object of database settings, users and existing"})
+			continue
+		}
+		if err := decodeDatabase(prefix+"."+name, keys, &d); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		d.set = map[string]bool{}
+		for k := range keys {
+			d.set[k] = true
+		}
+		if name == DefaultDatabaseName {
+			out[0] = d
+		} else {
+			out = append(out, d)
+		}
+	}
+	return out, errs
+}
+
+// decodeDatabase decodes one "databases" entry given as its keys into d;
+// users and existing are decoded one by one, so an unknown key is reported
+// with its full path and the keys allowed there.
+func decodeDatabase(prefix string, keys map[string]json.RawMessage, d *Database) error {
+	settings := map[string]json.RawMessage{}
+	for k, v := range keys {
+		if k != "users" && k != "existing" {
+			settings[k] = v
+		}
+	}
+	data, _ := json.Marshal(settings)
+	if err := decodeStrict(data, d); err != nil {
+		return decodeError(prefix, err, databaseKeys())
+	}
+	if raw, ok := keys["existing"]; ok && string(raw) != "null" {
+		d.Existing = &ExistingDatabase{}
+		if err := decodeStrict(raw, d.Existing); err != nil {
+			return decodeError(prefix+".existing", err, jsonKeys(ExistingDatabase{}))
+		}
+	}
+	if raw, ok := keys["users"]; ok && string(raw) != "null" {
+		var users []json.RawMessage
+		if err := json.Unmarshal(raw, &users); err != nil {
+			return &FieldError{Key: prefix + ".users", Value: string(raw), Allowed: "a list of users: {\"name\": ..., \"grants\": [...]}"}
+		}
+		d.Users = make([]User, len(users))
+		for i, u := range users {
+			if err := decodeStrict(u, &d.Users[i]); err != nil {
+				return decodeError(fmt.Sprintf("%s.users[%d]", prefix, i), err, jsonKeys(User{}))
+			}
+		}
+	}
+	return nil
+}
+
+// decodeError turns encoding/json errors into messages that name the key;
+// keys are the allowed keys, for the unknown-key message.
+func decodeError(prefix string, err error, keys []string) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return &FieldError{Key: prefix + "." + typeErr.Field, Value: "a JSON " + typeErr.Value, Allowed: "a " + jsonKind(typeErr.Type.Kind().String())}
+		return &FieldError{Key: prefix + "." + jsonPath(typeErr.Field), Value: "a JSON " + typeErr.Value, Allowed: "a " + jsonKind(typeErr.Type.Kind().String())}
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		field := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return &FieldError{Key: prefix + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(environmentKeys(), ", ") +
-			" (inside doctor: " + strings.Join(jsonKeys(Doctor{}), ", ") + ")"}
+		return &FieldError{Key: prefix + "." + field, Value: "(unknown key)", Allowed: "one of the keys " + strings.Join(keys, ", ")}
 	}
 	return &FieldError{Key: prefix, Value: "(invalid)", Allowed: "a JSON object: " + err.Error()}
+}
+
+// jsonPath drops the Go names of embedded structs (Environment,
+// DatabaseSettings) from encoding/json's field path, leaving the JSON keys.
+func jsonPath(field string) string {
+	var keep []string
+	for _, part := range strings.Split(field, ".") {
+		if part != "" && (part[0] < 'A' || part[0] > 'Z') {
+			keep = append(keep, part)
+		}
+	}
+	return strings.Join(keep, ".")
 }
 
 func jsonKind(goKind string) string {
@@ -189,8 +285,14 @@ func decodePipeline(raw any) (Pipeline, error) {
 	return Pipeline{}, &FieldError{Key: ContextPipeline, Value: fmt.Sprint(raw), Allowed: "true, false or a pipeline object"}
 }
 
-// environmentKeys lists the JSON keys of Environment, for error messages.
-func environmentKeys() []string { return jsonKeys(Environment{}) }
+// environmentKeys lists the keys of an environment block, for error
+// messages (with those inside doctor).
+func environmentKeys() []string {
+	keys := append(jsonKeys(Environment{}), ContextDatabases)
+	sort.Strings(keys)
+	keys[len(keys)-1] += " (inside doctor: " + strings.Join(jsonKeys(Doctor{}), ", ") + ")"
+	return keys
+}
 
 // jsonKeys lists the JSON keys of a struct value, sorted.
 func jsonKeys(v any) []string {

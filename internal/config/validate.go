@@ -128,30 +128,7 @@ func (e Environment) validate(prefix string) []error {
 		bad("logRetentionDays", e.LogRetentionDays, "one of the CloudWatch Logs retention values %v", logRetentionDays)
 	}
 
-	// Database.
-	if !instanceClassRe.MatchString(e.InstanceClass) {
-		bad("instanceClass", e.InstanceClass, "an RDS instance class such as db.t4g.micro or db.r6g.large")
-	}
-	if !engineVersionRe.MatchString(e.EngineVersion) {
-		bad("engineVersion", e.EngineVersion, "a full MySQL version 8.0.N or 8.4.N offered by RDS, e.g. 8.4.10 (not a bare major version)")
-	}
-	intRange("allocatedStorageGiB", e.AllocatedStorageGiB, 20, 65536, " GiB (gp3)")
-	intRange("backupRetentionDays", e.BackupRetentionDays, 0, 35, " days (0 disables automated backups)")
-	if !slices.Contains([]string{RemovalDestroy, RemovalSnapshot, RemovalRetain}, e.RemovalPolicy) {
-		bad("removalPolicy", e.RemovalPolicy, "destroy, snapshot or retain")
-	}
-	intRange("databasePort", e.DatabasePort, 1150, 65535, " (the RDS for MySQL port range)")
-	if !usernameRe.MatchString(e.MasterUsername) || strings.EqualFold(e.MasterUsername, "rdsadmin") {
-		bad("masterUsername", e.MasterUsername, "1..16 letters, digits or '_', starting with a letter, not rdsadmin")
-	}
-
-	// Rotation.
-	if e.RotationSchedule == "" {
-		intRange("rotationDays", e.RotationDays, 1, 1000, " days")
-	} else {
-		e.validateSchedule(bad)
-	}
-	intRange("rotationWindowHours", e.RotationWindowHours, 0, 24, " hours (0 = Secrets Manager default)")
+	e.validateDatabaseSettings(bad)
 	intRange("rotationTimeoutSeconds", e.RotationTimeoutSeconds, 30, 900, " seconds (a 5 s connect plus retries needs 30)")
 	// Optional: a reservation guarantees the function executions when the
 	// account is busy, but needs an account concurrency quota above 100
@@ -169,6 +146,42 @@ func (e Environment) validate(prefix string) []error {
 			bad("caBundlePath", e.CABundlePath, "the path (relative to the app directory) of a PEM file of X.509 certificates only, e.g. the RDS bundle from %s, or empty for the shipped Amazon RDS CAs (%v)", RDSCABundleURL, err)
 		}
 	}
+	errs = append(errs, e.validateDatabases(prefix)...)
+	return errs
+}
+
+// validateDatabaseSettings checks the settings of a database this app
+// creates (the environment-level ones, or a "databases" entry's through
+// [Environment.WithDatabase]).
+func (e Environment) validateDatabaseSettings(bad func(string, any, string, ...any)) {
+	intRange := func(key string, v, lo, hi int, why string) {
+		if v < lo || v > hi {
+			bad(key, v, "%d..%d%s", lo, hi, why)
+		}
+	}
+	// Database.
+	if !instanceClassRe.MatchString(e.InstanceClass) {
+		bad("instanceClass", e.InstanceClass, "an RDS instance class such as db.t4g.micro or db.r6g.large")
+	}
+	if !engineVersionRe.MatchString(e.EngineVersion) {
+		bad("engineVersion", e.EngineVersion, "a full MySQL version 8.0.N or 8.4.N offered by RDS, e.g. 8.4.10 (not a bare major version)")
+	}
+	intRange("allocatedStorageGiB", e.AllocatedStorageGiB, 20, 65536, " GiB (gp3)")
+	intRange("backupRetentionDays", e.BackupRetentionDays, 0, 35, " days (0 disables automated backups)")
+	if !slices.Contains([]string{RemovalDestroy, RemovalSnapshot, RemovalRetain}, e.RemovalPolicy) {
+		bad("removalPolicy", e.RemovalPolicy, "destroy, snapshot or retain")
+	}
+	intRange("databasePort", e.DatabasePort, 1150, 65535, " (the RDS for MySQL port range)")
+	if !usernameRe.MatchString(e.MasterUsername) || strings.EqualFold(e.MasterUsername, "rdsadmin") {
+		bad("masterUsername", e.MasterUsername, "1..16 letters, digits or '_', starting with a letter, not rdsadmin")
+	}
+
+	if e.RotationSchedule == "" {
+		intRange("rotationDays", e.RotationDays, 1, 1000, " days")
+	} else {
+		e.validateSchedule(bad)
+	}
+	intRange("rotationWindowHours", e.RotationWindowHours, 0, 24, " hours (0 = Secrets Manager default)")
 	e.validateCA(bad)
 	e.Doctor.validate(bad)
 
@@ -184,7 +197,6 @@ func (e Environment) validate(prefix string) []error {
 			bad("backupRetentionDays", e.BackupRetentionDays, "7..35 when protected is true")
 		}
 	}
-	return errs
 }
 
 // validateCA checks the instance's CA identifier and that the function will
