@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/example/secret-rotation/internal/engine"
@@ -184,8 +185,18 @@ func (h *Handler) prepareCurrent(ctx context.Context, r *request, adm engine.Adm
 // database refuses it (the master itself is mid-rotation: its setSecret
 // has run, its finishSecret not yet) does it try the master's AWSPENDING
 // and then AWSPREVIOUS, as singleUser does, so a healthy rotation makes no
-// failed login. Every master version must name the user secret's host and
-// port before it is used.
+// failed login.
+//
+// The master's rotation may finish between the reads: AWSCURRENT is
+// refused, then the master's finishSecret (or an operator's rotatectl
+// repair) moves AWSCURRENT to its pending version, so AWSPENDING is gone
+// (or its version is now AWSCURRENT) and AWSPREVIOUS is the password just
+// refused. Then withMaster re-reads the master's AWSCURRENT, once, and
+// logs in with it if it is another version than the one refused. A
+// password is never tried twice, so this costs no further failed login.
+// Every master version, the re-read one too, must name the user secret's
+// host and port, and not the application's own accounts, before it is
+// used.
 func (h *Handler) withMaster(ctx context.Context, r *request, user *secret.Secret, fn func(engine.Admin) error) error {
 	arn := user.MasterARN
 	run := func(s engine.Session) error {
@@ -197,49 +208,102 @@ func (h *Handler) withMaster(ctx context.Context, r *request, user *secret.Secre
 	}
 	tried := &loginError{addr: user.Addr(), user: "the master user of " + arn}
 	var used []string // passwords already tried
-	for _, stage := range []string{secret.StageCurrent, secret.StagePending, secret.StagePrevious} {
-		m, err := h.getSecret(ctx, arn, "", stage)
-		switch {
-		case err != nil && stage == secret.StageCurrent:
-			return fmt.Errorf("read master secret %s: %w", arn, err)
-		case err != nil && isNotFound(err):
-			tried.add("master "+stage, errors.New("no such version"))
-			continue
-		case err != nil:
-			tried.add("master "+stage, err)
-			continue
-		}
-		var refuse error
-		if !strings.EqualFold(m.Host, user.Host) || m.Port != user.Port {
-			refuse = fmt.Errorf("master secret %s (%s) names %s, not the user secret's %s; refusing to send its credentials there", arn, stage, m.Addr(), user.Addr())
-		} else if m.Username == user.Username || m.Username == grant.Clone(user.Username) {
-			refuse = fmt.Errorf("master secret %s (%s) names the application user %q itself", arn, stage, m.Username)
-		}
-		if refuse != nil && stage == secret.StageCurrent {
-			return refuse
-		}
-		if refuse != nil {
-			tried.add("master "+stage, refuse)
-			continue
+	// login tries one master version (label names its stage in the log and
+	// the error), unless its password was tried already or it fails
+	// checkMaster. It reports done when withMaster must return err:
+	// logged in (err is fn's), or refused for another reason than the
+	// password (blocked, TLS, unreachable), which the next version would
+	// meet too.
+	login := func(label string, m *secret.Secret) (done bool, err error) {
+		if refuse := checkMaster(arn, label, m, user); refuse != nil {
+			tried.add("master "+label, refuse)
+			return false, nil
 		}
 		if containsString(used, m.Password) {
-			continue
+			return false, nil
 		}
 		used = append(used, m.Password)
 		err = h.tryLogin(ctx, m, run)
 		if err == nil {
-			r.log.Info("logged in as the master user", "master_arn", arn, "logged_in_as", stage)
-			return nil
+			r.log.Info("logged in as the master user", "master_arn", arn, "logged_in_as", label)
+			return true, nil
 		}
 		if !errors.Is(err, errLogin) {
-			return err // logged in, but the work failed
+			return true, err // logged in, but the work failed
 		}
-		tried.add("master "+stage, err)
+		tried.add("master "+label, err)
 		if !errors.Is(err, engine.ErrAuth) {
-			return tried
+			return true, tried
+		}
+		return false, nil
+	}
+
+	cur, curInfo, err := h.getVersion(ctx, arn, "", secret.StageCurrent)
+	if err != nil {
+		return fmt.Errorf("read master secret %s: %w", arn, err)
+	}
+	if err := checkMaster(arn, secret.StageCurrent, cur, user); err != nil {
+		return err // nothing tried yet: the plain refusal
+	}
+	if done, err := login(secret.StageCurrent, cur); done {
+		return err
+	}
+
+	// AWSCURRENT was refused: the master is mid-rotation, or was.
+	pending, pendInfo, err := h.getVersion(ctx, arn, "", secret.StagePending)
+	finished := err == nil && slices.Contains(pendInfo.stages, secret.StageCurrent)
+	switch {
+	case err == nil && !finished:
+		if done, err := login(secret.StagePending, pending); done {
+			return err
+		}
+	case err != nil && !isNotFound(err):
+		tried.add("master "+secret.StagePending, err)
+	default:
+		// AWSPENDING is gone or is now AWSCURRENT: the master's rotation
+		// finished after AWSCURRENT was read. Re-read it, once.
+		if err != nil {
+			tried.add("master "+secret.StagePending, errors.New("no such version"))
+		}
+		const reread = secret.StageCurrent + " (re-read)"
+		m, info, err := h.getVersion(ctx, arn, "", secret.StageCurrent)
+		switch {
+		case err != nil:
+			tried.add("master "+reread, err)
+		case info.id == curInfo.id:
+			tried.add("master "+reread, fmt.Errorf("still version %s, the one refused", info.id))
+		default:
+			if done, err := login(reread, m); done {
+				return err
+			}
+		}
+	}
+
+	prev, _, err := h.getVersion(ctx, arn, "", secret.StagePrevious)
+	switch {
+	case err != nil && isNotFound(err):
+		tried.add("master "+secret.StagePrevious, errors.New("no such version"))
+	case err != nil:
+		tried.add("master "+secret.StagePrevious, err)
+	default:
+		if done, err := login(secret.StagePrevious, prev); done {
+			return err
 		}
 	}
 	return tried
+}
+
+// checkMaster refuses a master version that names another server than the
+// user secret (its password would be sent there) or one of the
+// application's own accounts.
+func checkMaster(arn, label string, m, user *secret.Secret) error {
+	if !strings.EqualFold(m.Host, user.Host) || m.Port != user.Port {
+		return fmt.Errorf("master secret %s (%s) names %s, not the user secret's %s; refusing to send its credentials there", arn, label, m.Addr(), user.Addr())
+	}
+	if m.Username == user.Username || m.Username == grant.Clone(user.Username) {
+		return fmt.Errorf("master secret %s (%s) names the application user %q itself", arn, label, m.Username)
+	}
+	return nil
 }
 
 func containsString(list []string, s string) bool {

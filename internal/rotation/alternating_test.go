@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/example/secret-rotation/internal/engine"
@@ -236,6 +237,103 @@ func TestAlternatingMasterMidRotation(t *testing.T) {
 	e.assertGrants("app_clone", "SELECT, INSERT ON shop.*", "SELECT ON shop.orders")
 }
 
+// finishMaster does what the master's finishSecret (keepPending) or an
+// operator's rotatectl repair does once the master's setSecret has run:
+// AWSCURRENT moves to the pending version, AWSPREVIOUS to the old one.
+func finishMaster(m *fakeSM, pendingID string, keepPending bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := m.stageOf(secret.StageCurrent)
+	m.versions[old].stages = []string{secret.StagePrevious}
+	m.versions[pendingID].stages = []string{secret.StageCurrent}
+	if keepPending {
+		m.versions[pendingID].stages = append(m.versions[pendingID].stages, secret.StagePending)
+	}
+}
+
+// masterReads records the stages the function reads of the master secret
+// and runs fn once, before its first read of the master's AWSPENDING.
+func masterReads(m *fakeSM, fn func()) *[]string {
+	var stages []string
+	done := false
+	m.beforeGet = func(in *secretsmanager.GetSecretValueInput) {
+		st := aws.ToString(in.VersionStage)
+		stages = append(stages, st)
+		if st == secret.StagePending && !done {
+			done = true
+			fn()
+		}
+	}
+	return &stages
+}
+
+// TestAlternatingMasterFinishedBetweenReads: the race of a master
+// mid-rotation. setSecret is refused with the master's AWSCURRENT, then
+// the master's rotation finishes before the function reads the master's
+// AWSPENDING: AWSPENDING is gone (rotatectl repair) or on the new
+// AWSCURRENT (finishSecret), and AWSPREVIOUS is the password just refused.
+// The function re-reads the master's AWSCURRENT once and logs in with it:
+// one failed login (the stale AWSCURRENT), never the same password twice.
+func TestAlternatingMasterFinishedBetweenReads(t *testing.T) {
+	const next = "Master-Next-Pa55word"
+	for _, keep := range []bool{false, true} {
+		name := map[bool]string{false: "AWSPENDING removed", true: "AWSPENDING left on the new AWSCURRENT"}[keep]
+		t.Run(name, func(t *testing.T) {
+			e := newAltEnv(t, userJSON())
+			e.master.addPending("master-pending", masterJSON("admin", next, "db.internal"))
+			e.db.users["admin"] = next
+			reads := masterReads(e.master, func() { finishMaster(e.master, "master-pending", keep) })
+			if err := e.rotate(); err != nil {
+				t.Fatalf("rotation: %v", err)
+			}
+			if e.db.failed != 1 {
+				t.Errorf("failed logins %d, want 1 (the master's stale AWSCURRENT)", e.db.failed)
+			}
+			stale := 0
+			for _, pw := range e.db.logins {
+				if pw == masterPassword {
+					stale++
+				}
+			}
+			if stale != 1 {
+				t.Errorf("the refused master password was tried %d times", stale)
+			}
+			want := []string{secret.StageCurrent, secret.StagePending, secret.StageCurrent}
+			if strings.Join(*reads, ",") != strings.Join(want, ",") {
+				t.Errorf("master reads %v, want %v (one re-read)", *reads, want)
+			}
+			if !strings.Contains(e.log.String(), `"logged_in_as":"AWSCURRENT (re-read)"`) {
+				t.Errorf("log does not say the re-read AWSCURRENT was used:\n%s", e.log)
+			}
+			e.assertGrants("app_clone", "SELECT, INSERT ON shop.*", "SELECT ON shop.orders")
+			if cur := e.current(); cur.Username != "app_clone" {
+				t.Errorf("AWSCURRENT is %s", cur.Username)
+			}
+		})
+	}
+	// The re-read version is checked as the first one is: one naming
+	// another host is refused before its password is sent anywhere.
+	t.Run("re-read names another host", func(t *testing.T) {
+		e := newAltEnv(t, userJSON())
+		evil := "Master-Evil-Pa55word"
+		e.master.addPending("master-pending", masterJSON("admin", evil, "evil.example"))
+		e.db.users["admin"] = "changed-by-the-master"
+		masterReads(e.master, func() { finishMaster(e.master, "master-pending", false) })
+		err := e.rotate()
+		if err == nil || !strings.Contains(err.Error(), "master AWSCURRENT (re-read): master secret "+masterARN+" (AWSCURRENT (re-read)) names evil.example:3306") {
+			t.Fatalf("error = %v", err)
+		}
+		for _, pw := range e.db.logins {
+			if pw == evil {
+				t.Error("the re-read password was sent to the database")
+			}
+		}
+		if e.db.failed != 1 || len(e.db.stmts) != 0 {
+			t.Errorf("failed logins %d, statements %v", e.db.failed, e.db.stmts)
+		}
+	})
+}
+
 func TestAlternatingMasterUnreadable(t *testing.T) {
 	e := newAltEnv(t, userJSON())
 	e.master.fail["GetSecretValue"] = &types.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}
@@ -252,6 +350,11 @@ func TestAlternatingMasterUnreadable(t *testing.T) {
 	err = e.rotate()
 	if err == nil || !errors.Is(err, engine.ErrAuth) || !strings.Contains(err.Error(), "master AWSCURRENT") || !strings.Contains(err.Error(), "master AWSPREVIOUS: no such version") {
 		t.Errorf("error = %v", err)
+	}
+	// AWSPENDING is gone, so AWSCURRENT is re-read, but it is the version
+	// just refused: not tried again.
+	if e.db.failed != 1 || !strings.Contains(err.Error(), "master AWSCURRENT (re-read): still version v-current, the one refused") {
+		t.Errorf("failed logins %d; error = %v", e.db.failed, err)
 	}
 	if len(e.db.stmts) != 0 {
 		t.Errorf("statements %v", e.db.stmts)

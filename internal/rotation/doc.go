@@ -71,7 +71,8 @@
 // secrets without "masterarn". A secret with "masterarn" is rotated with
 // alternating users (alternating.go): createSecret switches the pending
 // username between "x" and "x_clone"; setSecret logs in with the master
-// secret (AWSCURRENT, then AWSPENDING and AWSPREVIOUS only if refused),
+// secret (AWSCURRENT, then AWSPENDING, or AWSCURRENT re-read once if the
+// master's rotation finished meanwhile, and AWSPREVIOUS only if refused),
 // creates the current account on the first rotation, creates the pending
 // account or sets its password and reconciles its grants to the declared
 // "grants" (engine.Reconcile), or copies the current account's grants

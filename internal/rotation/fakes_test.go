@@ -39,6 +39,10 @@ type fakeSM struct {
 	// others are further secrets by id (a master secret), answered by
 	// GetSecretValue only.
 	others map[string]*fakeSM
+	// beforeGet, if set, runs before GetSecretValue answers (outside the
+	// lock, so it may change versions): what happens elsewhere between
+	// two reads of the function.
+	beforeGet func(in *secretsmanager.GetSecretValueInput)
 }
 
 func newFakeSM(current string) *fakeSM {
@@ -89,6 +93,9 @@ func (f *fakeSM) DescribeSecret(_ context.Context, in *secretsmanager.DescribeSe
 }
 
 func (f *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	if f.beforeGet != nil {
+		f.beforeGet(in)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("GetSecretValue"); err != nil {
@@ -108,7 +115,8 @@ func (f *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretV
 		if v.value == "" {
 			break
 		}
-		return &secretsmanager.GetSecretValueOutput{ARN: aws.String(fakeARN), VersionId: aws.String(id), SecretString: aws.String(v.value)}, nil
+		return &secretsmanager.GetSecretValueOutput{ARN: aws.String(fakeARN), VersionId: aws.String(id), SecretString: aws.String(v.value),
+			VersionStages: slices.Clone(v.stages)}, nil
 	}
 	return nil, &types.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret value")}
 }

@@ -147,6 +147,19 @@ func (h *Handler) finishSecret(ctx context.Context, r *request) (bool, error) {
 
 // getSecret fetches and parses one version, by id and/or stage.
 func (h *Handler) getSecret(ctx context.Context, secretID, versionID, stage string) (*secret.Secret, error) {
+	s, _, err := h.getVersion(ctx, secretID, versionID, stage)
+	return s, err
+}
+
+// versionInfo is what GetSecretValue says about the version it returned:
+// its id and labels, never its value.
+type versionInfo struct {
+	id     string
+	stages []string
+}
+
+// getVersion is getSecret that also returns the version's id and labels.
+func (h *Handler) getVersion(ctx context.Context, secretID, versionID, stage string) (*secret.Secret, versionInfo, error) {
 	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID), VersionStage: aws.String(stage)}
 	what := stage
 	if versionID != "" {
@@ -155,16 +168,17 @@ func (h *Handler) getSecret(ctx context.Context, secretID, versionID, stage stri
 	}
 	out, err := h.sm.GetSecretValue(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", what, err)
+		return nil, versionInfo{}, fmt.Errorf("get %s: %w", what, err)
 	}
+	info := versionInfo{id: aws.ToString(out.VersionId), stages: out.VersionStages}
 	if out.SecretString == nil {
-		return nil, fmt.Errorf("get %s: secret has no SecretString (binary secrets are not supported)", what)
+		return nil, info, fmt.Errorf("get %s: secret has no SecretString (binary secrets are not supported)", what)
 	}
 	s, err := secret.Parse(*out.SecretString)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, info, fmt.Errorf("%s: %w", what, err)
 	}
-	return s, nil
+	return s, info, nil
 }
 
 func isNotFound(err error) bool {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,32 +177,102 @@ func altCases() []doctorCase {
 			stickMaster(t, m)
 			return f, map[string]string{"secretId": f.name}
 		}, doctorCaseWant{cause: doctor.CauseMasterMidRotation}},
-		// The failure the strategy really produces while its master is
-		// mid-rotation: the function's setSecret is refused with the
-		// master's AWSCURRENT, and before it reads the master's
-		// AWSPENDING, the master's rotation is finished (here by an
-		// operator running rotatectl repair on the master, as the doctor
-		// advised in the case above); AWSPENDING is gone and AWSPREVIOUS
-		// is the password already refused, so the user rotation fails.
-		// By the time the doctor looks, the master is healthy, the
-		// user's rotation stopped before its setSecret changed anything:
-		// repaired (AWSPENDING removed) and retried.
+		// The race of a master mid-rotation, which the function
+		// survives: its setSecret is refused with the master's
+		// AWSCURRENT, and before it reads the master's AWSPENDING, the
+		// master's rotation is finished (here by an operator running
+		// rotatectl repair on the master, as the doctor advised in the
+		// case above); AWSPENDING is gone and AWSPREVIOUS is the password
+		// already refused. The function re-reads the master's AWSCURRENT
+		// once, logs in with it and the user's rotation succeeds, at the
+		// cost of the one failed login of the stale AWSCURRENT. Asked
+		// afterwards, the doctor finds the user secret healthy.
 		{"alt_master_finished_during_setsecret", func(t *testing.T) (*fixture, any) {
 			m := newMaster(t, "m_alt_race")
 			f := newAltFixture(t, m, "u_alt_race")
 			f.also = m
 			stickMaster(t, m)
-			w.proxy.onceOnRead(m.arn, secret.StagePending, func() { repairWithRotatectl(t, m) })
-			defer w.proxy.clear()
-			err := f.rotate()
-			if err == nil {
-				t.Fatal("the user's rotation succeeded although the master finished between its reads")
+			masterBefore, err := settledFailedLogins(m, 0)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if st := m.stages(); st["AWSPENDING"] != "" {
+			userBefore := failedLogins(t, f)
+			// The hook runs on the proxy's goroutine (t.Error, not t.Fatal)
+			// while the function waits for its read of the master's
+			// AWSPENDING, so the master's failed logins in between are
+			// rotatectl repair's. The function's refused AWSCURRENT came
+			// before: wait until it is counted.
+			var mu sync.Mutex
+			raced, beforeRepair, afterRepair := false, 0, 0
+			w.proxy.onceOnRead(m.arn, secret.StagePending, func() {
+				n0, err0 := settledFailedLogins(m, masterBefore+1)
+				repairWithRotatectl(t, m)
+				n1, err1 := settledFailedLogins(m, n0)
+				if err := errors.Join(err0, err1); err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				raced, beforeRepair, afterRepair = true, n0, n1
+			})
+			defer w.proxy.clear()
+			if err := f.rotate(); err != nil {
+				t.Fatalf("the user's rotation failed although the master finished between its reads: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !raced {
+				t.Fatal("the function never read the master's AWSPENDING: the race was not reproduced")
+			}
+			if st := m.stages(); st["AWSPENDING"] != "" && st["AWSPENDING"] != st["AWSCURRENT"] {
 				t.Fatalf("the master is still mid-rotation: %v", st)
 			}
-			return f, rotationFailed(f.arn)
-		}, doctorCaseWant{cause: doctor.CauseStuckAfterCreate, repaired: true, changed: true}},
+			// rotatectl repair's own logins (its refused AWSCURRENT) are
+			// not the function's.
+			total, err := settledFailedLogins(m, afterRepair)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := beforeRepair - masterBefore + total - afterRepair
+			t.Logf("failed master logins: the user's rotation %d, rotatectl repair %d", n, afterRepair-beforeRepair)
+			if n > 1 {
+				t.Errorf("the user's rotation cost %d failed master logins, want at most 1 (the stale AWSCURRENT)", n)
+			}
+			if n := failedLogins(t, f) - userBefore; n != 0 {
+				t.Errorf("the user's rotation cost %d failed logins of the application accounts", n)
+			}
+			if !strings.Contains(string(w.rotationFn.Logs()), `"logged_in_as":"AWSCURRENT (re-read)"`) {
+				t.Error("the function's log does not say it logged in with the master's re-read AWSCURRENT")
+			}
+			return f, map[string]string{"secretId": f.name}
+		}, doctorCaseWant{cause: doctor.CauseHealthy}},
+	}
+}
+
+// settledFailedLogins is the refused logins of a single-user fixture's
+// account once the count is at least atLeast and has not changed for
+// 200ms (at most 5s): MariaDB counts a refused connection in
+// USER_STATISTICS when its server thread ends, measured here up to some
+// hundred milliseconds after the client got the error.
+func settledFailedLogins(f *fixture, atLeast int) (int, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	last, err := f.db.FailedLogins(f.ctx, f.user)
+	for {
+		if err != nil {
+			return 0, err
+		}
+		time.Sleep(200 * time.Millisecond)
+		n, err2 := f.db.FailedLogins(f.ctx, f.user)
+		if err2 != nil {
+			return 0, err2
+		}
+		if n == last && n >= atLeast {
+			return n, nil
+		}
+		if time.Now().After(deadline) {
+			return n, fmt.Errorf("failed logins of %s: %d after 5s, want at least %d and settled", f.user, n, atLeast)
+		}
+		last = n
 	}
 }
 
