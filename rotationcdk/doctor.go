@@ -3,7 +3,9 @@ package rotationcdk
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -86,19 +88,35 @@ type DoctorFunctionProps struct {
 	ModuleRoot, Package string
 }
 
-// WatchedSecret is one secret the doctor may read, relabel and rotate.
+// WatchedSecret is one secret the doctor may read, relabel and rotate, by
+// ARN (Secret), or every secret whose name starts with NamePrefix.
 type WatchedSecret struct {
-	// Secret is the secret (required).
+	// Secret is the secret. Exactly one of Secret and NamePrefix is set.
 	Secret awssecretsmanager.ISecret
+	// NamePrefix watches every secret of the stack's account and region
+	// whose name starts with it, by ARN prefix
+	// (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NamePrefix*), for
+	// more secrets than a policy or an event pattern can list. It must end
+	// with "/" (so "dev/" never covers "dev2/...") and hold only the
+	// characters of a secret name. Several WatchedSecrets may share one
+	// prefix with different keys and databases.
+	NamePrefix string
 	// EncryptionKey is its customer-managed key: the doctor may decrypt
-	// with it through Secrets Manager only (kms:ViaService). Default: none,
-	// for the AWS managed key.
+	// with it through Secrets Manager only (kms:ViaService; for a
+	// NamePrefix, also only for secrets under the prefix,
+	// kms:EncryptionContext:SecretARN). Default: none, for the AWS managed
+	// key.
 	EncryptionKey awskms.IKey
 	// Database is what the secret logs in to: the doctor's group is
 	// allowed to its Port. Default: none (no login check possible).
 	Database awsec2.IConnectable
 	// Port is the database port. Default: Database's default port.
 	Port awsec2.Port
+	// MasterSecret is the master secret of alternating-users secrets
+	// (their masterarn) when it is not watched itself: the doctor reads
+	// its versions (DescribeSecret, ListSecretVersionIds; not its value)
+	// to tell whether the master is mid-rotation. Default: none.
+	MasterSecret awssecretsmanager.ISecret
 }
 
 // DoctorFunction is the doctor: a Go function in the VPC with its role,
@@ -119,7 +137,9 @@ type DoctorFunction struct {
 	// LogGroup receives the doctor's logs.
 	LogGroup awslogs.ILogGroup
 
-	secrets, keys awsiam.PolicyStatement
+	secrets, keys                  awsiam.PolicyStatement
+	prefixed, prefixedKeys, master awsiam.PolicyStatement
+	prefixes, masters, reached     map[string]bool
 }
 
 // Reasons of the doctor's suppressions.
@@ -127,6 +147,12 @@ const (
 	// ReasonListSecrets: the doctor's policy, AwsSolutions-IAM5 Resource::*.
 	ReasonListSecrets = "secretsmanager:ListSecrets has no resource-level permissions; the doctor lists secrets to find those rotated by " +
 		"the environment's rotation function and reads, relabels or rotates only the watched secrets' ARNs"
+	// ReasonWatchedByName: the doctor's policy, AwsSolutions-IAM5 on the
+	// watched name prefixes' ARNs.
+	ReasonWatchedByName = "the environment's application-user secrets are watched by name: each is named <stackPrefix>/<env>/<database>/<user> " +
+		"and its ARN ends in a hyphen and six random characters, so the one pattern arn:...:secret:<stackPrefix>/<env>/* covers exactly " +
+		"this environment's user secrets (the prefix ends with a slash: no other environment's); listing up to 1,500 ARNs would exceed " +
+		"the managed policy's 6,144 characters; the master secrets stay listed by ARN"
 	// ReasonDoctorDLQ: the doctor, NIST LambdaDLQ.
 	ReasonDoctorDLQ = "the doctor is invoked by EventBridge for events that are also on the topic (rotation failures, the error alarm); " +
 		"a run that fails after Lambda's retries raises the doctor's own error alarm to the topic, and an operator runs rotatectl, " +
@@ -209,10 +235,16 @@ func (p *DoctorFunctionProps) withDefaults() (DoctorFunctionProps, error) {
 	return c, nil
 }
 
+// namePrefixRe: characters of a secret name (CreateSecret: ASCII letters,
+// numbers and /_+=.@-), ending with "/".
+var namePrefixRe = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{0,510}/$`)
+
 func (s WatchedSecret) validate() error {
 	switch {
-	case s.Secret == nil:
-		return errors.New("Secret is required")
+	case (s.Secret == nil) == (s.NamePrefix == ""):
+		return errors.New("exactly one of Secret and NamePrefix is required")
+	case s.NamePrefix != "" && !namePrefixRe.MatchString(s.NamePrefix):
+		return fmt.Errorf("NamePrefix %q: want characters of a secret name (letters, digits, /_+=.@-), ending with /", s.NamePrefix)
 	case s.Database != nil && s.Port == nil && s.Database.Connections().DefaultPort() == nil:
 		return errors.New("Port is required: Database has no default port")
 	}
@@ -344,6 +376,36 @@ func (d *DoctorFunction) Watch(s WatchedSecret) error {
 }
 
 func (d *DoctorFunction) mustWatch(s WatchedSecret) {
+	if s.NamePrefix != "" {
+		d.watchPrefix(s)
+	} else {
+		d.watchSecret(s)
+	}
+	if s.MasterSecret != nil {
+		d.readMaster(s.MasterSecret)
+	}
+	if s.Database != nil {
+		port := s.Port
+		if port == nil {
+			port = s.Database.Connections().DefaultPort()
+		}
+		// From the doctor's side: with the database in an earlier stack,
+		// CDK puts both the egress and the ingress rule into the doctor's
+		// stack, so the reference points back only. One database watched
+		// twice (its master and its users) gets its rules once.
+		key := databaseKey(s.Database, port)
+		if !d.reached[key] {
+			if d.reached == nil {
+				d.reached = map[string]bool{}
+			}
+			d.reached[key] = true
+			d.Function.Connections().AllowTo(s.Database, port, jsii.String("Rotation doctor"))
+		}
+	}
+}
+
+// watchSecret adds one secret by ARN, and its key.
+func (d *DoctorFunction) watchSecret(s WatchedSecret) {
 	if d.secrets == nil {
 		d.secrets = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:     jsii.String("ReadAndRepairWatchedSecrets"),
@@ -365,14 +427,131 @@ func (d *DoctorFunction) mustWatch(s WatchedSecret) {
 		}
 		d.keys.AddResources(s.EncryptionKey.KeyArn())
 	}
-	if s.Database != nil {
-		port := s.Port
-		if port == nil {
-			port = s.Database.Connections().DefaultPort()
-		}
-		// From the doctor's side: with the database in an earlier stack,
-		// CDK puts both the egress and the ingress rule into the doctor's
-		// stack, so the reference points back only.
-		d.Function.Connections().AllowTo(s.Database, port, jsii.String("Rotation doctor"))
+}
+
+// watchPrefix adds every secret under s.NamePrefix (one ARN pattern per
+// prefix) and s's key, usable through Secrets Manager for secrets under
+// the prefix only: Secrets Manager calls KMS with the encryption context
+// {"SecretARN": <the secret's ARN>, "SecretVersionId": ...}
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
+func (d *DoctorFunction) watchPrefix(s WatchedSecret) {
+	arn := SecretARNPattern(d.Policy, s.NamePrefix)
+	if d.prefixed == nil {
+		d.prefixed = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String("ReadAndRepairSecretsByName"),
+			Actions: jsii.Strings(doctorSecretActions...),
+		})
+		d.Policy.AddStatements(d.prefixed)
+		d.prefixes = map[string]bool{}
 	}
+	if !d.prefixes[s.NamePrefix] {
+		d.prefixes[s.NamePrefix] = true
+		d.prefixed.AddResources(arn)
+		compliance.MustSuppress(d.Policy, compliance.Suppression{
+			Rule: "AwsSolutions-IAM5", Reason: ReasonWatchedByName,
+			AppliesTo: []string{"Resource::" + nagString(awscdk.Stack_Of(d.Policy), arn)},
+		})
+	}
+	if s.EncryptionKey != nil {
+		if d.prefixedKeys == nil {
+			d.prefixedKeys = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:     jsii.String("NamedSecretKeysThroughSecretsManager"),
+				Actions: jsii.Strings("kms:Decrypt"),
+				Conditions: &map[string]any{
+					"StringEquals": map[string]any{
+						"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
+					},
+				},
+			})
+			d.Policy.AddStatements(d.prefixedKeys)
+		}
+		d.prefixedKeys.AddResources(s.EncryptionKey.KeyArn())
+		d.prefixedKeys.AddCondition(jsii.String("StringLike"), map[string]any{
+			"kms:EncryptionContext:SecretARN": d.prefixPatterns(),
+		})
+	}
+}
+
+// prefixPatterns are the ARN patterns of every watched prefix, in the
+// order they were added.
+func (d *DoctorFunction) prefixPatterns() []*string {
+	var out []*string
+	for _, st := range *d.prefixed.Resources() {
+		out = append(out, st)
+	}
+	return out
+}
+
+// readMaster lets the doctor read a master secret's versions (not its
+// value): what it needs to tell whether the master is mid-rotation.
+func (d *DoctorFunction) readMaster(master awssecretsmanager.ISecret) {
+	if d.master == nil {
+		d.master = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String("ReadMastersOfWatchedSecrets"),
+			Actions: jsii.Strings("secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"),
+		})
+		d.Policy.AddStatements(d.master)
+		d.masters = map[string]bool{}
+	}
+	key := *awscdk.Stack_Of(d.Policy).ToJsonString(master.SecretArn(), nil)
+	if !d.masters[key] {
+		d.masters[key] = true
+		d.master.AddResources(master.SecretArn())
+	}
+}
+
+// databaseKey identifies a database and port for deduplication.
+func databaseKey(db awsec2.IConnectable, port awsec2.Port) string {
+	var groups []string
+	for _, g := range *db.Connections().SecurityGroups() {
+		groups = append(groups, *g.Node().Path())
+	}
+	return fmt.Sprint(groups, *port.ToString())
+}
+
+// SecretARNPattern is the IAM resource pattern of every secret whose name
+// starts with prefix in scope's stack's account and region: the secret ARN
+// (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX) with
+// "*" after the prefix.
+func SecretARNPattern(scope constructs.IConstruct, prefix string) *string {
+	return jsii.String(*SecretARNPrefix(scope, prefix) + "*")
+}
+
+// SecretARNPrefix is the start of the ARN of every secret whose name
+// starts with prefix in scope's stack's account and region, for an
+// EventBridge prefix filter.
+func SecretARNPrefix(scope constructs.IConstruct, prefix string) *string {
+	return awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("secretsmanager"),
+		Resource:     jsii.String("secret"),
+		ResourceName: jsii.String(prefix),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+}
+
+// nagString renders a resolved string as cdk-nag names it in findings:
+// Fn::Join flattened, {"Ref": X} as <X>.
+func nagString(stack awscdk.Stack, v *string) string {
+	var render func(any) string
+	render = func(x any) string {
+		switch y := x.(type) {
+		case string:
+			return y
+		case map[string]any:
+			if ref, ok := y["Ref"].(string); ok {
+				return "<" + ref + ">"
+			}
+			if join, ok := y["Fn::Join"].([]any); ok && len(join) == 2 {
+				sep, _ := join[0].(string)
+				parts, _ := join[1].([]any)
+				out := make([]string, len(parts))
+				for i, p := range parts {
+					out[i] = render(p)
+				}
+				return strings.Join(out, sep)
+			}
+		}
+		return fmt.Sprint(x)
+	}
+	return render(stack.Resolve(v))
 }

@@ -72,7 +72,10 @@ func TestInvalidDoctorProps(t *testing.T) {
 		{"stuck seconds", ok(rotationcdk.DoctorFunctionProps{StuckAfter: time.Hour + time.Second}), "whole minutes"},
 		{"timeout", ok(rotationcdk.DoctorFunctionProps{Timeout: 16 * time.Minute}), "Timeout 16m0s"},
 		{"memory", ok(rotationcdk.DoctorFunctionProps{MemorySizeMiB: 64}), "MemorySizeMiB 64"},
-		{"secret missing", ok(rotationcdk.DoctorFunctionProps{Secrets: []rotationcdk.WatchedSecret{{}}}), "Secrets[0]: Secret is required"},
+		{"secret missing", ok(rotationcdk.DoctorFunctionProps{Secrets: []rotationcdk.WatchedSecret{{}}}), "Secrets[0]: exactly one of Secret and NamePrefix is required"},
+		{"secret and prefix", ok(rotationcdk.DoctorFunctionProps{Secrets: []rotationcdk.WatchedSecret{{Secret: f.plain, NamePrefix: "app/dev/"}}}), "exactly one of Secret and NamePrefix"},
+		{"prefix without slash", ok(rotationcdk.DoctorFunctionProps{Secrets: []rotationcdk.WatchedSecret{{NamePrefix: "app/dev"}}}), `NamePrefix "app/dev": want`},
+		{"prefix with a wildcard", ok(rotationcdk.DoctorFunctionProps{Secrets: []rotationcdk.WatchedSecret{{NamePrefix: "app/*/"}}}), `NamePrefix "app/*/": want`},
 		{"port missing", ok(rotationcdk.DoctorFunctionProps{Secrets: []rotationcdk.WatchedSecret{{Secret: f.plain, Database: f.db}}}), "Port is required"},
 		{"missing package", ok(rotationcdk.DoctorFunctionProps{Package: "./does/not/exist"}), "go list"},
 	}
@@ -143,4 +146,56 @@ func TestDoctorWatch(t *testing.T) {
 			"FromPort": 3306, "Description": "Rotation doctor",
 		})
 	})
+}
+
+// TestDoctorWatchNamePrefix: secrets watched by name prefix share one
+// statement on the prefix's ARN pattern (suppressed for IAM5 on exactly
+// that finding), their keys one statement usable through Secrets Manager
+// for secrets under the prefix only; the same prefix watched twice (two
+// databases) is listed once, and so is one database's rule; a master the
+// doctor does not watch is readable without its value.
+func TestDoctorWatchNamePrefix(t *testing.T) {
+	f := newDoctorFixture(t, "DoctorPrefix")
+	d, err := rotationcdk.NewDoctorFunction(f.stack, "Doctor", &rotationcdk.DoctorFunctionProps{
+		Vpc: f.vpc, Topic: f.topic, RotationFunction: f.fn,
+		Secrets: []rotationcdk.WatchedSecret{{NamePrefix: "app/dev/", EncryptionKey: f.key, Database: f.dbWithPort, MasterSecret: f.plain}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Watch(rotationcdk.WatchedSecret{NamePrefix: "app/dev/", Database: f.dbWithPort, Port: awsec2.Port_Tcp(jsii.Number(3306))}); err != nil {
+		t.Fatal(err)
+	}
+	tpl := assertions.Template_FromStack(f.stack, nil)
+	pattern := map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":secretsmanager:",
+		map[string]any{"Ref": "AWS::Region"}, ":", map[string]any{"Ref": "AWS::AccountId"}, ":secret:app/dev/*"}}}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("policy: %v", r)
+			}
+		}()
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), map[string]any{
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "ReadAndRepairSecretsByName", "Resource": pattern}),
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "NamedSecretKeysThroughSecretsManager", "Action": "kms:Decrypt",
+					"Condition": map[string]any{
+						"StringEquals": map[string]any{"kms:ViaService": assertions.Match_AnyValue()},
+						"StringLike":   map[string]any{"kms:EncryptionContext:SecretARN": []any{pattern}},
+					}}),
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "ReadMastersOfWatchedSecrets",
+					"Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"}}),
+			})},
+		})
+	}()
+	policy := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">").Replace(asJSON(tpl.FindResources(jsii.String("AWS::IAM::ManagedPolicy"), nil)))
+	if !strings.Contains(policy, `"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:app/dev/*"`) {
+		t.Errorf("no IAM5 suppression on exactly the prefix's pattern: %s", policy)
+	}
+	if n := strings.Count(policy, ":secret:app/dev/*"); n != 3 {
+		t.Errorf("the prefix's pattern appears %d times, want 3 (statement, key condition, suppression)", n)
+	}
+	if n := len(*tpl.FindResources(jsii.String("AWS::EC2::SecurityGroupIngress"), nil)); n != 1 {
+		t.Errorf("%d ingress rules for one database watched twice, want 1", n)
+	}
 }

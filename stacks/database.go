@@ -63,6 +63,9 @@ type DatabaseStack struct {
 	// Users are the application users' secrets and rotations, in the
 	// order of the configuration.
 	Users []*UserSecret
+	// UserSecretNamePrefix starts the names of Users' secrets (the
+	// environment's config.Environment.SecretNamePrefix).
+	UserSecretNamePrefix string
 }
 
 // NewDatabaseStack creates the database, its generated and attached master
@@ -205,7 +208,7 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		SecretCompleteArn: attached.SecretArn(),
 	})
 	out := &DatabaseStack{Stack: stack, Instance: db, Secret: grantable, Key: key, SecretKey: key, SecurityGroup: dbSG, Rotation: rotation,
-		Connections: db, Port: env.DatabasePort}
+		Connections: db, Port: env.DatabasePort, UserSecretNamePrefix: env.SecretNamePrefix()}
 	out.Users, err = newUserSecrets(stack, userSecretsProps{
 		env: env, database: d, function: props.RotationFunction, key: key, connections: db,
 		host: db.DbInstanceEndpointAddress(), master: attached, masterKey: key,

@@ -29,7 +29,8 @@ func newExistingDatabase(stack awscdk.Stack, props *DatabaseStackProps, env conf
 	if x.MasterKeyArn != "" {
 		masterKey = awskms.Key_FromKeyArn(stack, jsii.String("MasterKey"), jsii.String(x.MasterKeyArn))
 	}
-	out := &DatabaseStack{Stack: stack, Secret: master, SecretKey: masterKey, SecurityGroup: sg, Connections: conns, Port: d.Port()}
+	out := &DatabaseStack{Stack: stack, Secret: master, SecretKey: masterKey, SecurityGroup: sg, Connections: conns, Port: d.Port(),
+		UserSecretNamePrefix: env.SecretNamePrefix()}
 
 	if x.RotateMaster {
 		// An imported secret has no resource policy this app may change,

@@ -33,8 +33,8 @@ type MonitoringStackProps struct {
 	// group is read by the doctor.
 	RotationFunction *rotationcdk.RotationFunction
 	// Secrets are the environment's secrets: the failure rule matches their
-	// ARNs and the doctor may read and repair them (the master secret
-	// today; application users' secrets are added the same way).
+	// ARNs (the masters) or ARN prefixes (the application users' secrets,
+	// by name), and the doctor may read and repair them.
 	Secrets []rotationcdk.WatchedSecret
 	// ModuleRoot and Package build the doctor ("" for the defaults, as for
 	// the rotation function).
@@ -116,11 +116,7 @@ func NewMonitoringStack(scope constructs.Construct, id string, props *Monitoring
 	}
 	out.Doctor = doctor
 
-	arns := make([]*string, len(props.Secrets))
-	for i, s := range props.Secrets {
-		arns[i] = s.Secret.SecretArn()
-	}
-	out.FailureRule = newRotationFailureRule(stack, env, arns, doctor, out.Topic)
+	out.FailureRule = newRotationFailureRule(stack, env, secretIDFilter(stack, props.Secrets), doctor, out.Topic)
 	out.ErrorsAlarm, out.AlarmRule, out.DoctorErrorsAlarm = newRotationAlarms(stack, env, props.RotationFunction, doctor, out.Topic)
 	if env.Doctor.ConfigRules {
 		out.ConfigRules = newRotationConfigRules(stack, env)
@@ -160,20 +156,59 @@ func newDoctorEndpoints(stack awscdk.Stack, vpc awsec2.IVpc, subnets *awsec2.Sub
 	}
 }
 
+// secretIDFilter is the failure rule's filter on
+// detail.additionalEventData.SecretId: each watched secret's ARN, then
+// {"prefix": ARN prefix} once per watched name prefix (EventBridge content
+// filtering, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-prefix-matching;
+// the values of one field's array are alternatives).
+func secretIDFilter(stack awscdk.Stack, secrets []rotationcdk.WatchedSecret) []any {
+	var out []any
+	seen := map[string]bool{}
+	for _, s := range secrets {
+		if s.Secret != nil {
+			out = append(out, *s.Secret.SecretArn())
+		}
+	}
+	for _, s := range secrets {
+		if s.NamePrefix != "" && !seen[s.NamePrefix] {
+			seen[s.NamePrefix] = true
+			out = append(out, map[string]any{"prefix": *rotationcdk.SecretARNPrefix(stack, s.NamePrefix)})
+		}
+	}
+	return out
+}
+
 // WatchedSecrets are the database stack's secrets as the doctor watches
 // them: the master secret with its key and database, when the function
-// rotates it (not an existing database's without rotateMaster).
-// Application users' secrets are not watched yet: the failure rule's event
-// pattern (2,048 characters) and the doctor's managed policy (6,144) would
-// not hold fifty of them; that needs a pattern on a name prefix or tag.
+// rotates it (not an existing database's without rotateMaster), and the
+// application users' secrets by their name prefix
+// (config.Environment.SecretNamePrefix), with the key that encrypts them,
+// the database they log in to and, when the master is not watched, the
+// master secret whose versions the doctor reads. Up to 100 users on each
+// of 15 databases would not fit as ARNs into the failure rule's event
+// pattern (2,048 characters) or the doctor's managed policy (6,144).
 func (d *DatabaseStack) WatchedSecrets() []rotationcdk.WatchedSecret {
-	if d.Rotation == nil {
-		return nil
+	port := awsec2.Port_Tcp(jsii.Number(d.Port))
+	var out []rotationcdk.WatchedSecret
+	if d.Rotation != nil {
+		out = append(out, rotationcdk.WatchedSecret{
+			Secret:        d.Secret,
+			EncryptionKey: d.SecretKey,
+			Database:      d.Connections,
+			Port:          port,
+		})
 	}
-	return []rotationcdk.WatchedSecret{{
-		Secret:        d.Secret,
-		EncryptionKey: d.SecretKey,
-		Database:      d.Connections,
-		Port:          awsec2.Port_Tcp(jsii.Number(d.Port)),
-	}}
+	if len(d.Users) > 0 {
+		users := rotationcdk.WatchedSecret{
+			NamePrefix:    d.UserSecretNamePrefix,
+			EncryptionKey: d.Key,
+			Database:      d.Connections,
+			Port:          port,
+		}
+		if d.Rotation == nil {
+			users.MasterSecret = d.Secret
+		}
+		out = append(out, users)
+	}
+	return out
 }

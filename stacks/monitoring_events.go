@@ -43,11 +43,11 @@ func doctorTarget(doctor *rotationcdk.DoctorFunction) awsevents.IRuleTarget {
 // matches, so failures of other environments' or other applications'
 // secrets never reach this doctor. The doctor still checks that a secret
 // is rotated by its environment's function before it changes anything.
-func newRotationFailureRule(stack awscdk.Stack, env config.Environment, secretARNs []*string, doctor *rotationcdk.DoctorFunction, topic awssns.ITopic) awsevents.Rule {
-	arns := make([]any, len(secretARNs))
-	for i, a := range secretARNs {
-		arns[i] = *a
-	}
+//
+// The application users' secrets are matched by ARN prefix
+// ({"prefix": "arn:...:secret:<stackPrefix>/<env>/"}, see secretIDFilter):
+// their names start with the environment's prefix, which ends with "/".
+func newRotationFailureRule(stack awscdk.Stack, env config.Environment, secretIDs []any, doctor *rotationcdk.DoctorFunction, topic awssns.ITopic) awsevents.Rule {
 	rule := awsevents.NewRule(stack, jsii.String("RotationFailureRule"), &awsevents.RuleProps{
 		Description: jsii.String("Secrets Manager rotation failures of the " + env.Name + " secrets: to the doctor and the topic"),
 		EventPattern: &awsevents.EventPattern{
@@ -56,7 +56,7 @@ func newRotationFailureRule(stack awscdk.Stack, env config.Environment, secretAR
 			Detail: &map[string]any{
 				"eventSource":         []any{"secretsmanager.amazonaws.com"},
 				"eventName":           toAny(RotationFailureEvents),
-				"additionalEventData": map[string]any{"SecretId": arns},
+				"additionalEventData": map[string]any{"SecretId": secretIDs},
 			},
 		},
 	})

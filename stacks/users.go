@@ -72,7 +72,11 @@ func newUserSecrets(stack awscdk.Stack, p userSecretsProps) ([]*UserSecret, erro
 			return nil, fmt.Errorf("user %s: %w", u.Name, err)
 		}
 		scope := constructs.NewConstruct(users, jsii.String(u.Name))
+		// Named under the environment's prefix, so that the failure rule
+		// and the doctor watch every user secret of the environment by one
+		// ARN prefix (config.Environment.UserSecretName).
 		secret := awssecretsmanager.NewSecret(scope, jsii.String("Secret"), &awssecretsmanager.SecretProps{
+			SecretName:    jsii.String(p.env.UserSecretName(p.database, u)),
 			EncryptionKey: p.key,
 			Description: jsii.String(fmt.Sprintf("Application user %s of database %s (%s), alternating users (%s and %s_clone), rotated by the rotation function",
 				u.Name, p.database.Name, p.env.Name, u.Name, u.Name)),

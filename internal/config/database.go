@@ -185,6 +185,26 @@ func (e Environment) WithDatabase(d Database) Environment {
 	return e
 }
 
+// SecretNamePrefix starts the name of every application user's secret of
+// the environment: "<stackPrefix>/<env>/". It ends with "/", so one
+// environment's prefix is never the start of another's ("dev/" is not a
+// prefix of "dev2/..."); the doctor and the failure rule watch the
+// environment's user secrets by it (ARN prefix), since a list of up to
+// 1,500 ARNs fits neither an event pattern nor a policy.
+func (e Environment) SecretNamePrefix() string { return e.StackPrefix + "/" + e.Name + "/" }
+
+// UserSecretName is the name of user u's secret of database d:
+// "<stackPrefix>/<env>/<database>/<user>". Every part is validated
+// (letters, digits, '-' and '_' only, the whole at most 40+1+20+1+20+1+26
+// = 109 characters, Secrets Manager allows 512 of ASCII letters, digits
+// and /_+=.@-), and it never ends in a hyphen and six characters (a user
+// name has no hyphen), which Secrets Manager advises against because the
+// ARN adds "-" and six characters
+// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html).
+func (e Environment) UserSecretName(d Database, u User) string {
+	return e.SecretNamePrefix() + d.Name + "/" + u.Name
+}
+
 // StackIDSuffix is the suffix of d's stack id after the environment's
 // prefix: "Database" for the default, "Database-<name>" for the others.
 func (d Database) StackIDSuffix() string {

@@ -204,3 +204,42 @@ func manyDatabases(n int) map[string]any {
 	}
 	return out
 }
+
+// TestUserSecretNames: user secrets are named "<stackPrefix>/<env>/<db>/<user>"
+// with only the characters Secrets Manager allows, within its 512, never
+// ending in "-" and six characters (the ARN's suffix), and one
+// environment's prefix never starts another's name (dev vs dev2, and a
+// stack prefix that extends another).
+func TestUserSecretNames(t *testing.T) {
+	allowed := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/_+=.@-", r)
+	}
+	env := config.DefaultEnvironment()
+	env.Name = "dev"
+	longest := config.DefaultEnvironment()
+	longest.Name = "e" + strings.Repeat("-", 19)
+	longest.StackPrefix = "S" + strings.Repeat("x", 39)
+	db := config.Database{Name: "d" + strings.Repeat("9", 19)}
+	u := config.User{Name: "u" + strings.Repeat("_", 25)}
+	if got, want := env.UserSecretName(config.Database{Name: "default"}, config.User{Name: "orders_app"}), "SecretRotation/dev/default/orders_app"; got != want {
+		t.Errorf("name = %q, want %q", got, want)
+	}
+	name := longest.UserSecretName(db, u)
+	if len(name) > 512 || strings.IndexFunc(name, func(r rune) bool { return !allowed(r) }) >= 0 {
+		t.Errorf("name %q: %d characters or a character Secrets Manager refuses", name, len(name))
+	}
+	if i := strings.LastIndex(name, "-"); i >= 0 && len(name)-i-1 == 6 {
+		t.Errorf("name %q ends in a hyphen and six characters", name)
+	}
+	if !strings.HasSuffix(env.SecretNamePrefix(), "/") {
+		t.Errorf("prefix %q does not end with /", env.SecretNamePrefix())
+	}
+	for _, other := range []struct{ prefix, name string }{{"SecretRotation", "dev2"}, {"SecretRotation-x", "dev"}, {"SecretRotation", "de"}} {
+		o := config.DefaultEnvironment()
+		o.StackPrefix, o.Name = other.prefix, other.name
+		n := o.UserSecretName(config.Database{Name: "default"}, config.User{Name: "app"})
+		if strings.HasPrefix(n, env.SecretNamePrefix()) {
+			t.Errorf("%s's user secret %q starts with dev's prefix %q", other.name, n, env.SecretNamePrefix())
+		}
+	}
+}
