@@ -185,25 +185,11 @@ func (p *DoctorFunctionProps) withDefaults() (DoctorFunctionProps, error) {
 	if c.StuckAfter == 0 {
 		c.StuckAfter = DefaultDoctorStuckAfter
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultDoctorTimeout
-	}
-	if c.MemorySizeMiB == 0 {
-		c.MemorySizeMiB = DefaultMemorySizeMiB
-	}
-	if c.LogRetention == "" {
-		c.LogRetention = awslogs.RetentionDays_ONE_MONTH
-	}
-	if c.LogRemovalPolicy == "" {
-		c.LogRemovalPolicy = awscdk.RemovalPolicy_RETAIN
-	}
-	if c.Description == "" {
-		c.Description = "Diagnoses and repairs failed Secrets Manager rotations"
-	}
-	if c.Package == "" {
-		c.Package = DoctorPackage
-	}
-	var errs []error
+	errs := runtimeSettings{
+		timeout: &c.Timeout, memoryMiB: &c.MemorySizeMiB, retention: &c.LogRetention, removal: &c.LogRemovalPolicy,
+		description: &c.Description, pkg: &c.Package,
+		defaultLimit: DefaultDoctorTimeout, defaultDesc: "Diagnoses and repairs failed Secrets Manager rotations", defaultPkg: DoctorPackage,
+	}.apply()
 	if c.Vpc == nil {
 		errs = append(errs, errors.New("Vpc is required"))
 	}
@@ -217,12 +203,6 @@ func (p *DoctorFunctionProps) withDefaults() (DoctorFunctionProps, error) {
 	// may belong to a rotation that is still running.
 	if c.StuckAfter < time.Hour || c.StuckAfter%time.Minute != 0 {
 		errs = append(errs, fmt.Errorf("StuckAfter %s: want whole minutes, at least 1h", c.StuckAfter))
-	}
-	if c.Timeout < 30*time.Second || c.Timeout > 15*time.Minute || c.Timeout%time.Second != 0 {
-		errs = append(errs, fmt.Errorf("Timeout %s: want whole seconds from 30s to 15m", c.Timeout))
-	}
-	if c.MemorySizeMiB < 128 || c.MemorySizeMiB > 10240 {
-		errs = append(errs, fmt.Errorf("MemorySizeMiB %d: want 128..10240", c.MemorySizeMiB))
 	}
 	for i, s := range c.Secrets {
 		if err := s.validate(); err != nil {

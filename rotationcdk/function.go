@@ -152,33 +152,13 @@ func (p *RotationFunctionProps) withDefaults() (RotationFunctionProps, error) {
 	if c.ExcludeCharacters == "" {
 		c.ExcludeCharacters = DefaultExcludeCharacters
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.MemorySizeMiB == 0 {
-		c.MemorySizeMiB = DefaultMemorySizeMiB
-	}
-	if c.LogRetention == "" {
-		c.LogRetention = awslogs.RetentionDays_ONE_MONTH
-	}
-	if c.LogRemovalPolicy == "" {
-		c.LogRemovalPolicy = awscdk.RemovalPolicy_RETAIN
-	}
-	if c.Description == "" {
-		c.Description = "Rotates RDS for MySQL secrets in Secrets Manager"
-	}
-	if c.Package == "" {
-		c.Package = FunctionPackage
-	}
-	var errs []error
+	errs := runtimeSettings{
+		timeout: &c.Timeout, memoryMiB: &c.MemorySizeMiB, retention: &c.LogRetention, removal: &c.LogRemovalPolicy,
+		description: &c.Description, pkg: &c.Package,
+		defaultLimit: DefaultTimeout, defaultDesc: "Rotates RDS for MySQL secrets in Secrets Manager", defaultPkg: FunctionPackage,
+	}.apply()
 	if c.PasswordLength < 1 || c.PasswordLength > 4096 {
 		errs = append(errs, fmt.Errorf("PasswordLength %d: want 1..4096", c.PasswordLength))
-	}
-	if c.Timeout < 30*time.Second || c.Timeout > 15*time.Minute || c.Timeout%time.Second != 0 {
-		errs = append(errs, fmt.Errorf("Timeout %s: want whole seconds from 30s to 15m", c.Timeout))
-	}
-	if c.MemorySizeMiB < 128 || c.MemorySizeMiB > 10240 {
-		errs = append(errs, fmt.Errorf("MemorySizeMiB %d: want 128..10240", c.MemorySizeMiB))
 	}
 	if c.ReservedConcurrency < 0 || c.ReservedConcurrency > 1000 {
 		errs = append(errs, fmt.Errorf("ReservedConcurrency %d: want 0 (none) to 1000", c.ReservedConcurrency))

@@ -171,3 +171,49 @@ func newFunction(scope constructs.Construct, props *awslambda.FunctionProps) (fn
 	}()
 	return awslambda.NewFunction(scope, jsii.String("Default"), props), nil
 }
+
+// runtimeSettings points at the props fields every Go function of this
+// package has, so their defaults and limits are written once.
+type runtimeSettings struct {
+	timeout      *time.Duration
+	memoryMiB    *int
+	retention    *awslogs.RetentionDays
+	removal      *awscdk.RemovalPolicy
+	description  *string
+	pkg          *string
+	defaultDesc  string
+	defaultPkg   string
+	defaultLimit time.Duration
+}
+
+// apply fills the zero values with the defaults (memory [DefaultMemorySizeMiB],
+// logs kept a month and retained) and returns what is out of Lambda's
+// limits: timeout 30 s..15 min in whole seconds, memory 128..10240 MiB.
+func (s runtimeSettings) apply() []error {
+	if *s.timeout == 0 {
+		*s.timeout = s.defaultLimit
+	}
+	if *s.memoryMiB == 0 {
+		*s.memoryMiB = DefaultMemorySizeMiB
+	}
+	if *s.retention == "" {
+		*s.retention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if *s.removal == "" {
+		*s.removal = awscdk.RemovalPolicy_RETAIN
+	}
+	if *s.description == "" {
+		*s.description = s.defaultDesc
+	}
+	if *s.pkg == "" {
+		*s.pkg = s.defaultPkg
+	}
+	var errs []error
+	if t := *s.timeout; t < 30*time.Second || t > 15*time.Minute || t%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("Timeout %s: want whole seconds from 30s to 15m", t))
+	}
+	if m := *s.memoryMiB; m < 128 || m > 10240 {
+		errs = append(errs, fmt.Errorf("MemorySizeMiB %d: want 128..10240", m))
+	}
+	return errs
+}
