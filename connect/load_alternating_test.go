@@ -1,13 +1,10 @@
 package connect_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,27 +40,9 @@ const (
 // -load.rotations (20 of each user) through the compiled function under
 // the Runtime Interface Emulator (`make loadtest`).
 func TestLoadAlternatingUsers(t *testing.T) {
-	clients, rotations := 8, 3
-	opts := []localenv.Option{localenv.WithInProcessFunction()}
-	if *loadFull {
-		clients, rotations, opts = *loadClients, *loadRotations, nil
-	}
+	clients, rotations, opts := loadRun()
 	names := []string{"orders_app", "reports_app"}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	env, err := localenv.Start(ctx, append(opts, localenv.WithApplicationUsers(names...))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := env.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	}()
-	op, err := env.Operator()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, env, op := startLoadEnv(t, append(opts, localenv.WithApplicationUsers(names...))...)
 	accounts := func() []string {
 		var out []string
 		for _, n := range names {
@@ -107,53 +86,18 @@ func TestLoadAlternatingUsers(t *testing.T) {
 	}
 	serverBefore := refusedOnServer()
 
-	var (
-		stop      atomic.Bool
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		latencies []time.Duration
-		failed    int
-		first     string
-		seen      = map[string]int{} // logins per account
-	)
-	for i := range clients {
+	load := startQueryLoad(clients, func(i int) (string, error) {
 		u := users[i%len(users)]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			logins := map[string]int{}
-			for !stop.Load() {
-				start := time.Now()
-				var who string
-				var rows int
-				// The declared grants are used, not only the login.
-				err := u.db.QueryRowContext(ctx, "SELECT CURRENT_USER(), (SELECT COUNT(*) FROM "+localenv.AppSchema+"."+localenv.AppTable+")").Scan(&who, &rows)
-				d := time.Since(start)
-				account, _, _ := strings.Cut(who, "@")
-				if err == nil && account != u.name && account != grant.Clone(u.name) {
-					err = fmt.Errorf("logged in as %q", who)
-				}
-				if err != nil {
-					mu.Lock()
-					failed++
-					if first == "" {
-						first = err.Error()
-					}
-					mu.Unlock()
-					continue
-				}
-				mine = append(mine, d)
-				logins[account]++
-			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			for a, n := range logins {
-				seen[a] += n
-			}
-			mu.Unlock()
-		}()
-	}
+		var who string
+		var rows int
+		// The declared grants are used, not only the login.
+		err := u.db.QueryRowContext(ctx, "SELECT CURRENT_USER(), (SELECT COUNT(*) FROM "+localenv.AppSchema+"."+localenv.AppTable+")").Scan(&who, &rows)
+		account, _, _ := strings.Cut(who, "@")
+		if err == nil && account != u.name && account != grant.Clone(u.name) {
+			err = fmt.Errorf("logged in as %q", who)
+		}
+		return account, err
+	})
 
 	began := time.Now()
 	rotated := make([]int, len(env.AppUsers))
@@ -179,15 +123,11 @@ func TestLoadAlternatingUsers(t *testing.T) {
 	}
 	rwg.Wait()
 	time.Sleep(altPause) // clients keep going past the last rotation
-	stop.Store(true)
-	wg.Wait()
+	load.stopAndWait()
 	elapsed := time.Since(began)
 
-	slices.Sort(latencies)
-	var p50, p99 time.Duration
-	if n := len(latencies); n > 0 {
-		p50, p99 = latencies[n/2], latencies[n*99/100]
-	}
+	p50, p99, _ := load.percentiles()
+	latencies, failed, first, seen := load.latencies, load.failed, load.first, load.accounts
 	var conns, refused, refreshes, pending uint64
 	var smCalls int64
 	for _, u := range users {

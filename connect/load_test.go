@@ -58,6 +58,104 @@ type loadPhase struct {
 	elapsed       time.Duration
 }
 
+// loadRun is the size of a load run and the local environment's options:
+// the short version by default (8 clients, 3 rotations, the rotation
+// handler in process), with -load the full one (-load.clients,
+// -load.rotations, the compiled function under the emulator).
+func loadRun() (clients, rotations int, opts []localenv.Option) {
+	if *loadFull {
+		return *loadClients, *loadRotations, nil
+	}
+	return 8, 3, []localenv.Option{localenv.WithInProcessFunction()}
+}
+
+// startLoadEnv starts the local environment of a load run, closed when
+// the test ends, and returns it with its operator and the run's context
+// (15 minutes, cancelled after the close).
+func startLoadEnv(t *testing.T, opts ...localenv.Option) (context.Context, *localenv.Env, *operator.Operator) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	t.Cleanup(cancel)
+	env, err := localenv.Start(ctx, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	op, err := env.Operator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, env, op
+}
+
+// queryLoad is clients querying in a loop until stopped.
+type queryLoad struct {
+	stop      atomic.Bool
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	latencies []time.Duration // of the queries that succeeded; sorted by stop
+	failed    int
+	first     string         // the first failure
+	accounts  map[string]int // successful queries per account
+}
+
+// startQueryLoad starts n clients; client i calls query(i) again and
+// again, which returns the account the query ran as, or why it failed.
+func startQueryLoad(n int, query func(i int) (account string, err error)) *queryLoad {
+	l := &queryLoad{accounts: map[string]int{}}
+	for i := range n {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			var mine []time.Duration
+			accounts := map[string]int{}
+			for !l.stop.Load() {
+				start := time.Now()
+				account, err := query(i)
+				d := time.Since(start)
+				if err != nil {
+					l.mu.Lock()
+					l.failed++
+					if l.first == "" {
+						l.first = err.Error()
+					}
+					l.mu.Unlock()
+					continue
+				}
+				mine = append(mine, d)
+				accounts[account]++
+			}
+			l.mu.Lock()
+			l.latencies = append(l.latencies, mine...)
+			for a, n := range accounts {
+				l.accounts[a] += n
+			}
+			l.mu.Unlock()
+		}()
+	}
+	return l
+}
+
+// stopAndWait stops the clients, waits for them and sorts the latencies.
+func (l *queryLoad) stopAndWait() {
+	l.stop.Store(true)
+	l.wg.Wait()
+	slices.Sort(l.latencies)
+}
+
+// percentiles are the median, 99th percentile and maximum latency; zero
+// when no query succeeded.
+func (l *queryLoad) percentiles() (p50, p99, highest time.Duration) {
+	if n := len(l.latencies); n > 0 {
+		return l.latencies[n/2], l.latencies[n*99/100], l.latencies[n-1]
+	}
+	return 0, 0, 0
+}
+
 // TestLoad runs clients that each query through their own new connection
 // (MaxIdleConns 0), first for a baseline without rotations, then while
 // rotations are forced one after the other with the code of
@@ -68,26 +166,8 @@ type loadPhase struct {
 // (default 32) and -load.rotations (default 20) through the compiled
 // function under the Runtime Interface Emulator (`make loadtest`).
 func TestLoad(t *testing.T) {
-	clients, rotations := 8, 3
-	opts := []localenv.Option{localenv.WithInProcessFunction()}
-	if *loadFull {
-		clients, rotations, opts = *loadClients, *loadRotations, nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	env, err := localenv.Start(ctx, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := env.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	}()
-	op, err := env.Operator()
-	if err != nil {
-		t.Fatal(err)
-	}
+	clients, rotations, opts := loadRun()
+	ctx, env, op := startLoadEnv(t, opts...)
 
 	run := func(name string, rotate func() (int, error), baseline time.Duration) loadPhase {
 		counting := &countingClient{SecretsClient: env.Client}
@@ -104,43 +184,14 @@ func TestLoad(t *testing.T) {
 		startCalls := counting.calls.Load()
 		startConns := c.Stats().Connections
 
-		var (
-			stop      atomic.Bool
-			wg        sync.WaitGroup
-			mu        sync.Mutex
-			latencies []time.Duration
-			failed    int
-			first     string
-		)
-		for range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var mine []time.Duration
-				for !stop.Load() {
-					start := time.Now()
-					var user string
-					err := db.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&user)
-					d := time.Since(start)
-					if err == nil && !strings.HasPrefix(user, env.User+"@") {
-						err = fmt.Errorf("logged in as %q", user)
-					}
-					if err != nil {
-						mu.Lock()
-						failed++
-						if first == "" {
-							first = err.Error()
-						}
-						mu.Unlock()
-						continue
-					}
-					mine = append(mine, d)
-				}
-				mu.Lock()
-				latencies = append(latencies, mine...)
-				mu.Unlock()
-			}()
-		}
+		load := startQueryLoad(clients, func(int) (string, error) {
+			var user string
+			err := db.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&user)
+			if err == nil && !strings.HasPrefix(user, env.User+"@") {
+				err = fmt.Errorf("logged in as %q", user)
+			}
+			return user, err
+		})
 		began := time.Now()
 		rotated := 0
 		var rerr error
@@ -149,19 +200,15 @@ func TestLoad(t *testing.T) {
 		} else {
 			time.Sleep(baseline)
 		}
-		stop.Store(true)
-		wg.Wait()
+		load.stopAndWait()
 		if rerr != nil {
 			t.Errorf("%s: rotation %d: %v", name, rotated+1, rerr)
 		}
-		slices.Sort(latencies)
 		st := c.Stats()
-		p := loadPhase{name: name, queries: len(latencies) + failed, failed: failed, firstFailure: first,
+		p := loadPhase{name: name, queries: len(load.latencies) + load.failed, failed: load.failed, firstFailure: load.first,
 			connections: st.Connections - startConns, smCalls: counting.calls.Load() - startCalls,
 			rotations: rotated, pendingLogins: st.PendingLogins, refreshes: st.Refreshes, elapsed: time.Since(began)}
-		if n := len(latencies); n > 0 {
-			p.p50, p.p99, p.max = latencies[n/2], latencies[n*99/100], latencies[n-1]
-		}
+		p.p50, p.p99, p.max = load.percentiles()
 		return p
 	}
 

@@ -147,14 +147,7 @@ func TestDatabaseValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Load(withDatabases(tc.dbs), nil)
-			if err == nil {
-				t.Fatal("Load succeeded, want an error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			wantLoadError(t, err, tc.want)
 		})
 	}
 

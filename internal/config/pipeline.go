@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -173,11 +172,7 @@ var (
 func (p PipelineSettings) Validate(envs map[string]Environment) error {
 	var errs []error
 	bad := func(key string, value any, allowed string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		errs = append(errs, &FieldError{Key: ContextPipeline + "." + key, Value: v, Allowed: fmt.Sprintf(allowed, args...)})
+		errs = append(errs, fieldError(ContextPipeline+"."+key, value, allowed, args...))
 	}
 	if !stackNameRe.MatchString(p.StackName) {
 		bad("stackName", p.StackName, "a CloudFormation stack name (letters, digits, '-', starting with a letter)")

@@ -28,6 +28,16 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s = %s: allowed: %s", e.Key, e.Value, e.Allowed)
 }
 
+// fieldError is the FieldError of key holding value: a string value is
+// quoted, any other printed with fmt; allowed is formatted with args.
+func fieldError(key string, value any, allowed string, args ...any) *FieldError {
+	v := fmt.Sprint(value)
+	if s, ok := value.(string); ok {
+		v = strconv.Quote(s)
+	}
+	return &FieldError{Key: key, Value: v, Allowed: fmt.Sprintf(allowed, args...)}
+}
+
 var (
 	envNameRe       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 	accountRe       = regexp.MustCompile(`^[0-9]{12}$`)
@@ -67,11 +77,7 @@ func (e Environment) Validate() error {
 func (e Environment) validate(prefix string) []error {
 	var errs []error
 	bad := func(key string, value any, allowed string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		errs = append(errs, &FieldError{Key: prefix + "." + key, Value: v, Allowed: fmt.Sprintf(allowed, args...)})
+		errs = append(errs, fieldError(prefix+"."+key, value, allowed, args...))
 	}
 	intRange := func(key string, v, lo, hi int, why string) {
 		if v < lo || v > hi {

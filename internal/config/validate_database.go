@@ -67,11 +67,7 @@ func (e Environment) validateDatabases(prefix string) []error {
 func (d Database) validate(prefix string, env Environment) []error {
 	var errs []error
 	bad := func(key string, value any, allowed string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		errs = append(errs, &FieldError{Key: prefix + "." + key, Value: v, Allowed: fmt.Sprintf(allowed, args...)})
+		errs = append(errs, fieldError(prefix+"."+key, value, allowed, args...))
 	}
 	if !databaseNameRe.MatchString(d.Name) {
 		errs = append(errs, &FieldError{Key: prefix, Value: strconv.Quote(d.Name), Allowed: "database names of 1..20 lowercase letters and digits, starting with a letter (they name a stack and an RDS instance)"})

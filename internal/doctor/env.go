@@ -2,11 +2,11 @@ package doctor
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/example/secret-rotation/internal/operator"
+	"github.com/example/secret-rotation/internal/rotation"
 )
 
 // Environment variables of the doctor function, set by the stacks.
@@ -35,11 +35,10 @@ const (
 	// against LAMBDA_TASK_ROOT; the Amazon RDS CAs are always trusted),
 	// so the doctor judges the certificate by what the function trusts.
 	// Optional.
-	EnvCABundle = "DB_CA_BUNDLE"
+	EnvCABundle = rotation.EnvCABundle
 	// EnvRetryTimeout bounds the one retried rotation after a repair
 	// (Go duration; default [DefaultRetryTimeout]). Optional.
 	EnvRetryTimeout = "DOCTOR_RETRY_TIMEOUT"
-	envTaskRoot     = "LAMBDA_TASK_ROOT"
 )
 
 // DefaultRetryTimeout bounds the rotation the doctor retries after a
@@ -104,15 +103,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.LogGroup == "" {
 		c.LogGroup = operator.LogGroup(c.RotationFunctionARN)
 	}
-	if p := strings.TrimSpace(getenv(EnvCABundle)); p != "" {
-		if !filepath.IsAbs(p) {
-			root := getenv(envTaskRoot)
-			if root == "" {
-				root = "."
-			}
-			p = filepath.Join(root, p)
-		}
-		c.CABundle = p
-	}
+	c.CABundle = rotation.CABundleFromEnv(getenv)
 	return c, nil
 }

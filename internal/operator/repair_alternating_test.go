@@ -49,21 +49,8 @@ func TestRepairAlternatingUsers(t *testing.T) {
 			a := newAltRig(t, "u"+tt.name[len("alt_repair"):min(len(tt.name), 26)])
 			a.now = afterStuck
 			tt.setup(a)
-			before := a.stages()
 			start := a.failedLogins()
-			out, errOut, code := a.run("repair", "--dry-run", a.secret)
-			if code != 0 {
-				t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
-			}
-			golden(t, tt.name+"_dry_run", out, errOut, code)
-			if after := a.stages(); !equalMaps(before, after) {
-				t.Fatalf("--dry-run changed labels: %v -> %v", before, after)
-			}
-			out, errOut, code = a.run("repair", a.secret)
-			if code != 0 {
-				t.Fatalf("exit %d\n%s%s", code, out, errOut)
-			}
-			golden(t, tt.name, out, errOut, code)
+			a.repairWithDryRun(t, tt.name, 0)
 			// The repair makes the dry run's logins again.
 			want := [3]int{2 * tt.wantRefused[0], 2 * tt.wantRefused[1], 2 * tt.wantRefused[2]}
 			if got := a.refusedSince(start, want); got != want {
@@ -85,7 +72,7 @@ func TestRepairAlternatingUsers(t *testing.T) {
 					t.Fatalf("rotation after repair: %v", err)
 				}
 			}
-			out, errOut, code = a.run("verify", a.secret)
+			out, errOut, code := a.run("verify", a.secret)
 			if code != 0 || !strings.Contains(out, "AWSCURRENT   as declared") || !strings.Contains(out, "AWSPREVIOUS  as declared") {
 				t.Fatalf("verify after repair and rotation: exit %d\n%s%s", code, out, errOut)
 			}

@@ -68,22 +68,7 @@ func TestRepairStuckStates(t *testing.T) {
 			r := newRig(t, "u_"+tt.name[len("repair_"):min(len(tt.name), 28)])
 			r.now = afterStuck
 			tt.setup(r)
-			before := r.stages()
-
-			out, errOut, code := r.run("repair", "--dry-run", r.secret)
-			if code != tt.code {
-				t.Fatalf("dry run exit = %d, want %d; stderr %s", code, tt.code, errOut)
-			}
-			golden(t, tt.name+"_dry_run", out, errOut, code)
-			if after := r.stages(); !equalMaps(before, after) {
-				t.Fatalf("--dry-run changed labels: %v -> %v", before, after)
-			}
-
-			out, errOut, code = r.run("repair", r.secret)
-			if code != tt.code {
-				t.Fatalf("exit = %d, want %d; stderr %s", code, tt.code, errOut)
-			}
-			golden(t, tt.name, out, errOut, code)
+			before := r.repairWithDryRun(t, tt.name, tt.code)
 			if tt.wantCurrent == nil {
 				if after := r.stages(); !equalMaps(before, after) {
 					t.Fatalf("a failed repair changed labels: %v -> %v", before, after)
@@ -105,6 +90,29 @@ func TestRepairStuckStates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// repairWithDryRun runs `repair --dry-run` and then `repair` on the
+// secret: each must exit wantCode and print what the goldens name_dry_run
+// and name hold, and the dry run must change no label. It returns the
+// labels from before.
+func (r *rig) repairWithDryRun(t *testing.T, name string, wantCode int) (before map[string]string) {
+	t.Helper()
+	before = r.stages()
+	out, errOut, code := r.run("repair", "--dry-run", r.secret)
+	if code != wantCode {
+		t.Fatalf("dry run exit = %d, want %d\n%s%s", code, wantCode, out, errOut)
+	}
+	golden(t, name+"_dry_run", out, errOut, code)
+	if after := r.stages(); !equalMaps(before, after) {
+		t.Fatalf("--dry-run changed labels: %v -> %v", before, after)
+	}
+	out, errOut, code = r.run("repair", r.secret)
+	if code != wantCode {
+		t.Fatalf("exit = %d, want %d\n%s%s", code, wantCode, out, errOut)
+	}
+	golden(t, name, out, errOut, code)
+	return before
 }
 
 // A database that cannot be reached is not evidence: repair changes

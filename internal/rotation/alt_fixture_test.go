@@ -126,15 +126,7 @@ func (r *altRig) create(name string, m map[string]any) string {
 
 func (r *altRig) rotate() error {
 	r.t.Helper()
-	before := len(r.sm.RotationErrors())
-	if _, err := r.client.RotateSecret(r.ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(r.secretID),
-		RotationLambdaARN: aws.String(functionARN), RotationRules: &secretsmanagerTypesRules}); err != nil {
-		return err
-	}
-	if errs := r.sm.RotationErrors(); len(errs) > before {
-		return errs[len(errs)-1]
-	}
-	return nil
+	return rotateSecret(r.ctx, r.client, r.sm, r.secretID)
 }
 
 // retry re-invokes the four steps for the pending version.
@@ -153,12 +145,7 @@ func (r *altRig) retry() error {
 	if tok == "" {
 		r.t.Fatal("no AWSPENDING version to retry")
 	}
-	for _, step := range []string{rotation.StepCreateSecret, rotation.StepSetSecret, rotation.StepTestSecret, rotation.StepFinishSecret} {
-		if err := r.h.Handle(r.ctx, events.SecretsManagerSecretRotationEvent{Step: step, SecretID: r.secretID, ClientRequestToken: tok}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return runSteps(r.ctx, r.h, r.secretID, tok)
 }
 
 func (r *altRig) value(id, stage string) *secret.Secret {

@@ -96,17 +96,24 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("the EXCLUDE_* variables exclude every character class")
 	}
 	c.Endpoint = strings.TrimSpace(getenv(EnvSecretsManagerEndpoint))
-	if p := strings.TrimSpace(getenv(EnvCABundle)); p != "" {
-		if !filepath.IsAbs(p) {
-			root := getenv(EnvTaskRoot)
-			if root == "" {
-				root = "."
-			}
-			p = filepath.Join(root, p)
-		}
-		c.CABundle = p
-	}
+	c.CABundle = CABundleFromEnv(getenv)
 	return c, nil
+}
+
+// CABundleFromEnv returns the absolute path DB_CA_BUNDLE names, "" when
+// it is unset or empty: a relative path is resolved against
+// LAMBDA_TASK_ROOT (the directory holding bootstrap; "." when unset).
+// The doctor function reads the variable the same way.
+func CABundleFromEnv(getenv func(string) string) string {
+	p := strings.TrimSpace(getenv(EnvCABundle))
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	root := getenv(EnvTaskRoot)
+	if root == "" {
+		root = "."
+	}
+	return filepath.Join(root, p)
 }
 
 // lookup treats an empty variable as unset, which is what a CloudFormation

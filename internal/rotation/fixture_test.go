@@ -146,16 +146,23 @@ func newRig(t testing.TB, opts ...rigOption) *rig {
 // rotate runs RotateSecret synchronously and returns the first step error.
 func (r *rig) rotate() error {
 	r.t.Helper()
-	before := len(r.sm.RotationErrors())
-	_, err := r.client.RotateSecret(r.ctx, &secretsmanager.RotateSecretInput{
-		SecretId:          aws.String(r.secretID),
+	return rotateSecret(r.ctx, r.client, r.sm, r.secretID)
+}
+
+// rotateSecret runs RotateSecret on secretID (smlocal invokes the steps
+// synchronously) and returns the error of the rotation's last failed
+// step, if any.
+func rotateSecret(ctx context.Context, client *secretsmanager.Client, sm *smlocal.Server, secretID string) error {
+	before := len(sm.RotationErrors())
+	_, err := client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId:          aws.String(secretID),
 		RotationLambdaARN: aws.String(functionARN),
 		RotationRules:     &secretsmanagerTypesRules,
 	})
 	if err != nil {
 		return err
 	}
-	if errs := r.sm.RotationErrors(); len(errs) > before {
+	if errs := sm.RotationErrors(); len(errs) > before {
 		return errs[len(errs)-1]
 	}
 	return nil
@@ -169,8 +176,14 @@ func (r *rig) retry() error {
 	if token == "" {
 		r.t.Fatal("no AWSPENDING version to retry")
 	}
+	return runSteps(r.ctx, r.h, r.secretID, token)
+}
+
+// runSteps invokes h with the four steps of version token of secretID, in
+// order, up to the first that fails.
+func runSteps(ctx context.Context, h *rotation.Handler, secretID, token string) error {
 	for _, step := range []string{rotation.StepCreateSecret, rotation.StepSetSecret, rotation.StepTestSecret, rotation.StepFinishSecret} {
-		if err := r.h.Handle(r.ctx, events.SecretsManagerSecretRotationEvent{Step: step, SecretID: r.secretID, ClientRequestToken: token}); err != nil {
+		if err := h.Handle(ctx, events.SecretsManagerSecretRotationEvent{Step: step, SecretID: secretID, ClientRequestToken: token}); err != nil {
 			return err
 		}
 	}

@@ -46,7 +46,7 @@ func newMaster(t *testing.T, user string) *fixture {
 // newAltFixture is an application user's secret with masterarn and
 // declared grants, rotated once so both accounts exist (AWSCURRENT
 // user_clone, AWSPREVIOUS user), as a secret is after its first
-// rotation.
+// rotation; its master is f.also.
 func newAltFixture(t *testing.T, master *fixture, user string) *fixture {
 	t.Helper()
 	if _, err := w.db.RootDB().ExecContext(master.ctx, "CREATE DATABASE IF NOT EXISTS "+altSchema); err != nil {
@@ -59,6 +59,7 @@ func newAltFixture(t *testing.T, master *fixture, user string) *fixture {
 	if err := f.rotate(); err != nil {
 		t.Fatalf("first rotation of %s: %v\n%s", user, err, w.rotationFn.Logs())
 	}
+	f.also = master
 	return f
 }
 
@@ -151,7 +152,6 @@ func altCases() []doctorCase {
 		{"alt_healthy", func(t *testing.T) (*fixture, any) {
 			m := newMaster(t, "m_alt_stable")
 			f := newAltFixture(t, m, "u_alt_healthy")
-			f.also = m
 			return f, map[string]string{"secretId": f.name}
 		}, doctorCaseWant{cause: doctor.CauseHealthy}},
 		// setSecret gave the pending account (u_alt_set) its new password;
@@ -159,12 +159,8 @@ func altCases() []doctorCase {
 		{"alt_crash_after_setsecret", func(t *testing.T) (*fixture, any) {
 			m := newMaster(t, "m_alt_set")
 			f := newAltFixture(t, m, "u_alt_set")
-			f.also = m
 			w.breaker.crashOnce(f.arn, "finishSecret")
-			if err := f.rotate(); err == nil {
-				t.Fatal("the broken rotation succeeded")
-			}
-			return f, rotationFailed(f.arn)
+			return failRotation(t, f, "the broken rotation")
 		}, doctorCaseWant{cause: doctor.CauseStuckAfterSet, repaired: true, changed: true, failedLogins: 1}},
 		// The master's rotation is stuck after its setSecret (the database
 		// has the master's AWSPENDING password): the doctor, asked about an
@@ -173,7 +169,6 @@ func altCases() []doctorCase {
 		{"alt_master_mid_rotation", func(t *testing.T) (*fixture, any) {
 			m := newMaster(t, "m_alt_mid")
 			f := newAltFixture(t, m, "u_alt_mid")
-			f.also = m
 			stickMaster(t, m)
 			return f, map[string]string{"secretId": f.name}
 		}, doctorCaseWant{cause: doctor.CauseMasterMidRotation}},
@@ -190,7 +185,6 @@ func altCases() []doctorCase {
 		{"alt_master_finished_during_setsecret", func(t *testing.T) (*fixture, any) {
 			m := newMaster(t, "m_alt_race")
 			f := newAltFixture(t, m, "u_alt_race")
-			f.also = m
 			stickMaster(t, m)
 			masterBefore, err := settledFailedLogins(m, 0)
 			if err != nil {

@@ -145,6 +145,17 @@ func invokeDoctor(t *testing.T, payload any) (*doctor.Result, string) {
 	return &res, "Subject: " + m.Subject + "\n\n" + m.Body
 }
 
+// failRotation rotates f, which must fail (what names the rotation in the
+// test's message), and returns f with the doctor's payload: the event of
+// the failed rotation.
+func failRotation(t *testing.T, f *fixture, what string) (*fixture, any) {
+	t.Helper()
+	if err := f.rotate(); err == nil {
+		t.Fatal(what + " succeeded")
+	}
+	return f, rotationFailed(f.arn)
+}
+
 // rotationFailed is the EventBridge event of a failed rotation: a
 // CloudTrail service event with the secret's ARN in
 // detail.additionalEventData.SecretId (see doctor.DetailTypeServiceEvent).
@@ -261,17 +272,11 @@ func TestDoctorCases(t *testing.T) {
 		}, doctorCaseWant{doctor.CauseRotationDisabled, false, false, 0}},
 		{"database_unreachable", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_unreachable", closedPort(t))
-			if err := f.rotate(); err == nil {
-				t.Fatal("rotation against a closed port succeeded")
-			}
-			return f, rotationFailed(f.arn)
+			return failRotation(t, f, "rotation against a closed port")
 		}, doctorCaseWant{doctor.CauseDatabaseUnreachable, false, false, 0}},
 		{"wrong_ca", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.otherDB, "u_wrong_ca", 0)
-			if err := f.rotate(); err == nil {
-				t.Fatal("rotation against an untrusted certificate succeeded")
-			}
-			return f, rotationFailed(f.arn)
+			return failRotation(t, f, "rotation against an untrusted certificate")
 		}, doctorCaseWant{doctor.CauseTLS, false, false, 0}},
 		{"password_changed_by_hand", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_by_hand", 0)
@@ -280,26 +285,17 @@ func TestDoctorCases(t *testing.T) {
 			if _, err := w.db.RootDB().ExecContext(f.ctx, "ALTER USER 'u_by_hand'@'%' IDENTIFIED BY '"+pw+"'"); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.rotate(); err == nil {
-				t.Fatal("rotation after a password change by hand succeeded")
-			}
-			return f, rotationFailed(f.arn)
+			return failRotation(t, f, "rotation after a password change by hand")
 		}, doctorCaseWant{doctor.CausePasswordChanged, false, false, 2}},
 		{"crash_after_setsecret", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_after_set", 0)
 			w.breaker.crashOnce(f.arn, "finishSecret")
-			if err := f.rotate(); err == nil {
-				t.Fatal("the broken rotation succeeded")
-			}
-			return f, rotationFailed(f.arn)
+			return failRotation(t, f, "the broken rotation")
 		}, doctorCaseWant{doctor.CauseStuckAfterSet, true, true, 1}},
 		{"crash_after_createsecret", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_after_create", 0)
 			w.breaker.crashOnce(f.arn, "setSecret")
-			if err := f.rotate(); err == nil {
-				t.Fatal("the broken rotation succeeded")
-			}
-			return f, rotationFailed(f.arn)
+			return failRotation(t, f, "the broken rotation")
 		}, doctorCaseWant{doctor.CauseStuckAfterCreate, true, true, 0}},
 	}, altCases()...)
 	for _, tt := range tests {

@@ -4,7 +4,8 @@
 // "masterarn", alternating users (of ...MultiUser).
 //
 // It only reads its configuration from the environment, wires the AWS SDK
-// Secrets Manager client and the database connector, and hands
+// Secrets Manager client and the database connector (package
+// internal/lambdainit, shared with the doctor function), and hands
 // [rotation.Handler.Handle] to the Lambda runtime. The environment
 // variables are documented in package internal/rotation (ConfigFromEnv).
 //
@@ -15,55 +16,34 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/example/secret-rotation/internal/engine/mysql"
+	"github.com/example/secret-rotation/internal/lambdainit"
 	"github.com/example/secret-rotation/internal/rdsca"
 	"github.com/example/secret-rotation/internal/rotation"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	logger := lambdainit.Logger()
 	cfg, err := rotation.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		fatal(logger, "invalid configuration", err)
+		lambdainit.Fatal(logger, "invalid configuration", err)
 	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		fatal(logger, "load AWS configuration", err)
-	}
-	sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
-		if cfg.Endpoint != "" {
-			o.BaseEndpoint = &cfg.Endpoint
-		}
-	})
-	dialer, err := mysql.NewDialer(
-		mysql.WithCABundleFile(cfg.CABundle),
-		mysql.WithDriverLogger(driverLogger{logger}),
-	)
-	if err != nil {
-		fatal(logger, "database TLS configuration ("+rotation.EnvCABundle+")", err)
-	}
+	awsCfg := lambdainit.AWSConfig(logger)
+	sm := lambdainit.SecretsManager(awsCfg, cfg.Endpoint)
+	dialer := lambdainit.Dialer(logger, rotation.EnvCABundle, cfg.CABundle,
+		mysql.WithDriverLogger(driverLogger{logger}))
 	h := rotation.New(sm, mysql.NewEngine(dialer),
 		rotation.WithPasswordPolicy(cfg.Policy),
 		rotation.WithLogger(logger))
 	logger.Info("rotation function started", "endpoint_override", cfg.Endpoint != "",
 		"rds_ca_certificates", len(rdsca.Certificates()), "ca_bundle", cfg.CABundle)
 	lambda.Start(h.Handle)
-}
-
-// fatal logs an init failure as JSON and exits; Lambda reports the init
-// error (Runtime.ExitError) and Secrets Manager retries the rotation later.
-func fatal(l *slog.Logger, msg string, err error) {
-	l.Error(msg, "error", err.Error())
-	os.Exit(1)
 }
 
 // driverLogger routes go-sql-driver's connection-level messages (never
