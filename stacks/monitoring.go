@@ -42,7 +42,7 @@ type MonitoringStackProps struct {
 }
 
 // MonitoringStack holds what notices, diagnoses and repairs failed
-// rotations of one environment (issue 14): the topic, the rules, the alarms,
+// rotations of one environment: the topic, the rules, the alarms,
 // the doctor and, when configured, the AWS Config rules.
 type MonitoringStack struct {
 	awscdk.Stack

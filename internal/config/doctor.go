@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Doctor configures the rotation doctor of an environment (issue 14): the
+// Doctor configures the rotation doctor of an environment: the
 // SNS topic that rotation events and the doctor's reports go to, who is
 // subscribed to it, what the doctor may change and which optional checks
 // run. The JSON key of an environment is "doctor"; every field has a safe

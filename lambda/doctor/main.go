@@ -1,4 +1,4 @@
-// Command bootstrap is the rotation doctor function (issue 14): triggered
+// Command bootstrap is the rotation doctor function: triggered
 // by Secrets Manager's rotation failure events, the rotation function's
 // error alarm, or on demand ({"secretId":"..."} or {}), it diagnoses the
 // secret from inside the VPC, repairs what rotatectl's guard allows,
