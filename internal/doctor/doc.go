@@ -1,0 +1,49 @@
+// Package doctor diagnoses a secret whose Secrets Manager rotation failed,
+// from inside the VPC where the rotation function runs, repairs it when
+// rotatectl's guard allows, retries the rotation once and reports what it
+// saw and did. lambda/doctor wires it into the doctor function; the
+// stacks deploy that function with the environment variables of [Config]
+// (see [ConfigFromEnv]).
+//
+// # Triggers
+//
+// [ParseTrigger] reads the invocation payload: a Secrets Manager
+// RotationFailed, RotationAbandoned or TestRotationFailed event delivered
+// by EventBridge from CloudTrail (the secret in
+// detail.additionalEventData.SecretId), a CloudWatch alarm state change to
+// ALARM (every secret the environment's rotation function rotates), or an
+// on-demand {"secretId":"..."} or {}.
+//
+// # Diagnosis
+//
+// [Doctor.Diagnose] reuses package operator, the code of rotatectl
+// status and repair, instead of a copy: the status reading and
+// [operator.PlanRepair]'s logins and guard. It adds what only something
+// inside the VPC can see: DNS and TCP to Secrets Manager and to the
+// database, the server's greeting (version, authentication plugin), the
+// TLS handshake with the CAs the rotation function trusts, the master
+// secret of an alternating-users secret, and the last error lines of the
+// rotation function's log group. The result is a [Diagnosis]: a [Cause]
+// in one line, its evidence, the action taken and the one command an
+// operator should run next.
+//
+// # Repair
+//
+// Only two causes are repaired, and only when the rotation has been
+// pending longer than Config.StuckAfter and the database accepts exactly
+// one of the labelled passwords: stuck after setSecret (AWSCURRENT moves
+// to the pending version, as finishSecret would) and stuck after
+// createSecret (AWSPENDING is removed). Then the rotation is retried once.
+// Everything else changes nothing. Config.Repair false reports only.
+//
+// # Reports
+//
+// [Render] and [Message] write the report published to the SNS topic. A
+// report never holds a password or a secret string: the secret is named
+// by ARN, logins by stage label and account, and log lines are shortened
+// to the step, the outcome and the error.
+//
+// docs/doctor.md is the operator's guide: what is watched, the verdicts,
+// what the doctor may change and what it never touches, and an example
+// report.
+package doctor
