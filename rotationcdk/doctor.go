@@ -139,6 +139,7 @@ type DoctorFunction struct {
 
 	secrets, keys                  awsiam.PolicyStatement
 	prefixed, prefixedKeys, master awsiam.PolicyStatement
+	retry                          awsiam.PolicyStatement // RotateSecret on every watched secret and prefix
 	prefixes, masters, reached     map[string]bool
 }
 
@@ -169,12 +170,37 @@ const (
 )
 
 // doctorSecretActions are what diagnosis and repair need on a watched
-// secret: read it and its versions, move stage labels, and start the one
-// retry. GetRandomPassword and PutSecretValue are not among them: the
-// doctor never creates a password.
+// secret: read it and its versions, and move stage labels.
+// GetRandomPassword and PutSecretValue are not among them: the doctor
+// never creates a password. RotateSecret, for the one retry, is in a
+// statement of its own with [retryConditions].
 var doctorSecretActions = []string{
 	"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds",
-	"secretsmanager:UpdateSecretVersionStage", "secretsmanager:RotateSecret",
+	"secretsmanager:UpdateSecretVersionStage",
+}
+
+// retryConditions let RotateSecret start a rotation with the settings
+// the secret has, never change them: RotateSecret with RotationLambdaARN
+// or RotationRules also reconfigures the secret. Secrets Manager's
+// condition keys for RotateSecret ("Actions, resources, and condition
+// keys for AWS Secrets Manager",
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html#awssecretsmanager-policy-keys):
+// secretsmanager:RotationLambdaARN, "the ARN of the rotation Lambda
+// function in the request" (ARN), and secretsmanager:ModifyRotationRules,
+// "whether the rotation rules of the secret are to be modified" (Bool).
+// The doctor's retry (operator.Rotate without RotateOptions.Function)
+// sends SecretId, ClientRequestToken and RotateImmediately only. The
+// IfExists forms allow a request without the parameter, so the retry is
+// allowed whether or not Secrets Manager sets the keys when they are
+// absent; a request that names a function may name only the
+// environment's own (the one the watched secrets already have), and one
+// that sets rules is refused. (ExternalSecretRotationRoleArn needs
+// iam:PassRole, which the doctor has for no role.)
+func retryConditions(fn awslambda.IFunction) *map[string]any {
+	return &map[string]any{
+		"ArnEqualsIfExists": map[string]any{"secretsmanager:RotationLambdaARN": fn.FunctionArn()},
+		"BoolIfExists":      map[string]any{"secretsmanager:ModifyRotationRules": "false"},
+	}
 }
 
 func (p *DoctorFunctionProps) withDefaults() (DoctorFunctionProps, error) {
@@ -291,6 +317,11 @@ func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunct
 		SecurityGroup: parts.SecurityGroup, LogGroup: parts.LogGroup,
 	}
 	out.Policy = newDoctorPolicy(out, p)
+	out.retry = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("RetryRotationUnchanged"),
+		Actions:    jsii.Strings("secretsmanager:RotateSecret"),
+		Conditions: retryConditions(p.RotationFunction.Function),
+	})
 	for _, s := range p.Secrets {
 		out.mustWatch(s)
 	}
@@ -394,6 +425,7 @@ func (d *DoctorFunction) watchSecret(s WatchedSecret) {
 		d.Policy.AddStatements(d.secrets)
 	}
 	d.secrets.AddResources(s.Secret.SecretArn())
+	d.addRetry(s.Secret.SecretArn())
 	if s.EncryptionKey != nil {
 		if d.keys == nil {
 			d.keys = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -427,6 +459,7 @@ func (d *DoctorFunction) watchPrefix(s WatchedSecret) {
 	if !d.prefixes[s.NamePrefix] {
 		d.prefixes[s.NamePrefix] = true
 		d.prefixed.AddResources(arn)
+		d.addRetry(arn)
 		compliance.MustSuppress(d.Policy, compliance.Suppression{
 			Rule: "AwsSolutions-IAM5", Reason: ReasonWatchedByName,
 			AppliesTo: []string{"Resource::" + nagString(awscdk.Stack_Of(d.Policy), arn)},
@@ -450,6 +483,16 @@ func (d *DoctorFunction) watchPrefix(s WatchedSecret) {
 			"kms:EncryptionContext:SecretARN": d.prefixPatterns(),
 		})
 	}
+}
+
+// addRetry lets the doctor start a rotation of arn (a secret's ARN or a
+// prefix's pattern), with the conditions of [retryConditions]. The
+// statement joins the policy with its first resource.
+func (d *DoctorFunction) addRetry(arn *string) {
+	if len(*d.retry.Resources()) == 0 {
+		d.Policy.AddStatements(d.retry)
+	}
+	d.retry.AddResources(arn)
 }
 
 // prefixPatterns are the ARN patterns of every watched prefix, in the

@@ -136,6 +136,28 @@ func TestDoctorWatch(t *testing.T) {
 			})},
 		})
 	})
+	// RotateSecret only in its own statement, on the same secrets, with
+	// conditions that keep the secret's rotation function and rules.
+	check("retry statement", func() {
+		fnArn := map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^Function")), "Arn"}}
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), map[string]any{
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectEquals(&map[string]any{"Sid": "RetryRotationUnchanged", "Effect": "Allow", "Action": "secretsmanager:RotateSecret",
+					"Resource": []any{
+						map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Plain"))},
+						map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Keyed"))},
+					},
+					"Condition": map[string]any{
+						"ArnEqualsIfExists": map[string]any{"secretsmanager:RotationLambdaARN": fnArn},
+						"BoolIfExists":      map[string]any{"secretsmanager:ModifyRotationRules": "false"},
+					}}),
+			})},
+		})
+	})
+	policies := asJSON(tpl.FindResources(jsii.String("AWS::IAM::ManagedPolicy"), nil))
+	if n := strings.Count(policies, `"secretsmanager:RotateSecret"`); n != 1 {
+		t.Errorf("secretsmanager:RotateSecret granted in %d places, want 1 (the conditioned statement): %s", n, policies)
+	}
 	check("report only", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
 			"Environment": map[string]any{"Variables": map[string]any{doctor.EnvRepair: "false", doctor.EnvStuckAfter: "1h0m0s"}},
@@ -192,8 +214,8 @@ func TestDoctorWatchNamePrefix(t *testing.T) {
 	if !strings.Contains(policy, `"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:app/dev/*"`) {
 		t.Errorf("no IAM5 suppression on exactly the prefix's pattern: %s", policy)
 	}
-	if n := strings.Count(policy, ":secret:app/dev/*"); n != 3 {
-		t.Errorf("the prefix's pattern appears %d times, want 3 (statement, key condition, suppression)", n)
+	if n := strings.Count(policy, ":secret:app/dev/*"); n != 4 {
+		t.Errorf("the prefix's pattern appears %d times, want 4 (statement, retry statement, key condition, suppression)", n)
 	}
 	if n := len(*tpl.FindResources(jsii.String("AWS::EC2::SecurityGroupIngress"), nil)); n != 1 {
 		t.Errorf("%d ingress rules for one database watched twice, want 1", n)

@@ -99,7 +99,7 @@ func fullEnvironment(root string) map[string]any {
 		"caBundlePath":            filepath.Join(root, "stacks", "testdata", "test-ca.pem"),
 		"caCertificateIdentifier": "rds-ca-ecc384-g1",
 		"doctor": map[string]any{
-			"repair": false, "configRules": true, "stuckAfter": "2h", "alarmThreshold": 2, "alarmPeriodMinutes": 10, "timeoutSeconds": 300,
+			"repair": false, "configRules": true, "stuckAfter": "2h", "alarmThreshold": 2, "alarmPeriodMinutes": 10, "sweepMinutes": 30, "timeoutSeconds": 300,
 			"emailSubscriptions": []any{"ops@example.com"}, "httpsSubscriptions": []any{"https://hooks.example.com/rotation"},
 		},
 	}

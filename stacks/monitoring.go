@@ -60,6 +60,9 @@ type MonitoringStack struct {
 	AlarmRule   awsevents.Rule
 	// DoctorErrorsAlarm tells the topic when the doctor itself fails.
 	DoctorErrorsAlarm awscloudwatch.Alarm
+	// SweepRule runs the doctor over every secret on a schedule: what
+	// repairs a rotation once it is older than the stuck-after age.
+	SweepRule awsevents.Rule
 	// ConfigRules are the AWS Config managed rules, empty unless enabled.
 	ConfigRules []awsconfig.ManagedRule
 }
@@ -118,6 +121,7 @@ func NewMonitoringStack(scope constructs.Construct, id string, props *Monitoring
 
 	out.FailureRule = newRotationFailureRule(stack, env, secretIDFilter(stack, props.Secrets), doctor, out.Topic)
 	out.ErrorsAlarm, out.AlarmRule, out.DoctorErrorsAlarm = newRotationAlarms(stack, env, props.RotationFunction, doctor, out.Topic)
+	out.SweepRule = newDoctorSweepRule(stack, env, doctor)
 	if env.Doctor.ConfigRules {
 		out.ConfigRules = newRotationConfigRules(stack, env)
 	}

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/config"
+	internaldoctor "github.com/example/secret-rotation/internal/doctor"
 	"github.com/example/secret-rotation/rotationcdk"
 )
 
@@ -124,6 +126,39 @@ func newRotationAlarms(stack awscdk.Stack, env config.Environment, fn *rotationc
 	})
 	doctorErrors.AddAlarmAction(notify)
 	return errors, rule, doctorErrors
+}
+
+// newDoctorSweepRule runs the doctor over every secret of the
+// environment every env.Doctor.SweepMinutes, with the payload
+// doctor.ScheduledSweep. The failure rule and the alarm reach the doctor
+// minutes after a failed step, while AWSPENDING is younger than the
+// stuck-after age (at least an hour), so those runs can only report; the
+// sweep comes back once the rotation is old enough to be stuck and
+// repairs it. It publishes only when some secret needs attention, never
+// an "all healthy" report.
+func newDoctorSweepRule(stack awscdk.Stack, env config.Environment, doctor *rotationcdk.DoctorFunction) awsevents.Rule {
+	rule := awsevents.NewRule(stack, jsii.String("DoctorSweepRule"), &awsevents.RuleProps{
+		Description: jsii.String(fmt.Sprintf("Every %d minutes: the doctor checks every %s secret and repairs rotations stuck longer than %s (reports only what needs attention)",
+			env.Doctor.SweepMinutes, env.Name, env.Doctor.StuckAfterDuration())),
+		Schedule: awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(env.Doctor.SweepMinutes))),
+	})
+	rule.AddTarget(awseventstargets.NewLambdaFunction(doctor.Function, &awseventstargets.LambdaFunctionProps{
+		Event:         awsevents.RuleTargetInput_FromObject(sweepPayload()),
+		RetryAttempts: jsii.Number(2),
+		// The next sweep does the same: a late one is no longer needed.
+		MaxEventAge: awscdk.Duration_Minutes(jsii.Number(env.Doctor.SweepMinutes)),
+	}))
+	return rule
+}
+
+// sweepPayload is doctor.ScheduledSweep as an object, which the target
+// sends as that JSON (FromText would send a JSON string).
+func sweepPayload() map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(internaldoctor.ScheduledSweep), &m); err != nil {
+		panic(err) // a constant: TestDoctorSweepRule reads it back
+	}
+	return m
 }
 
 // rotationConfigRules are the AWS Config managed rules for rotation

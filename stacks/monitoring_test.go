@@ -23,13 +23,14 @@ type monitoringCase struct {
 	threshold, periodSeconds float64
 	timeout                  float64
 	caBundle                 bool
+	sweep                    string // the schedule rule's expression
 }
 
 var monitoringCases = []monitoringCase{
-	{env: "dev", repair: "true", stuckAfter: "1h0m0s", threshold: 1, periodSeconds: 300, timeout: 300},
-	{env: "prod", repair: "true", stuckAfter: "1h0m0s", threshold: 1, periodSeconds: 300, timeout: 300},
-	{env: "full", repair: "false", stuckAfter: "2h0m0s", configRules: 3, email: 1, https: 1, threshold: 2, periodSeconds: 600, timeout: 300, caBundle: true},
-	{env: "isolated", repair: "true", stuckAfter: "1h0m0s", endpoints: 2, threshold: 1, periodSeconds: 300, timeout: 300},
+	{env: "dev", repair: "true", stuckAfter: "1h0m0s", threshold: 1, periodSeconds: 300, timeout: 300, sweep: "rate(1 hour)"},
+	{env: "prod", repair: "true", stuckAfter: "1h0m0s", threshold: 1, periodSeconds: 300, timeout: 300, sweep: "rate(1 hour)"},
+	{env: "full", repair: "false", stuckAfter: "2h0m0s", configRules: 3, email: 1, https: 1, threshold: 2, periodSeconds: 600, timeout: 300, caBundle: true, sweep: "rate(30 minutes)"},
+	{env: "isolated", repair: "true", stuckAfter: "1h0m0s", endpoints: 2, threshold: 1, periodSeconds: 300, timeout: 300, sweep: "rate(1 hour)"},
 }
 
 // stackOutputOf reports whether v is a weak reference to an output of the
@@ -59,8 +60,8 @@ func TestMonitoringResources(t *testing.T) {
 		t.Run(tc.env, func(t *testing.T) {
 			tpl := templateJSON(t, tc.env, "Monitoring")
 			counts := map[string]int{
-				"AWS::SNS::Topic": 1, "AWS::SNS::TopicPolicy": 1, "AWS::KMS::Key": 1, "AWS::Events::Rule": 2,
-				"AWS::CloudWatch::Alarm": 2, "AWS::Lambda::Function": 1, "AWS::Lambda::Permission": 2,
+				"AWS::SNS::Topic": 1, "AWS::SNS::TopicPolicy": 1, "AWS::KMS::Key": 1, "AWS::Events::Rule": 3,
+				"AWS::CloudWatch::Alarm": 2, "AWS::Lambda::Function": 1, "AWS::Lambda::Permission": 3,
 				"AWS::Config::ConfigRule": tc.configRules, "AWS::EC2::VPCEndpoint": tc.endpoints,
 			}
 			for typ, want := range counts {
@@ -166,9 +167,19 @@ func TestDoctorPermissionsScoped(t *testing.T) {
 			}
 			secrets := bySid["ReadAndRepairWatchedSecrets"]
 			wantActions := []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds",
-				"secretsmanager:RotateSecret", "secretsmanager:UpdateSecretVersionStage"}
+				"secretsmanager:UpdateSecretVersionStage"}
 			if got := stringList(secrets["Action"]); !slices.Equal(sorted(got), wantActions) {
 				t.Errorf("secret actions = %v, want %v", got, wantActions)
+			}
+			// The one retry: RotateSecret on the same secrets, keeping
+			// their rotation function (the rotation stack's) and rules.
+			retry := bySid["RetryRotationUnchanged"]
+			cond, _ := retry["Condition"].(map[string]any)
+			fnCond, _ := cond["ArnEqualsIfExists"].(map[string]any)
+			if asJSON(retry["Action"]) != `"secretsmanager:RotateSecret"` || asJSON(retry["Resource"]) != asJSON(secrets["Resource"]) || len(cond) != 2 ||
+				!stackOutputOf(fnCond["secretsmanager:RotationLambdaARN"], stackName(tc.env, "Rotation")) ||
+				asJSON(cond["BoolIfExists"]) != `{"secretsmanager:ModifyRotationRules":"false"}` {
+				t.Errorf("retry statement = %s, want RotateSecret on the watched secrets without another function or rules", asJSON(retry))
 			}
 			if !stackOutputOf(secrets["Resource"], stackName(tc.env, "Database")) {
 				t.Errorf("secret statement resource = %s, want the database stack's secret", asJSON(secrets["Resource"]))
@@ -258,6 +269,34 @@ func TestRotationFailureRule(t *testing.T) {
 			}
 			if !toDoctor || !toTopic {
 				t.Errorf("targets = %s: doctor %v, topic with a readable message %v", asJSON(rule["Targets"]), toDoctor, toTopic)
+			}
+			checkInvokePermission(t, tpl, ruleID, doctorID)
+		})
+	}
+}
+
+// TestDoctorSweepRule: a schedule at the configured rate invokes the
+// doctor with the scheduled-sweep payload, the one that publishes only
+// when a secret needs attention and repairs what has become old enough.
+func TestDoctorSweepRule(t *testing.T) {
+	for _, tc := range monitoringCases {
+		t.Run(tc.env, func(t *testing.T) {
+			tpl := templateJSON(t, tc.env, "Monitoring")
+			ruleID, rule := ruleByDescription(t, tpl, "the doctor checks every")
+			doctorID, _ := doctorFunction(t, tpl)
+			if rule["ScheduleExpression"] != tc.sweep || rule["EventPattern"] != nil || rule["State"] != "ENABLED" {
+				t.Errorf("sweep rule = %s, want schedule %s", asJSON(rule), tc.sweep)
+			}
+			targets, _ := rule["Targets"].([]any)
+			if len(targets) != 1 {
+				t.Fatalf("sweep targets = %s", asJSON(targets))
+			}
+			target := targets[0].(map[string]any)
+			if !getAttArn(target["Arn"], doctorID) || target["Input"] != doctor.ScheduledSweep {
+				t.Errorf("sweep target = %s, want the doctor with %s", asJSON(target), doctor.ScheduledSweep)
+			}
+			if got, err := doctor.ParseTrigger([]byte(target["Input"].(string))); err != nil || !got.Scheduled || !got.All {
+				t.Errorf("the doctor reads the sweep's input as %+v, %v", got, err)
 			}
 			checkInvokePermission(t, tpl, ruleID, doctorID)
 		})

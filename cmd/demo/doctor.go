@@ -19,9 +19,13 @@ import (
 )
 
 // doctorRepairs breaks one more rotation (the function crashes at
-// finishSecret) and hands the failure event to the rotation doctor, as
-// EventBridge would: it diagnoses, repairs, retries the rotation once
-// and publishes its report, printed here instead of sent to SNS.
+// finishSecret), lets an hour pass (smlocal backdates AWSPENDING: the
+// doctor repairs only rotations older than its stuck-after age, 1h as
+// deployed) and runs the doctor on the secret, as its hourly sweep (or an
+// operator's aws lambda invoke) would: it diagnoses, repairs, retries the
+// rotation once and publishes its report, printed here instead of sent to
+// SNS. (The failure event itself, minutes after the failure, would only
+// report: see docs/doctor.md.)
 func doctorRepairs(ctx context.Context, w io.Writer, env *localenv.Env) error {
 	env.SM.RegisterFunction(localenv.FunctionARN, crashAtFinish{env.Invoker})
 	_, err := env.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(env.SecretID)})
@@ -35,27 +39,24 @@ func doctorRepairs(ctx context.Context, w io.Writer, env *localenv.Env) error {
 	if len(env.SM.RotationErrors()) == 0 {
 		return errors.New("the broken rotation unexpectedly succeeded")
 	}
-	desc, err := env.Client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(env.SecretID)})
-	if err != nil {
+	if err := env.SM.Backdate(env.SecretID, "AWSPENDING", stuckAfter+time.Minute); err != nil {
 		return err
 	}
-	event, _ := json.Marshal(map[string]any{ // maps of strings cannot fail to encode
-		"source": doctor.SourceSecretsManager, "detail-type": doctor.DetailTypeServiceEvent,
-		"detail": map[string]any{"eventName": "RotationFailed", "additionalEventData": map[string]string{"SecretId": aws.ToString(desc.ARN)}},
-	})
-	fmt.Fprintf(w, "    EventBridge delivers RotationFailed for %s to the doctor\n", env.SecretID)
+	fmt.Fprintf(w, "    an hour later (smlocal backdates AWSPENDING by %s; the doctor repairs only rotations older than %s), the doctor looks at %s\n",
+		stuckAfter+time.Minute, stuckAfter, env.SecretID)
+	payload, _ := json.Marshal(map[string]string{"secretId": env.SecretID}) // a map of strings cannot fail to encode
 	dialer, err := mysql.NewDialer(mysql.WithCABundleFile(env.DB.CAFile()))
 	if err != nil {
 		return err
 	}
 	d := doctor.New(env.Client, operator.DBChecker{Engine: mysql.NewEngine(dialer)},
-		doctor.WithConfig(doctor.Config{TopicARN: "arn:aws:sns:us-east-1:123456789012:rotation-events-demo", Repair: true,
+		doctor.WithConfig(doctor.Config{TopicARN: "arn:aws:sns:us-east-1:123456789012:rotation-events-demo", Repair: true, StuckAfter: stuckAfter,
 			RotationFunctionARN: localenv.FunctionARN, Environment: "demo", RetryTimeout: doctor.DefaultRetryTimeout}),
 		doctor.WithNetwork(doctor.Network{TLSConfig: dialer.TLSConfig}),
 		doctor.WithSecretsManagerEndpoint(env.SM.URL()),
 		doctor.WithPublisher(printer{indent(w)}),
 		doctor.WithOperatorOptions(operator.WithPollInterval(50*time.Millisecond)))
-	res, err := d.Handle(ctx, event)
+	res, err := d.Handle(ctx, payload)
 	if err != nil {
 		return err
 	}
@@ -64,6 +65,10 @@ func doctorRepairs(ctx context.Context, w io.Writer, env *localenv.Env) error {
 	}
 	return nil
 }
+
+// stuckAfter is the doctor's stuck-after age in the demo: the deployed
+// default, the shortest the configuration accepts.
+const stuckAfter = time.Hour
 
 // printer is the SNS topic of the demo: it prints the report.
 type printer struct{ w io.Writer }

@@ -18,8 +18,10 @@ import (
 type Doctor struct {
 	// Repair lets the doctor repair a stuck rotation (relabel and retry
 	// once) when the guard allows it. Default true: the guard only acts on
-	// an unambiguous outcome (the database accepts exactly one labelled
-	// password) of a rotation older than StuckAfter. false = report only.
+	// a rotation older than StuckAfter whose outcome a login decided (the
+	// first stored password the database accepts, in rotatectl repair's
+	// order; nothing when it accepts none or a login cannot be checked).
+	// false = report only.
 	Repair bool `json:"repair"`
 	// StuckAfter is the age (a Go duration such as "1h" or "90m") from which
 	// an unfinished rotation counts as stuck. Default 1h: longer than four
@@ -42,6 +44,14 @@ type Doctor struct {
 	AlarmThreshold int `json:"alarmThreshold"`
 	// AlarmPeriodMinutes is the alarm's evaluation period. Default 5.
 	AlarmPeriodMinutes int `json:"alarmPeriodMinutes"`
+	// SweepMinutes is how often an EventBridge schedule runs the doctor
+	// over every secret of the environment. Default 60. The failure event
+	// and the alarm reach the doctor minutes after a failure, while the
+	// rotation is younger than StuckAfter and may still be running, so
+	// those runs only report: the sweep is what repairs a stuck rotation,
+	// between StuckAfter and StuckAfter+SweepMinutes after it started. It
+	// publishes only when some secret needs attention.
+	SweepMinutes int `json:"sweepMinutes"`
 	// TimeoutSeconds is the doctor function's timeout. Default 300: a
 	// diagnosis logs in with up to three credentials (5 s connect each)
 	// and reads logs in seconds, but after a repair it waits for the one
@@ -57,6 +67,7 @@ func DefaultDoctor() Doctor {
 		StuckAfter:         DefaultStuckAfter.String(),
 		AlarmThreshold:     1,
 		AlarmPeriodMinutes: 5,
+		SweepMinutes:       DefaultSweepMinutes,
 		TimeoutSeconds:     300,
 	}
 }
@@ -65,6 +76,11 @@ func DefaultDoctor() Doctor {
 // rotatectl's (operator.DefaultStuckAfter; config does not import the
 // operator and its AWS SDK for one constant).
 const DefaultStuckAfter = time.Hour
+
+// DefaultSweepMinutes is the interval of the doctor's scheduled sweep:
+// the minimum stuck age, so a stuck rotation is repaired at most an hour
+// after it became old enough.
+const DefaultSweepMinutes = 60
 
 // Limits of the doctor's settings.
 const (
@@ -119,6 +135,13 @@ func (d Doctor) validate(bad func(string, any, string, ...any)) {
 	// 60 seconds; a day bounds one evaluation period.
 	if d.AlarmPeriodMinutes < 1 || d.AlarmPeriodMinutes > 1440 {
 		bad(key+"alarmPeriodMinutes", d.AlarmPeriodMinutes, "1..1440 minutes")
+	}
+	// EventBridge rates are whole minutes; a sweep logs in once per
+	// healthy secret, so more often than every 15 minutes buys nothing
+	// while StuckAfter is at least an hour, and a day is the longest wait
+	// for a repair worth having.
+	if d.SweepMinutes < 15 || d.SweepMinutes > 1440 {
+		bad(key+"sweepMinutes", d.SweepMinutes, "15..1440 minutes")
 	}
 	if d.TimeoutSeconds < 30 || d.TimeoutSeconds > 900 {
 		bad(key+"timeoutSeconds", d.TimeoutSeconds, "30..900 seconds (Lambda's maximum is 15 minutes)")

@@ -51,6 +51,8 @@ func TestDoctorInvalid(t *testing.T) {
 		{"threshold", doctor(map[string]any{"alarmThreshold": 0}), []string{"doctor.alarmThreshold", "= 0", "1..100"}},
 		{"period", doctor(map[string]any{"alarmPeriodMinutes": 0}), []string{"doctor.alarmPeriodMinutes", "1..1440"}},
 		{"timeout", doctor(map[string]any{"timeoutSeconds": 901}), []string{"doctor.timeoutSeconds", "30..900"}},
+		{"sweep too often", doctor(map[string]any{"sweepMinutes": 14}), []string{"doctor.sweepMinutes", "= 14", "15..1440"}},
+		{"sweep too rare", doctor(map[string]any{"sweepMinutes": 1441}), []string{"doctor.sweepMinutes", "15..1440"}},
 		{"unknown doctor key", doctor(map[string]any{"repairs": false}), []string{"repairs", "inside doctor", "repair"}},
 		{"wrong type", doctor(map[string]any{"repair": "no"}), []string{"doctor.repair", "boolean"}},
 	}
@@ -67,6 +69,7 @@ func TestDoctorInvalid(t *testing.T) {
 		{"emailSubscriptions": []any{"ops@example.com", "oncall+db@team.example.co.uk"}},
 		{"httpsSubscriptions": []any{"https://hooks.example.com/rotation?team=db", "https://h.example.com:8443/x"}},
 		{"repair": false, "configRules": true, "alarmThreshold": 100, "alarmPeriodMinutes": 1440, "timeoutSeconds": 30},
+		{"sweepMinutes": 15}, {"sweepMinutes": 1440},
 	}
 	for _, kv := range valid {
 		if _, err := config.Load(doctor(kv), nil); err != nil {

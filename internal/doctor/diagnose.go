@@ -46,6 +46,10 @@ type Diagnosis struct {
 	// Repaired: labels were moved; Retried: a rotation was started.
 	Repaired bool `json:"repaired"`
 	Retried  bool `json:"retried"`
+	// Waiting: a stuck-looking rotation younger than the stuck-after age,
+	// left alone because its function may still be running; the
+	// scheduled sweep looks at it again.
+	Waiting bool `json:"waiting,omitempty"`
 }
 
 func (g *Diagnosis) add(format string, args ...any) {
@@ -54,8 +58,8 @@ func (g *Diagnosis) add(format string, args ...any) {
 
 // Diagnose judges one secret and, when the configuration allows and the
 // verdict is a stuck rotation that rotatectl's guard lets repair
-// (stuck past the stuck-after age, and the database accepts exactly one
-// of the labelled passwords), repairs it and retries the rotation once.
+// (stuck past the stuck-after age, and [operator.PlanRepair] found a
+// login that decides the outcome and no error), repairs it and retries the rotation once.
 // It never writes a secret value or a database password. Errors are
 // part of the diagnosis (cause unknown), not returned.
 func (d *Doctor) Diagnose(ctx context.Context, secretID string) *Diagnosis {
@@ -229,8 +233,9 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 	next := func(cmd string) string { return "rotatectl " + cmd + " " + st.Name }
 	switch {
 	case plan.InProgress:
-		g.Action = fmt.Sprintf("nothing changed: AWSPENDING (version %s) is younger than %s (%s), so its rotation function may still be running",
-			plan.Pending.ID, d.cfg.StuckAfter, EnvStuckAfter)
+		g.Waiting = true
+		g.Action = fmt.Sprintf("nothing changed: AWSPENDING (version %s) is younger than %s (%s), so its rotation function may still be running; "+
+			"the doctor's scheduled sweep re-checks it and repairs it once it is older", plan.Pending.ID, d.cfg.StuckAfter, EnvStuckAfter)
 		return
 	case perr != nil:
 		g.Action = "nothing changed: " + perr.Error()

@@ -12,7 +12,13 @@
 // by EventBridge from CloudTrail (the secret in
 // detail.additionalEventData.SecretId), a CloudWatch alarm state change to
 // ALARM (every secret the environment's rotation function rotates), or an
-// on-demand {"secretId":"..."} or {}.
+// on-demand {"secretId":"..."} or {}, or the environment's scheduled
+// sweep ([ScheduledSweep], every secret). A failed rotation's event comes
+// minutes after the failure, while AWSPENDING is still younger than
+// Config.StuckAfter, so that run only reports; the scheduled sweep (an
+// EventBridge schedule, hourly by default) is what repairs the rotation
+// once it is older, and it publishes only when some secret needs
+// attention ([NeedsAttention]).
 //
 // # Diagnosis
 //
@@ -29,12 +35,15 @@
 //
 // # Repair
 //
-// Only two causes are repaired, and only when the rotation has been
-// pending longer than Config.StuckAfter and the database accepts exactly
-// one of the labelled passwords: stuck after setSecret (AWSCURRENT moves
+// Only two causes are repaired: stuck after setSecret (AWSCURRENT moves
 // to the pending version, as finishSecret would) and stuck after
-// createSecret (AWSPENDING is removed). Then the rotation is retried once.
-// Everything else changes nothing. Config.Repair false reports only.
+// createSecret (AWSPENDING is removed), and only when the rotation has
+// been pending longer than Config.StuckAfter and [operator.PlanRepair]
+// returns its plan without error: the first stored password the database
+// accepts, in rotatectl's order, decides, and nothing is changed when it
+// accepts none, an account is blocked or a login cannot be checked. Then
+// the rotation is retried once. Everything else changes nothing.
+// Config.Repair false reports only.
 //
 // # Reports
 //

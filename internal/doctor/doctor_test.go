@@ -268,3 +268,67 @@ func TestHandleSweep(t *testing.T) {
 		t.Fatalf("OK alarm: %+v, %v, %d messages", res, err, len(r.pub.msgs))
 	}
 }
+
+// rotateRecorder records the doctor's RotateSecret requests.
+type rotateRecorder struct {
+	doctor.SecretsManager
+	ins []*secretsmanager.RotateSecretInput
+}
+
+func (r *rotateRecorder) RotateSecret(ctx context.Context, in *secretsmanager.RotateSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.RotateSecretOutput, error) {
+	r.ins = append(r.ins, in)
+	return r.SecretsManager.RotateSecret(ctx, in, optFns...)
+}
+
+// The scheduled sweep publishes only when a secret needs attention: not
+// for healthy secrets, not for a rotation that may still be running;
+// once that rotation is older than the stuck-after age it repairs it and
+// publishes. Its retry asks RotateSecret for nothing but a rotation
+// (no RotationLambdaARN, no RotationRules), which the doctor's IAM
+// conditions (rotationcdk) require. (The rig's rotation function does
+// nothing, so the retry times out after RetryTimeout.)
+func TestHandleScheduledSweep(t *testing.T) {
+	r := newRig(t)
+	r.secret("a", r.value("a", "a-pw", ""))
+	r.db.accepts["a-pw"] = true
+	rec := &rotateRecorder{SecretsManager: r.sm}
+	now := time.Now()
+	d := func() *doctor.Doctor {
+		return doctor.New(rec, r.db, doctor.WithConfig(doctor.Config{TopicARN: "arn:aws:sns:us-east-1:1:t", RotationFunctionARN: fnARN,
+			Environment: "test", Repair: true, StuckAfter: time.Hour, RetryTimeout: time.Second}), doctor.WithPublisher(r.pub),
+			doctor.WithNetwork(doctor.Network{Timeout: 2 * time.Second}), doctor.WithClock(func() time.Time { return now }))
+	}
+	sweep := json.RawMessage(doctor.ScheduledSweep)
+	res, err := d().Handle(r.ctx, sweep)
+	if err != nil || len(res.Diagnoses) != 1 || res.Published || len(r.pub.msgs) != 0 {
+		t.Fatalf("healthy sweep: %+v, %v, %d messages", res, err, len(r.pub.msgs))
+	}
+	// b: stuck after createSecret, AWSPENDING just created.
+	r.secret("b", r.value("b", "b-pw", ""))
+	r.pending("b", r.value("b", "b-new", ""))
+	r.db.accepts["b-pw"] = true
+	res, err = d().Handle(r.ctx, sweep)
+	if err != nil || len(res.Diagnoses) != 2 || res.Published || !res.Diagnoses[1].Waiting || res.Diagnoses[1].Repaired {
+		t.Fatalf("sweep with a young rotation: %+v, %v", res, err)
+	}
+	// The same state from an on-demand run is published.
+	if res, err := d().Handle(r.ctx, json.RawMessage(`{"secretId":"b"}`)); err != nil || !res.Published || len(r.pub.msgs) != 1 {
+		t.Fatalf("on demand: %+v, %v, %d messages", res, err, len(r.pub.msgs))
+	}
+	now = now.Add(time.Hour + time.Minute)
+	res, err = d().Handle(r.ctx, sweep)
+	if err != nil || !res.Published || len(r.pub.msgs) != 2 || !res.Diagnoses[1].Repaired {
+		t.Fatalf("sweep an hour later: %+v, %v", res, err)
+	}
+	if got := aws.ToString(r.pub.msgs[1].Subject); got != "[test] rotation doctor: 1 of 2 secrets need attention" {
+		t.Errorf("subject %q", got)
+	}
+	if len(rec.ins) != 1 {
+		t.Fatalf("%d RotateSecret calls, want 1", len(rec.ins))
+	}
+	in := rec.ins[0]
+	if in.RotationLambdaARN != nil || in.RotationRules != nil || in.ExternalSecretRotationRoleArn != nil || in.ExternalSecretRotationMetadata != nil ||
+		aws.ToString(in.SecretId) == "" || aws.ToString(in.ClientRequestToken) == "" {
+		t.Errorf("RotateSecret request %+v: want SecretId and ClientRequestToken, no rotation settings", in)
+	}
+}

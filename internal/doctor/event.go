@@ -25,6 +25,11 @@ const (
 	DetailTypeAlarmState = "CloudWatch Alarm State Change"
 )
 
+// ScheduledSweep is the payload of the environment's schedule rule,
+// {"sweep":"scheduled"}: a sweep of every secret of the environment that
+// publishes only when some secret needs attention (see [Trigger]).
+const ScheduledSweep = `{"sweep":"scheduled"}`
+
 // RotationEvents are the CloudTrail service events the doctor acts on.
 var RotationEvents = []string{"RotationFailed", "RotationAbandoned", "TestRotationFailed"}
 
@@ -40,6 +45,11 @@ type Trigger struct {
 	// diagnosed if the environment's function rotates it (the rule may
 	// match other environments' secrets).
 	FromEvent bool
+	// Scheduled: the periodic sweep ([ScheduledSweep]), which repairs
+	// rotations once they are older than the stuck-after age and publishes
+	// only when some secret needs attention: no report when every secret
+	// is healthy or its rotation may still be running.
+	Scheduled bool
 }
 
 // ErrIgnored is matched by ParseTrigger errors for events that need no
@@ -48,11 +58,12 @@ var ErrIgnored = errors.New("nothing to diagnose")
 
 // ParseTrigger reads an invocation's payload: an EventBridge event
 // (Secrets Manager rotation failure via CloudTrail, CloudWatch alarm
-// state change), {"secretId":"..."} for one secret on demand, or {} for
-// every secret of the environment.
+// state change), {"secretId":"..."} for one secret on demand, {} for
+// every secret of the environment, or [ScheduledSweep].
 func ParseTrigger(payload []byte) (Trigger, error) {
 	var ev struct {
 		SecretID   string          `json:"secretId"`
+		Sweep      *string         `json:"sweep"`
 		Source     string          `json:"source"`
 		DetailType string          `json:"detail-type"`
 		Resources  []string        `json:"resources"`
@@ -63,6 +74,11 @@ func ParseTrigger(payload []byte) (Trigger, error) {
 		return Trigger{}, fmt.Errorf("payload is not a JSON object: %w", err)
 	}
 	switch {
+	case ev.Sweep != nil:
+		if *ev.Sweep != "scheduled" || ev.SecretID != "" {
+			return Trigger{}, fmt.Errorf("want %s for the scheduled sweep, got sweep %q", ScheduledSweep, *ev.Sweep)
+		}
+		return Trigger{Reason: "the scheduled sweep, every secret of the environment", All: true, Scheduled: true}, nil
 	case ev.SecretID != "":
 		return Trigger{Reason: "on demand", SecretID: ev.SecretID}, nil
 	case ev.Source == "" && ev.DetailType == "":

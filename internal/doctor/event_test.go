@@ -19,6 +19,8 @@ func TestParseTrigger(t *testing.T) {
 	}{
 		{"on demand", `{"secretId":"app/db"}`, doctor.Trigger{Reason: "on demand", SecretID: "app/db"}, nil, false},
 		{"sweep", `{}`, doctor.Trigger{Reason: "on demand, every secret of the environment", All: true}, nil, false},
+		{"scheduled sweep", doctor.ScheduledSweep, doctor.Trigger{Reason: "the scheduled sweep, every secret of the environment", All: true, Scheduled: true}, nil, false},
+		{"unknown sweep", `{"sweep":"hourly"}`, doctor.Trigger{}, nil, true},
 		{"rotation failed", `{"source":"aws.secretsmanager","detail-type":"AWS Service Event via CloudTrail","detail":{"eventName":"RotationFailed","additionalEventData":{"SecretId":"` + arn + `"}}}`,
 			doctor.Trigger{Reason: "RotationFailed", SecretID: arn, FromEvent: true}, nil, false},
 		{"abandoned, ARN in resources", `{"source":"aws.secretsmanager","detail-type":"AWS Service Event via CloudTrail","resources":["` + arn + `"],"detail":{"eventName":"RotationAbandoned"}}`,

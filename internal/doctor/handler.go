@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,7 +35,9 @@ type Result struct {
 // [ParseTrigger]), diagnoses the secret or every secret of the
 // environment, and publishes one report with all diagnoses. Ignored
 // events (an alarm back to OK, a successful rotation) return without a
-// report.
+// report, and so does the scheduled sweep when no secret needs attention
+// (see [NeedsAttention]); every other trigger, a failed rotation's event
+// above all, always publishes its report.
 func (d *Doctor) Handle(ctx context.Context, payload json.RawMessage) (*Result, error) {
 	t, err := ParseTrigger(payload)
 	if errors.Is(err, ErrIgnored) {
@@ -66,6 +69,10 @@ func (d *Doctor) Handle(ctx context.Context, payload json.RawMessage) (*Result, 
 	if len(res.Diagnoses) == 0 {
 		return res, nil
 	}
+	if t.Scheduled && !slices.ContainsFunc(res.Diagnoses, NeedsAttention) {
+		d.log.Info("scheduled sweep: no secret needs attention, nothing published", "secrets", len(res.Diagnoses), "not_diagnosed", len(res.Skipped))
+		return res, nil
+	}
 	if d.pub == nil {
 		return res, nil
 	}
@@ -82,6 +89,12 @@ func (d *Doctor) Handle(ctx context.Context, payload json.RawMessage) (*Result, 
 	res.Published = true
 	return res, nil
 }
+
+// NeedsAttention reports whether a diagnosis is worth a report from the
+// scheduled sweep: anything but a healthy secret or a rotation that may
+// still be running ([Diagnosis.Waiting]; the next sweep looks again and
+// repairs it once it is older than the stuck-after age).
+func NeedsAttention(g *Diagnosis) bool { return g.Cause != CauseHealthy && !g.Waiting }
 
 // Message is the published text: the trigger, then one report per
 // secret.

@@ -160,7 +160,7 @@ func altCases() []doctorCase {
 			m := newMaster(t, "m_alt_set")
 			f := newAltFixture(t, m, "u_alt_set")
 			w.breaker.crashOnce(f.arn, "finishSecret")
-			return failRotation(t, f, "the broken rotation")
+			return stuckRotation(t, f, "the broken rotation")
 		}, doctorCaseWant{cause: doctor.CauseStuckAfterSet, repaired: true, changed: true, failedLogins: 1}},
 		// The master's rotation is stuck after its setSecret (the database
 		// has the master's AWSPENDING password): the doctor, asked about an
@@ -170,6 +170,7 @@ func altCases() []doctorCase {
 			m := newMaster(t, "m_alt_mid")
 			f := newAltFixture(t, m, "u_alt_mid")
 			stickMaster(t, m)
+			m.backdatePending() // stuck by rotatectl's rule: the doctor names rotatectl repair
 			return f, map[string]string{"secretId": f.name}
 		}, doctorCaseWant{cause: doctor.CauseMasterMidRotation}},
 		// The race of a master mid-rotation, which the function

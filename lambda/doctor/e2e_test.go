@@ -19,6 +19,7 @@ import (
 	"github.com/example/secret-rotation/internal/doctor"
 	"github.com/example/secret-rotation/internal/secret"
 	"github.com/example/secret-rotation/internal/testkit/goldenfile"
+	"github.com/example/secret-rotation/internal/testkit/lambdarun"
 	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
@@ -35,6 +36,7 @@ type fixture struct {
 	arn         string
 	alternating bool     // user and user_clone take turns
 	also        *fixture // the master secret of an alternating-users case
+	function    string   // the rotation function; "" = functionARN
 }
 
 // newFixture creates user on db with a secret named doctor/<user>
@@ -74,7 +76,11 @@ func (f *fixture) create(value map[string]any) {
 func (f *fixture) rotate() error {
 	f.t.Helper()
 	before := len(w.sm.RotationErrors())
-	if _, err := f.sm.RotateSecret(f.ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(f.arn), RotationLambdaARN: aws.String(functionARN),
+	fn := f.function
+	if fn == "" {
+		fn = functionARN
+	}
+	if _, err := f.sm.RotateSecret(f.ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(f.arn), RotationLambdaARN: aws.String(fn),
 		RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}}); err != nil {
 		return err
 	}
@@ -123,18 +129,32 @@ func (f *fixture) passwords() []string {
 // result and the report it published.
 func invokeDoctor(t *testing.T, payload any) (*doctor.Result, string) {
 	t.Helper()
+	return invokeDoctorOn(t, w.doctorFn, payload, true)
+}
+
+// invokeDoctorOn runs the compiled doctor fn with payload and returns
+// its result and the report it published: exactly one when publish is
+// set, none ("") otherwise.
+func invokeDoctorOn(t *testing.T, fn *lambdarun.Function, payload any, publish bool) (*doctor.Result, string) {
+	t.Helper()
 	before := len(w.sns.Messages())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := w.doctorFn.Invoke(ctx, payload)
+	out, err := fn.Invoke(ctx, payload)
 	if err != nil {
-		t.Fatalf("doctor: %v\n%s", err, w.doctorFn.Logs())
+		t.Fatalf("doctor: %v\n%s", err, fn.Logs())
 	}
 	var res doctor.Result
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("doctor result %s: %v", out, err)
 	}
 	msgs := w.sns.Messages()
+	if !publish {
+		if len(msgs) != before || res.Published {
+			t.Fatalf("doctor published %d messages (published %v), want none", len(msgs)-before, res.Published)
+		}
+		return &res, ""
+	}
 	if len(msgs) != before+1 {
 		t.Fatalf("doctor published %d messages, want 1", len(msgs)-before)
 	}
@@ -154,6 +174,27 @@ func failRotation(t *testing.T, f *fixture, what string) (*fixture, any) {
 		t.Fatal(what + " succeeded")
 	}
 	return f, rotationFailed(f.arn)
+}
+
+// stuckRotation rotates f, which must fail, then makes its AWSPENDING
+// version older than the doctor's stuck-after age (smlocal's Backdate),
+// as a rotation that failed more than an hour ago, and returns f with the
+// doctor's payload: an on-demand run, as an operator's (the scheduled
+// sweep's repair of the same state is TestDoctorSweep's).
+func stuckRotation(t *testing.T, f *fixture, what string) (*fixture, any) {
+	t.Helper()
+	f, _ = failRotation(t, f, what)
+	f.backdatePending()
+	return f, map[string]string{"secretId": f.name}
+}
+
+// backdatePending makes f's AWSPENDING version a minute older than the
+// stuck-after age.
+func (f *fixture) backdatePending() {
+	f.t.Helper()
+	if err := w.sm.Backdate(f.arn, secret.StagePending, stuckAfter+time.Minute); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 // rotationFailed is the EventBridge event of a failed rotation: a
@@ -290,12 +331,12 @@ func TestDoctorCases(t *testing.T) {
 		{"crash_after_setsecret", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_after_set", 0)
 			w.breaker.crashOnce(f.arn, "finishSecret")
-			return failRotation(t, f, "the broken rotation")
+			return stuckRotation(t, f, "the broken rotation")
 		}, doctorCaseWant{doctor.CauseStuckAfterSet, true, true, 1}},
 		{"crash_after_createsecret", func(t *testing.T) (*fixture, any) {
 			f := newFixture(t, w.db, "u_after_create", 0)
 			w.breaker.crashOnce(f.arn, "setSecret")
-			return failRotation(t, f, "the broken rotation")
+			return stuckRotation(t, f, "the broken rotation")
 		}, doctorCaseWant{doctor.CauseStuckAfterCreate, true, true, 0}},
 	}, altCases()...)
 	for _, tt := range tests {

@@ -21,8 +21,15 @@ const (
 	doctorPkg   = "github.com/example/secret-rotation/lambda/doctor"
 	rotationPkg = "github.com/example/secret-rotation/lambda/rotation"
 	functionARN = "arn:aws:lambda:us-east-1:123456789012:function:rotate-mysql"
-	logGroup    = "/aws/lambda/rotate-mysql"
-	topicARN    = "arn:aws:sns:us-east-1:123456789012:rotation-events-local"
+	// sweepFunctionARN is a second environment's rotation function (the
+	// same code), whose doctor sweeps only the sweep case's secret.
+	sweepFunctionARN = "arn:aws:lambda:us-east-1:123456789012:function:rotate-mysql-sweep"
+	// stuckAfter is the doctors' DOCTOR_STUCK_AFTER: the deployed default
+	// and the shortest the configuration accepts. Cases that need an old
+	// rotation make it old with smlocal's Backdate.
+	stuckAfter = time.Hour
+	logGroup   = "/aws/lambda/rotate-mysql"
+	topicARN   = "arn:aws:sns:us-east-1:123456789012:rotation-events-local"
 )
 
 // One local world shared by every case (each case has its own database
@@ -38,6 +45,7 @@ type world struct {
 	logs         *logslocal.Server
 	rotationFn   *lambdarun.Function
 	doctorFn     *lambdarun.Function
+	sweepDoctor  *lambdarun.Function // the doctor of sweepFunctionARN's environment
 	breaker      *breaker
 	proxy        *smProxy // the rotation function's way to smlocal
 	handPassword []string // passwords set by hand, for the leak check
@@ -96,24 +104,31 @@ func (w *world) start(ctx context.Context) error {
 	w.logs.Source(logGroup, func() string { return string(w.rotationFn.Logs()) })
 	w.breaker = &breaker{next: smlocal.HTTPInvoker(w.rotationFn.InvokeURL()), logs: w.logs, fail: map[string]string{}}
 	w.sm.RegisterFunction(functionARN, w.breaker)
-	w.doctorFn, err = lambdarun.Start(ctx, docBin, map[string]string{
-		doctor.EnvTopicARN:                 topicARN,
-		doctor.EnvRepair:                   "true",
-		doctor.EnvStuckAfter:               "0s", // the cases break rotations just before the doctor looks
-		doctor.EnvRotationFunctionARN:      functionARN,
-		doctor.EnvRotationLogGroup:         logGroup,
-		doctor.EnvEnvironment:              "local",
-		doctor.EnvSecretsManagerEndpoint:   w.sm.URL(),
-		doctor.EnvCABundle:                 w.db.CAFile(),
-		"AWS_ENDPOINT_URL_SNS":             w.sns.URL(),
-		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": w.logs.URL(),
-		"AWS_LAMBDA_FUNCTION_TIMEOUT":      "120",
-	})
+	w.sm.RegisterFunction(sweepFunctionARN, w.breaker)
+	doctorEnv := func(fn, env string) map[string]string {
+		return map[string]string{
+			doctor.EnvTopicARN:                 topicARN,
+			doctor.EnvRepair:                   "true",
+			doctor.EnvStuckAfter:               stuckAfter.String(),
+			doctor.EnvRotationFunctionARN:      fn,
+			doctor.EnvRotationLogGroup:         logGroup,
+			doctor.EnvEnvironment:              env,
+			doctor.EnvSecretsManagerEndpoint:   w.sm.URL(),
+			doctor.EnvCABundle:                 w.db.CAFile(),
+			"AWS_ENDPOINT_URL_SNS":             w.sns.URL(),
+			"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": w.logs.URL(),
+			"AWS_LAMBDA_FUNCTION_TIMEOUT":      "120",
+		}
+	}
+	if w.doctorFn, err = lambdarun.Start(ctx, docBin, doctorEnv(functionARN, "local")); err != nil {
+		return err
+	}
+	w.sweepDoctor, err = lambdarun.Start(ctx, docBin, doctorEnv(sweepFunctionARN, "local-sweep"))
 	return err
 }
 
 func (w *world) close() {
-	for _, f := range []*lambdarun.Function{w.doctorFn, w.rotationFn} {
+	for _, f := range []*lambdarun.Function{w.doctorFn, w.sweepDoctor, w.rotationFn} {
 		if f != nil {
 			f.Close()
 		}

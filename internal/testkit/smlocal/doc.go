@@ -68,6 +68,13 @@
 // waits for it, RotationErrors reports failed steps, and
 // WithSynchronousRotation makes RotateSecret return after the steps.
 //
+// # Age
+//
+// Backdate(secretID, stage, age) makes the version holding stage look age
+// older (its CreatedDate), so what depends on a version's age, such as
+// the stuck-after rule of rotatectl and the rotation doctor, is tested
+// with the deployed age (an hour) without waiting for it.
+//
 // # Fault injection
 //
 // FailNext(op, n, "ThrottlingException") makes the next n calls of op fail
