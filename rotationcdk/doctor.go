@@ -70,6 +70,12 @@ type DoctorFunctionProps struct {
 	// StuckAfter is the age from which an unfinished rotation is stuck
 	// (DOCTOR_STUCK_AFTER), at least one hour. Default: one hour.
 	StuckAfter time.Duration
+	// SweepInterval is how often the caller's schedule runs the doctor's
+	// scheduled sweep (internal/doctor.ScheduledSweep); the sweep reports
+	// what became stuck since the previous one. Default 1h; 15m..24h in
+	// whole minutes. The schedule itself is the caller's (stacks create an
+	// EventBridge rule).
+	SweepInterval time.Duration
 	// EnvironmentName is shown in reports (DOCTOR_ENVIRONMENT). Default:
 	// the stack's name.
 	EnvironmentName string
@@ -211,6 +217,9 @@ func (p *DoctorFunctionProps) withDefaults() (DoctorFunctionProps, error) {
 	if c.StuckAfter == 0 {
 		c.StuckAfter = DefaultDoctorStuckAfter
 	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = doctor.DefaultSweepInterval
+	}
 	errs := runtimeSettings{
 		timeout: &c.Timeout, memoryMiB: &c.MemorySizeMiB, retention: &c.LogRetention, removal: &c.LogRemovalPolicy,
 		description: &c.Description, pkg: &c.Package,
@@ -229,6 +238,9 @@ func (p *DoctorFunctionProps) withDefaults() (DoctorFunctionProps, error) {
 	// may belong to a rotation that is still running.
 	if c.StuckAfter < time.Hour || c.StuckAfter%time.Minute != 0 {
 		errs = append(errs, fmt.Errorf("StuckAfter %s: want whole minutes, at least 1h", c.StuckAfter))
+	}
+	if c.SweepInterval < 15*time.Minute || c.SweepInterval > 24*time.Hour || c.SweepInterval%time.Minute != 0 {
+		errs = append(errs, fmt.Errorf("SweepInterval %s: want whole minutes from 15m to 24h", c.SweepInterval))
 	}
 	for i, s := range c.Secrets {
 		if err := s.validate(); err != nil {
@@ -283,6 +295,7 @@ func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunct
 		doctor.EnvTopicARN:            p.Topic.TopicArn(),
 		doctor.EnvRepair:              jsii.String(strconv.FormatBool(!p.ReportOnly)),
 		doctor.EnvStuckAfter:          jsii.String(p.StuckAfter.String()),
+		doctor.EnvSweepInterval:       jsii.String(p.SweepInterval.String()),
 		doctor.EnvRotationFunctionARN: p.RotationFunction.Function.FunctionArn(),
 		doctor.EnvRotationLogGroup:    p.RotationFunction.LogGroup.LogGroupName(),
 		doctor.EnvEnvironment:         jsii.String(envName),

@@ -107,6 +107,7 @@ func NewMonitoringStack(scope constructs.Construct, id string, props *Monitoring
 		Secrets:          props.Secrets,
 		ReportOnly:       !env.Doctor.Repair,
 		StuckAfter:       env.Doctor.StuckAfterDuration(),
+		SweepInterval:    time.Duration(env.Doctor.SweepMinutes) * time.Minute,
 		EnvironmentName:  env.Name,
 		CABundlePath:     env.CABundlePath,
 		Timeout:          time.Duration(env.Doctor.TimeoutSeconds) * time.Second,

@@ -50,6 +50,10 @@ type Diagnosis struct {
 	// left alone because its function may still be running; the
 	// scheduled sweep looks at it again.
 	Waiting bool `json:"waiting,omitempty"`
+	// stuckSince is when the pending rotation became stuck (its version's
+	// creation plus the stuck-after age); zero without one. The scheduled
+	// sweep reports a stuck rotation once, at the first sweep after it.
+	stuckSince time.Time
 }
 
 func (g *Diagnosis) add(format string, args ...any) {
@@ -231,6 +235,9 @@ func movesCurrentTo(plan *operator.RepairPlan, version string) bool {
 // the rotation once.
 func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusReport, plan *operator.RepairPlan, perr error) {
 	next := func(cmd string) string { return "rotatectl " + cmd + " " + st.Name }
+	if plan.Pending != nil && !plan.InProgress {
+		g.stuckSince = plan.Pending.Created.Add(d.cfg.StuckAfter)
+	}
 	switch {
 	case plan.InProgress:
 		g.Waiting = true

@@ -332,3 +332,49 @@ func TestHandleScheduledSweep(t *testing.T) {
 		t.Errorf("RotateSecret request %+v: want SecretId and ClientRequestToken, no rotation settings", in)
 	}
 }
+
+// TestScheduledSweepReportsWhatIsNew: with repairs off, a stuck rotation
+// is published by the first sweep after it became stuck, not by the next
+// ones, and again by the first sweep of a UTC day; the sweep's interval is
+// Config.SweepInterval.
+func TestScheduledSweepReportsWhatIsNew(t *testing.T) {
+	r := newRig(t)
+	r.secret("c", r.value("c", "c-pw", ""))
+	r.pending("c", r.value("c", "c-new", ""))
+	r.db.accepts["c-pw"] = true
+	created := time.Now()
+	// A moment of the day away from midnight, so only the stuck rule can publish.
+	base := created.UTC().Truncate(24 * time.Hour).Add(36 * time.Hour)
+	if base.Before(created) {
+		base = base.Add(24 * time.Hour)
+	}
+	sweep := json.RawMessage(doctor.ScheduledSweep)
+	tests := []struct {
+		name    string
+		now     time.Time
+		publish bool
+	}{
+		{"young", created.Add(10 * time.Minute), false},
+		{"first sweep after the stuck age", created.Add(time.Hour + 20*time.Minute), true},
+		{"the next sweep", created.Add(2*time.Hour + 20*time.Minute), false},
+		{"midday, a day later", base, false},
+		{"first sweep of the next UTC day", base.Truncate(24 * time.Hour).Add(24*time.Hour + 5*time.Minute), true},
+		{"second sweep of that day", base.Truncate(24 * time.Hour).Add(25*time.Hour + 5*time.Minute), false},
+	}
+	for _, tt := range tests {
+		now := tt.now
+		d := doctor.New(r.sm, r.db, doctor.WithConfig(doctor.Config{TopicARN: "arn:aws:sns:us-east-1:1:t", RotationFunctionARN: fnARN,
+			Environment: "test", Repair: false, StuckAfter: time.Hour, SweepInterval: time.Hour}), doctor.WithPublisher(r.pub),
+			doctor.WithNetwork(doctor.Network{Timeout: 2 * time.Second}), doctor.WithClock(func() time.Time { return now }))
+		res, err := d.Handle(r.ctx, sweep)
+		if err != nil || len(res.Diagnoses) != 1 {
+			t.Fatalf("%s: %+v, %v", tt.name, res, err)
+		}
+		if res.Published != tt.publish {
+			t.Errorf("%s: published %v, want %v (%s: %s)", tt.name, res.Published, tt.publish, res.Diagnoses[0].Cause, res.Diagnoses[0].Action)
+		}
+		if res.Diagnoses[0].Repaired {
+			t.Errorf("%s: repaired with repairs off", tt.name)
+		}
+	}
+}

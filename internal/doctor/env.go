@@ -36,10 +36,19 @@ const (
 	// so the doctor judges the certificate by what the function trusts.
 	// Optional.
 	EnvCABundle = rotation.EnvCABundle
+	// EnvSweepInterval is how often the environment's schedule runs the
+	// scheduled sweep (Go duration; default [DefaultSweepInterval]): the
+	// sweep uses it to report what changed since the previous sweep only.
+	// Optional.
+	EnvSweepInterval = "DOCTOR_SWEEP_INTERVAL"
 	// EnvRetryTimeout bounds the one retried rotation after a repair
 	// (Go duration; default [DefaultRetryTimeout]). Optional.
 	EnvRetryTimeout = "DOCTOR_RETRY_TIMEOUT"
 )
+
+// DefaultSweepInterval is the scheduled sweep's default interval, the
+// stacks' default sweepMinutes.
+const DefaultSweepInterval = time.Hour
 
 // DefaultRetryTimeout bounds the rotation the doctor retries after a
 // repair: four steps of a healthy rotation take seconds.
@@ -56,6 +65,7 @@ type Config struct {
 	Endpoint            string // Secrets Manager endpoint override; "" = SDK default
 	CABundle            string // absolute path, or ""
 	RetryTimeout        time.Duration
+	SweepInterval       time.Duration
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in
@@ -72,6 +82,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Endpoint:            strings.TrimSpace(getenv(EnvSecretsManagerEndpoint)),
 		StuckAfter:          operator.DefaultStuckAfter,
 		RetryTimeout:        DefaultRetryTimeout,
+		SweepInterval:       DefaultSweepInterval,
 	}
 	if c.TopicARN == "" {
 		return Config{}, fmt.Errorf("%s is required", EnvTopicARN)
@@ -89,7 +100,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{EnvStuckAfter, &c.StuckAfter}, {EnvRetryTimeout, &c.RetryTimeout}} {
+	}{{EnvStuckAfter, &c.StuckAfter}, {EnvRetryTimeout, &c.RetryTimeout}, {EnvSweepInterval, &c.SweepInterval}} {
 		v := strings.TrimSpace(getenv(d.name))
 		if v == "" {
 			continue

@@ -69,8 +69,9 @@ func (d *Doctor) Handle(ctx context.Context, payload json.RawMessage) (*Result, 
 	if len(res.Diagnoses) == 0 {
 		return res, nil
 	}
-	if t.Scheduled && !slices.ContainsFunc(res.Diagnoses, NeedsAttention) {
-		d.log.Info("scheduled sweep: no secret needs attention, nothing published", "secrets", len(res.Diagnoses), "not_diagnosed", len(res.Skipped))
+	if t.Scheduled && !slices.ContainsFunc(res.Diagnoses, d.newForSweep) {
+		d.log.Info("scheduled sweep: nothing new needs attention, nothing published", "secrets", len(res.Diagnoses),
+			"need_attention", countFunc(res.Diagnoses, NeedsAttention), "not_diagnosed", len(res.Skipped))
 		return res, nil
 	}
 	if d.pub == nil {
@@ -95,6 +96,41 @@ func (d *Doctor) Handle(ctx context.Context, payload json.RawMessage) (*Result, 
 // still be running ([Diagnosis.Waiting]; the next sweep looks again and
 // repairs it once it is older than the stuck-after age).
 func NeedsAttention(g *Diagnosis) bool { return g.Cause != CauseHealthy && !g.Waiting }
+
+// newForSweep decides, without keeping state between runs, whether the
+// scheduled sweep publishes: when the doctor changed something (repaired,
+// retried), when a rotation became stuck since the previous sweep (its
+// stuck-after age passed within the last [Config.SweepInterval]), and once
+// a day, at the first sweep after 00:00 UTC, for every secret that still
+// needs attention. So a secret that stays broken (repairs off, rotation
+// disabled, a password changed by hand) is reported by its failure event,
+// when it becomes stuck and then daily, not at every sweep.
+func (d *Doctor) newForSweep(g *Diagnosis) bool {
+	if g.Repaired || g.Retried {
+		return true
+	}
+	if !NeedsAttention(g) {
+		return false
+	}
+	now, every := d.now().UTC(), d.cfg.SweepInterval
+	if every <= 0 {
+		every = DefaultSweepInterval
+	}
+	if !g.stuckSince.IsZero() && !now.Before(g.stuckSince) && now.Sub(g.stuckSince) < every {
+		return true
+	}
+	return now.Sub(now.Truncate(24*time.Hour)) < every
+}
+
+func countFunc[T any](s []T, f func(T) bool) int {
+	n := 0
+	for _, v := range s {
+		if f(v) {
+			n++
+		}
+	}
+	return n
+}
 
 // Message is the published text: the trigger, then one report per
 // secret.
