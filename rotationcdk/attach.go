@@ -72,7 +72,12 @@ type SecretRotationProps struct {
 	// any secret of this account through one Lambda permission per stack
 	// (SourceAccount), instead of one per secret (SourceAccount and
 	// SourceArn): a function's resource policy holds at most 20 KB, about
-	// fifty per-secret permissions. Default: false, one per secret.
+	// fifty per-secret permissions. When the function has
+	// AlternatingUsersSecretPrefixes, the stack's permission admits only
+	// the secrets under them instead (SourceArn "<prefix>*", one
+	// permission per prefix; Lambda compares SourceArn with a wildcard
+	// match), so Secret must be under one of them. Default: false, one per
+	// secret.
 	SharedInvokePermission bool
 }
 
@@ -83,8 +88,9 @@ type SecretRotation struct {
 	// nil with ResourcePolicies.
 	Policy awsiam.ManagedPolicy
 	// Permission lets Secrets Manager invoke the function for this secret
-	// (or, with SharedInvokePermission, for the account's secrets: the
-	// stack's one permission).
+	// (or, with SharedInvokePermission, for the account's secrets, or those
+	// under the function's first AlternatingUsersSecretPrefixes: the
+	// stack's shared permission).
 	Permission awslambda.CfnPermission
 	// MasterAccess is the policy that lets the function read MasterSecret,
 	// shared by the stack's rotations naming it; nil without MasterSecret.
@@ -168,7 +174,11 @@ func NewSecretRotation(scope constructs.Construct, id string, props *SecretRotat
 		needs = append(needs, out.MasterAccess)
 	}
 	if props.SharedInvokePermission {
-		out.Permission = sharedInvokePermission(c, fn)
+		shared := sharedInvokePermissions(c, fn)
+		out.Permission = shared[0]
+		for _, p := range shared[1:] {
+			needs = append(needs, p)
+		}
 	} else {
 		// Secrets Manager may invoke the function for this secret only, from
 		// this account (confused-deputy protection; AWS recommends SourceAccount
@@ -320,20 +330,44 @@ func masterAccess(scope constructs.Construct, props *SecretRotationProps) awsiam
 	return policy
 }
 
-// sharedInvokePermission returns the stack's one permission for Secrets
-// Manager to invoke fn on behalf of this account's secrets.
-func sharedInvokePermission(scope constructs.Construct, fn *RotationFunction) awslambda.CfnPermission {
+// sharedInvokePermissions returns the stack's permissions for Secrets
+// Manager to invoke fn on behalf of this account's secrets: one without
+// SourceArn, or, when fn has AlternatingUsersSecretPrefixes, one per
+// prefix with SourceArn "<prefix>*" (AddPermission's SourceArn is matched
+// with wildcards, StringLike:
+// https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html),
+// so that Secrets Manager invokes fn only for the secrets the function
+// accepts as alternating users. The first keeps the id the single
+// permission always had.
+func sharedInvokePermissions(scope constructs.Construct, fn *RotationFunction) []awslambda.CfnPermission {
 	stack := awscdk.Stack_Of(scope)
-	id := "RotationInvokePermission" + shortAddr(fn)
-	if existing, ok := stack.Node().TryFindChild(jsii.String(id)).(awslambda.CfnPermission); ok && existing != nil {
-		return existing
+	base := "RotationInvokePermission" + shortAddr(fn)
+	patterns := []*string{nil}
+	if len(fn.AlternatingUsersSecretPrefixes) > 0 {
+		patterns = patterns[:0]
+		for _, p := range fn.AlternatingUsersSecretPrefixes {
+			patterns = append(patterns, jsii.String(p+"*"))
+		}
 	}
-	return awslambda.NewCfnPermission(stack, jsii.String(id), &awslambda.CfnPermissionProps{
-		Action:        jsii.String("lambda:InvokeFunction"),
-		FunctionName:  fn.Function.FunctionArn(),
-		Principal:     jsii.String("secretsmanager.amazonaws.com"),
-		SourceAccount: stack.Account(),
-	})
+	out := make([]awslambda.CfnPermission, len(patterns))
+	for i, pattern := range patterns {
+		id := base
+		if i > 0 {
+			id = fmt.Sprintf("%s%d", base, i+1)
+		}
+		if existing, ok := stack.Node().TryFindChild(jsii.String(id)).(awslambda.CfnPermission); ok && existing != nil {
+			out[i] = existing
+			continue
+		}
+		out[i] = awslambda.NewCfnPermission(stack, jsii.String(id), &awslambda.CfnPermissionProps{
+			Action:        jsii.String("lambda:InvokeFunction"),
+			FunctionName:  fn.Function.FunctionArn(),
+			Principal:     jsii.String("secretsmanager.amazonaws.com"),
+			SourceAccount: stack.Account(),
+			SourceArn:     pattern,
+		})
+	}
+	return out
 }
 
 // shortAddr is a stable short name of a construct for singleton ids.

@@ -33,7 +33,12 @@
 // secret's permissions in its own resource policy (IAM attaches at most 10
 // managed policies to a role by default) and SharedInvokePermission keeps
 // one Lambda permission per stack (a function's resource policy holds at
-// most 20 KB).
+// most 20 KB). Any principal that can create a secret, name the function's
+// role in its resource policy and rotate it could otherwise have the
+// function use a master it can read: RotationFunctionProps.AlternatingUsersSecretPrefixes
+// limits alternating users to secrets under given ARN prefixes (the
+// function refuses the others before reading their master) and narrows
+// the shared permission to them.
 //
 // Props are plain structs; every field documents its default. Invalid props
 // are returned as errors by the constructors before any resource is

@@ -3,7 +3,9 @@ package rotationcdk
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -74,6 +76,25 @@ type RotationFunctionProps struct {
 	// Package is the main package built as the function. Default:
 	// [FunctionPackage].
 	Package string
+	// AlternatingUsersSecretPrefixes are the ARN prefixes of the secrets
+	// the function may rotate with alternating users, set as its
+	// ALTERNATING_USERS_SECRET_PREFIXES: a secret that names a master
+	// ("masterarn") and whose ARN starts with none of them is refused
+	// before the master secret is read, a password generated or any
+	// login. Each is
+	// "arn:<partition>:secretsmanager:<region>:<account>:secret:<name prefix>"
+	// (a plain prefix, no wildcard), literal or built from the pseudo
+	// parameters (awscdk.Aws_PARTITION(), Aws_REGION(), Aws_ACCOUNT_ID()),
+	// not from another stack's resources (the stacks of [NewSecretRotation]
+	// use them too). With them set, [SecretRotationProps]'s
+	// SharedInvokePermission admits Secrets Manager only for the secrets
+	// under them (SourceArn "<prefix>*", one permission per prefix), so
+	// attach a secret outside them with a per-secret permission. Lambda
+	// allows 4 KB for all of a function's environment variables. Single-user
+	// secrets (no "masterarn") are never refused. Default: none, no
+	// restriction (any secret the function is invoked for may name any
+	// master its role can read), as before this property existed.
+	AlternatingUsersSecretPrefixes []string
 }
 
 // RotationFunction is the Go rotation function with its role, log group
@@ -91,6 +112,9 @@ type RotationFunction struct {
 	SecurityGroup awsec2.ISecurityGroup
 	// LogGroup receives the function's logs.
 	LogGroup awslogs.ILogGroup
+	// AlternatingUsersSecretPrefixes are the props' ARN prefixes of the
+	// secrets it may rotate with alternating users (nil: no restriction).
+	AlternatingUsersSecretPrefixes []string
 }
 
 // Defaults of [RotationFunctionProps].
@@ -163,6 +187,11 @@ func (p *RotationFunctionProps) withDefaults() (RotationFunctionProps, error) {
 	if c.ReservedConcurrency < 0 || c.ReservedConcurrency > 1000 {
 		errs = append(errs, fmt.Errorf("ReservedConcurrency %d: want 0 (none) to 1000", c.ReservedConcurrency))
 	}
+	for _, prefix := range c.AlternatingUsersSecretPrefixes {
+		if err := checkSecretARNPrefix(prefix); err != nil {
+			errs = append(errs, fmt.Errorf("AlternatingUsersSecretPrefixes %q: %w", prefix, err))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return RotationFunctionProps{}, fmt.Errorf("rotation function: %w", err)
 	}
@@ -192,6 +221,9 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 	}
 	if p.CABundlePath != "" {
 		vars[rotation.EnvCABundle] = jsii.String(CABundleFileName)
+	}
+	if len(p.AlternatingUsersSecretPrefixes) > 0 {
+		vars[rotation.EnvAlternatingUsersSecretPrefixes] = jsii.String(strings.Join(p.AlternatingUsersSecretPrefixes, ","))
 	}
 	parts, err := newGoFunction(scope, id, &goFunctionSpec{
 		role:       "Secrets Manager rotation function for RDS for MySQL",
@@ -227,5 +259,23 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 	return &RotationFunction{
 		Construct: parts.Construct, Function: parts.Function, Role: parts.Role, BasePolicy: parts.BasePolicy,
 		SecurityGroup: parts.SecurityGroup, LogGroup: parts.LogGroup,
+		AlternatingUsersSecretPrefixes: slices.Clone(p.AlternatingUsersSecretPrefixes),
 	}, nil
+}
+
+// checkSecretARNPrefix checks one of AlternatingUsersSecretPrefixes the
+// way the function reads it; a value holding tokens (pseudo parameters)
+// is checked once resolved, by the function at its start.
+func checkSecretARNPrefix(prefix string) error {
+	if prefix == "" {
+		return errors.New("empty")
+	}
+	if strings.Contains(prefix, ",") {
+		return errors.New("one prefix per element (the function's variable separates them with commas)")
+	}
+	if *awscdk.Token_IsUnresolved(jsii.String(prefix)) {
+		return nil
+	}
+	_, err := rotation.ParseSecretARNPrefixes(prefix)
+	return err
 }

@@ -195,6 +195,10 @@ func TestInvalidProps(t *testing.T) {
 		{"concurrency", &rotationcdk.RotationFunctionProps{Vpc: vpc, ReservedConcurrency: 1001}, "ReservedConcurrency 1001"},
 		{"missing CA bundle", &rotationcdk.RotationFunctionProps{Vpc: vpc, CABundlePath: "/does/not/exist.pem"}, "CA bundle"},
 		{"missing package", &rotationcdk.RotationFunctionProps{Vpc: vpc, Package: "./does/not/exist"}, "go list"},
+		{"prefix not an ARN", &rotationcdk.RotationFunctionProps{Vpc: vpc, AlternatingUsersSecretPrefixes: []string{"app/prod/"}}, "AlternatingUsersSecretPrefixes \"app/prod/\""},
+		{"prefix wildcard", &rotationcdk.RotationFunctionProps{Vpc: vpc, AlternatingUsersSecretPrefixes: []string{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/*"}}, "wildcard"},
+		{"two prefixes in one", &rotationcdk.RotationFunctionProps{Vpc: vpc, AlternatingUsersSecretPrefixes: []string{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:a/,arn:aws:secretsmanager:eu-west-1:123456789012:secret:b/"}}, "one prefix per element"},
+		{"empty prefix", &rotationcdk.RotationFunctionProps{Vpc: vpc, AlternatingUsersSecretPrefixes: []string{""}}, "empty"},
 	}
 	for _, tc := range functions {
 		t.Run("function/"+tc.name, func(t *testing.T) {

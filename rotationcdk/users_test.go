@@ -76,7 +76,104 @@ func usersApp(outdir string) (cxapi.CloudAssembly, error) {
 			return nil, err
 		}
 	}
+
+	// A function limited to two ARN prefixes, one built from pseudo
+	// parameters, rotating one user under the first.
+	limited, err := rotationcdk.NewRotationFunction(fnStack, "LimitedFunction", &rotationcdk.RotationFunctionProps{
+		Vpc:                            vpc,
+		AlternatingUsersSecretPrefixes: []string{limitedPrefix(), legacyPrefix},
+	})
+	if err != nil {
+		return nil, err
+	}
+	lstack := awscdk.NewStack(app, jsii.String("LimitedUsers"), nil)
+	lkey := awskms.NewKey(lstack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	lsecret := awssecretsmanager.NewSecret(lstack, jsii.String("app4"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String("app/prod/shop/app4"),
+		EncryptionKey: lkey,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{"username":"app4"}`),
+			GenerateStringKey:    jsii.String("password"),
+		},
+	})
+	lmaster := awssecretsmanager.Secret_FromSecretCompleteArn(lstack, jsii.String("OldMaster"), jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:old/master-AbCdEf"))
+	lgroup := awsec2.SecurityGroup_FromSecurityGroupId(lstack, jsii.String("OldGroup"), jsii.String("sg-0123456789abcdef0"), nil)
+	if _, err := rotationcdk.NewSecretRotation(lstack, "app4Rotation", &rotationcdk.SecretRotationProps{
+		Function: limited, Secret: lsecret, EncryptionKey: lkey,
+		Database:     awsec2.NewConnections(&awsec2.ConnectionsProps{SecurityGroups: &[]awsec2.ISecurityGroup{lgroup}, DefaultPort: awsec2.Port_Tcp(jsii.Number(3306))}),
+		MasterSecret: lmaster, ResourcePolicies: true, SharedInvokePermission: true,
+	}); err != nil {
+		return nil, err
+	}
 	return app.Synth(nil), nil
+}
+
+// The limited function's prefixes: one of the deploying account and
+// region, from pseudo parameters, and a literal one.
+func limitedPrefix() string {
+	return "arn:" + *awscdk.Aws_PARTITION() + ":secretsmanager:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":secret:app/prod/"
+}
+
+const legacyPrefix = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy/"
+
+// TestAlternatingUsersPrefixes: a function with
+// AlternatingUsersSecretPrefixes gets them as its variable, and the
+// shared invoke permission of its users' stack admits Secrets Manager only
+// for secrets under them (one permission per prefix, SourceArn
+// "<prefix>*", pseudo parameters resolved in the users' stack); a function
+// without them keeps neither (TestAlternatingUsersWiring).
+func TestAlternatingUsersPrefixes(t *testing.T) {
+	if synthesized.usersErr != nil {
+		t.Fatal(synthesized.usersErr)
+	}
+	fns := template(t, synthesized.users, "Functions")
+	limitedVars, defaultVars := "", ""
+	for id, fn := range resources(fns, "AWS::Lambda::Function") {
+		vars := asJSON(fn["Properties"].(map[string]any)["Environment"])
+		switch {
+		case strings.HasPrefix(id, "LimitedFunction"):
+			limitedVars = vars
+		case strings.HasPrefix(id, "RotationFunction"):
+			defaultVars = vars
+		}
+	}
+	want := `"ALTERNATING_USERS_SECRET_PREFIXES":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":secretsmanager:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":secret:app/prod/,` + legacyPrefix + `"]]}`
+	if !strings.Contains(limitedVars, want) {
+		t.Errorf("limited function environment = %s, want %s", limitedVars, want)
+	}
+	if defaultVars == "" || strings.Contains(defaultVars, "ALTERNATING_USERS_SECRET_PREFIXES") {
+		t.Errorf("default function environment = %q, want no ALTERNATING_USERS_SECRET_PREFIXES", defaultVars)
+	}
+
+	tpl := template(t, synthesized.users, "LimitedUsers")
+	perms := resources(tpl, "AWS::Lambda::Permission")
+	got := map[string]string{}
+	for id, p := range perms {
+		props := p["Properties"].(map[string]any)
+		if props["SourceAccount"] == nil || props["Principal"] != "secretsmanager.amazonaws.com" {
+			t.Errorf("%s = %s, want SourceAccount and Secrets Manager", id, asJSON(props))
+		}
+		got[asJSON(props["SourceArn"])] = id
+	}
+	for _, arn := range []string{
+		`{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":secretsmanager:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":secret:app/prod/*"]]}`,
+		`"` + legacyPrefix + `*"`,
+	} {
+		if _, ok := got[arn]; !ok {
+			t.Errorf("no invoke permission with SourceArn %s: %v", arn, got)
+		}
+	}
+	if len(perms) != 2 {
+		t.Errorf("%d invoke permissions, want one per prefix (2)", len(perms))
+	}
+	for id, s := range resources(tpl, "AWS::SecretsManager::RotationSchedule") {
+		deps := asJSON(s["DependsOn"])
+		for _, pid := range got {
+			if !strings.Contains(deps, `"`+pid+`"`) {
+				t.Errorf("%s depends on %s, want %s", id, deps, pid)
+			}
+		}
+	}
 }
 
 // suppressTestDatabase accepts the findings of a bare test instance, which

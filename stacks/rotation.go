@@ -79,6 +79,8 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 		Description:         "Rotates the RDS for MySQL master password in Secrets Manager (" + env.Name + ")",
 		ModuleRoot:          props.ModuleRoot,
 		Package:             props.Package,
+		// Nil without application users: the template stays as it was.
+		AlternatingUsersSecretPrefixes: userSecretARNPrefixes(env),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
@@ -88,6 +90,22 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 	keepLogicalID(fn.Role, "RotationFunctionRoleC7E85CD7")
 	keepLogicalID(fn.BasePolicy, "RotationFunctionBasePolicy739F4164")
 	return &RotationStack{Stack: stack, Function: fn}, nil
+}
+
+// userSecretARNPrefixes is, for an environment with application users,
+// the ARN prefix of every user secret it creates
+// (config.Environment.UserSecretName): the only secrets its function
+// rotates with alternating users, and, through the database stacks'
+// shared invoke permission, the only ones Secrets Manager may invoke it
+// for besides the masters' own permissions. Built from the environment's
+// names and the pseudo parameters, so the Rotation stack refers to no
+// database stack. Nil without users.
+func userSecretARNPrefixes(env config.Environment) []string {
+	if env.UserCount() == 0 {
+		return nil
+	}
+	return []string{"arn:" + *awscdk.Aws_PARTITION() + ":secretsmanager:" + *awscdk.Aws_REGION() + ":" +
+		*awscdk.Aws_ACCOUNT_ID() + ":secret:" + env.SecretNamePrefix()}
 }
 
 // keepLogicalID gives the CloudFormation resource of c the logical id it

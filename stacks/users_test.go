@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/secret-rotation/internal/rotation"
 	"github.com/example/secret-rotation/stacks"
 )
 
@@ -236,4 +237,55 @@ func resourceIDs(tpl map[string]any) map[string]string {
 		out[id], _ = r.(map[string]any)["Type"].(string)
 	}
 	return out
+}
+
+// TestAlternatingUsersLimitedToEnvironmentPrefix: in an environment with
+// application users the function rotates with alternating users only the
+// secrets under the environment's name prefix (its variable, built from
+// pseudo parameters: no reference to a database stack), and Secrets
+// Manager may invoke it through a database stack's shared permission only
+// for those secrets; every user secret is under the prefix. Without users
+// the function has no such variable (the template is as before).
+func TestAlternatingUsersLimitedToEnvironmentPrefix(t *testing.T) {
+	for _, env := range testEnvironments {
+		users, prefix := 0, ""
+		for _, db := range synthesized.envs[env].Databases {
+			users += len(db.Users)
+			prefix = db.UserSecretNamePrefix
+		}
+		want := "arn:<{'Ref':'AWS::Partition'}>:secretsmanager:<{'Ref':'AWS::Region'}>:<{'Ref':'AWS::AccountId'}>:secret:" + prefix
+		for id, fn := range resourcesOfType(templateJSON(t, env, "Rotation"), "AWS::Lambda::Function") {
+			vars, _ := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+			v, ok := vars[rotation.EnvAlternatingUsersSecretPrefixes]
+			switch {
+			case users == 0 && ok:
+				t.Errorf("%s %s: %s set without users", env, id, rotation.EnvAlternatingUsersSecretPrefixes)
+			case users > 0 && (!ok || renderTemplate(t, v) != want):
+				t.Errorf("%s %s: %s = %s, want %s", env, id, rotation.EnvAlternatingUsersSecretPrefixes, asJSON(v), want)
+			}
+		}
+		for i, kind := range databaseKinds(env) {
+			db := synthesized.envs[env].Databases[i]
+			tpl := templateJSON(t, env, kind)
+			shared := 0
+			for id, p := range resourcesOfType(tpl, "AWS::Lambda::Permission") {
+				arn, ok := props(p)["SourceArn"]
+				if !ok {
+					t.Errorf("%s/%s %s: invoke permission without SourceArn", env, kind, id)
+					continue
+				}
+				if m, isMap := arn.(map[string]any); isMap && m["Fn::Join"] != nil && renderTemplate(t, arn) == want+"*" {
+					shared++
+				}
+			}
+			if w := min(len(db.Users), 1); shared != w {
+				t.Errorf("%s/%s: %d invoke permissions for %s*, want %d", env, kind, shared, prefix, w)
+			}
+			for id, s := range userSecrets(t, env, kind) {
+				if name, _ := props(s)["Name"].(string); !strings.HasPrefix(name, prefix) {
+					t.Errorf("%s/%s %s: name %q outside %s", env, kind, id, name, prefix)
+				}
+			}
+		}
+	}
 }

@@ -20,6 +20,11 @@ const (
 	EnvSecretsManagerEndpoint  = "SECRETS_MANAGER_ENDPOINT"
 	EnvCABundle                = "DB_CA_BUNDLE"
 	EnvTaskRoot                = "LAMBDA_TASK_ROOT"
+	// EnvAlternatingUsersSecretPrefixes lists, separated by commas, the
+	// ARN prefixes of the secrets the function may rotate with alternating
+	// users (secrets naming a master in "masterarn"); see
+	// [ParseSecretARNPrefixes]. Unset or empty: any secret may.
+	EnvAlternatingUsersSecretPrefixes = "ALTERNATING_USERS_SECRET_PREFIXES"
 )
 
 // DefaultExcludeCharacters are the characters AWS's functions exclude by
@@ -59,6 +64,11 @@ type Config struct {
 	// trusts in addition to the system roots and the Amazon RDS CAs built
 	// into the function (package rdsca). Empty: those only.
 	CABundle string
+	// AlternatingUsersSecretPrefixes are the ARN prefixes of the secrets
+	// that may name a master secret (ALTERNATING_USERS_SECRET_PREFIXES);
+	// an alternating-users secret under none of them is refused before its
+	// master is read ([WithAlternatingUsersSecretPrefixes]). Nil: no limit.
+	AlternatingUsersSecretPrefixes []string
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in
@@ -97,6 +107,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.Endpoint = strings.TrimSpace(getenv(EnvSecretsManagerEndpoint))
 	c.CABundle = CABundleFromEnv(getenv)
+	if v, ok := lookup(getenv, EnvAlternatingUsersSecretPrefixes); ok {
+		prefixes, err := ParseSecretARNPrefixes(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w", EnvAlternatingUsersSecretPrefixes, err)
+		}
+		c.AlternatingUsersSecretPrefixes = prefixes
+	}
 	return c, nil
 }
 

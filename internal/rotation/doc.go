@@ -78,7 +78,11 @@
 // "grants" (engine.Reconcile), or copies the current account's grants
 // when none are declared; testSecret checks and probes the grants as the
 // pending account. Names, hosts, grants and the master's host and port
-// are checked before any login or statement. An engine whose sessions do
+// are checked before any login or statement. With
+// ALTERNATING_USERS_SECRET_PREFIXES set, a secret naming a master whose
+// own ARN is under none of the listed prefixes is refused ([ErrNotAllowed],
+// outcome "refused") before the strategy runs: before the master is read,
+// a password generated, or any login (allowed.go). An engine whose sessions do
 // not implement engine.Admin fails with [ErrUnsupportedStrategy].
 //
 // # Configuration
@@ -86,8 +90,8 @@
 // [ConfigFromEnv] reads the environment variables of AWS's own rotation
 // functions (EXCLUDE_CHARACTERS, PASSWORD_LENGTH, EXCLUDE_NUMBERS,
 // EXCLUDE_PUNCTUATION, EXCLUDE_UPPERCASE, EXCLUDE_LOWERCASE,
-// REQUIRE_EACH_INCLUDED_TYPE) plus SECRETS_MANAGER_ENDPOINT and
-// DB_CA_BUNDLE; see the Env constants.
+// REQUIRE_EACH_INCLUDED_TYPE) plus SECRETS_MANAGER_ENDPOINT, DB_CA_BUNDLE
+// and ALTERNATING_USERS_SECRET_PREFIXES; see the Env constants.
 //
 // # Logs
 //

@@ -26,7 +26,9 @@ const (
 )
 
 // ErrGuard is matched (errors.Is) by every refusal of the step guard:
-// unknown step, rotation disabled, token unknown or not pending.
+// unknown step, rotation disabled, token unknown or not pending; and by
+// the refusal of an alternating-users secret outside the allowed prefixes
+// ([ErrNotAllowed]).
 var ErrGuard = errors.New("rotation request refused")
 
 // Handler runs the rotation steps. Create it with [New]; its Handle method
@@ -35,8 +37,11 @@ type Handler struct {
 	sm     SecretsManager
 	db     engine.Engine
 	policy PasswordPolicy
-	log    *slog.Logger
-	now    func() time.Time
+	// altPrefixes limit alternating users to secrets under these ARN
+	// prefixes (allowed.go); empty: no limit.
+	altPrefixes []string
+	log         *slog.Logger
+	now         func() time.Time
 }
 
 // Option configures a [Handler].
@@ -144,6 +149,8 @@ func (h *Handler) handle(ctx context.Context, ev events.SecretsManagerSecretRota
 	}
 	changed, err := step(h, ctx, r)
 	switch {
+	case errors.Is(err, ErrGuard):
+		return OutcomeRefused, err
 	case err != nil:
 		return OutcomeFailed, err
 	case changed:

@@ -20,7 +20,7 @@ func (h *Handler) createSecret(ctx context.Context, r *request) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	st, err := strategyFor(current)
+	st, err := h.strategyOf(r, current)
 	if err != nil {
 		return false, err
 	}
@@ -94,7 +94,7 @@ func (h *Handler) pendingAndStrategy(ctx context.Context, r *request) (*secret.S
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := strategyFor(pending)
+	st, err := h.strategyOf(r, pending)
 	if err != nil {
 		return nil, nil, err
 	}

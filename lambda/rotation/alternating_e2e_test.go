@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
 	"github.com/example/secret-rotation/internal/testkit/testdb"
 )
 
@@ -131,4 +134,61 @@ func TestEndToEndAlternatingHostileSecret(t *testing.T) {
 	if strings.Contains(string(e.fn.Logs()), "Hostile-Pa55word") {
 		t.Error("a password reached the logs")
 	}
+}
+
+// TestEndToEndAlternatingOutsidePrefixRefused: with
+// ALTERNATING_USERS_SECRET_PREFIXES set, the compiled function refuses a
+// secret that names the master but is outside the prefix (as anyone able
+// to create a secret in the account could make one) with an error naming
+// the variable, having read nothing but that secret's AWSCURRENT: the
+// master is never read, no password generated, no login, no account. The
+// same secret under the prefix rotates.
+func TestEndToEndAlternatingOutsidePrefixRefused(t *testing.T) {
+	const prefix = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/e2e/"
+	e := start(t, map[string]string{"ALTERNATING_USERS_SECRET_PREFIXES": prefix})
+	schema, masterID := e.altSetup()
+	user := appUser(t)
+	value := fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"dbname":%q,"username":%q,"password":"First-Pa55word-E2E","masterarn":%q,"ssl":"true","grants":["SELECT ON %s.*"]}`,
+		srv.Host(), srv.Port(), schema, user, masterID, schema)
+	outside := e.createSecret(value)
+	gets := e.sm.Calls("GetSecretValue")
+	err := e.rotate(outside)
+	if err == nil || !strings.Contains(err.Error(), "ALTERNATING_USERS_SECRET_PREFIXES") || !strings.Contains(err.Error(), "master secret was not read") {
+		t.Fatalf("error = %v, want the refusal naming ALTERNATING_USERS_SECRET_PREFIXES\nfunction logs:\n%s", err, e.fn.Logs())
+	}
+	if n := e.sm.Calls("GetSecretValue") - gets; n != 1 {
+		t.Errorf("%d GetSecretValue calls, want 1 (the secret's own AWSCURRENT)", n)
+	}
+	md, err := e.client.DescribeSecret(e.ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(masterID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.LastAccessedDate != nil {
+		t.Errorf("the master secret was read (LastAccessedDate %v)", md.LastAccessedDate)
+	}
+	for _, op := range []string{"GetRandomPassword", "PutSecretValue"} {
+		if n := e.sm.Calls(op); n != 0 {
+			t.Errorf("%d %s calls", n, op)
+		}
+	}
+	var n int
+	if err := srv.RootDB().QueryRow("SELECT COUNT(*) FROM mysql.user WHERE User IN (?, ?)", user, user+"_clone").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d accounts created (%v)", n, err)
+	}
+	if logs := string(e.fn.Logs()); !strings.Contains(logs, `"outcome":"refused"`) {
+		t.Errorf("the refusal is not logged with outcome refused:\n%s", logs)
+	}
+
+	out, err := e.client.CreateSecret(e.ctx, &secretsmanager.CreateSecretInput{Name: aws.String("app/e2e/" + user), SecretString: aws.String(value)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside := aws.ToString(out.ARN)
+	if err := e.rotate(inside); err != nil {
+		t.Fatalf("rotation under the prefix: %v\nfunction logs:\n%s", err, e.fn.Logs())
+	}
+	if _, cur := e.get(inside, "AWSCURRENT"); !canLogin(t, cur.Username, cur.Password) {
+		t.Errorf("AWSCURRENT (%s) does not log in after the rotation under the prefix", cur.Username)
+	}
+	e.assertLogsClean(append(append(e.secretValues(inside), e.secretValues(masterID)...), value)...)
 }

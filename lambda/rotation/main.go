@@ -40,9 +40,11 @@ func main() {
 		mysql.WithDriverLogger(driverLogger{logger}))
 	h := rotation.New(sm, mysql.NewEngine(dialer),
 		rotation.WithPasswordPolicy(cfg.Policy),
+		rotation.WithAlternatingUsersSecretPrefixes(cfg.AlternatingUsersSecretPrefixes),
 		rotation.WithLogger(logger))
 	logger.Info("rotation function started", "endpoint_override", cfg.Endpoint != "",
-		"rds_ca_certificates", len(rdsca.Certificates()), "ca_bundle", cfg.CABundle)
+		"rds_ca_certificates", len(rdsca.Certificates()), "ca_bundle", cfg.CABundle,
+		"alternating_users_secret_prefixes", cfg.AlternatingUsersSecretPrefixes)
 	lambda.Start(h.Handle)
 }
 
