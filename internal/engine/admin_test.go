@@ -98,7 +98,7 @@ type recordingAdmin struct {
 	have     []grant.Grant
 	routines []grant.Grant
 	calls    []string
-	fail  error
+	fail     error
 }
 
 func (r *recordingAdmin) Grants(context.Context, engine.Account) ([]grant.Grant, error) {
