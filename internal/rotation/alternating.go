@@ -168,13 +168,12 @@ func (h *Handler) checkOwnership(ctx context.Context, r *request, adm engine.Adm
 		}
 		return false, false, nil
 	}
-	if err := h.tryLogin(ctx, current, func(s engine.Session) error { return s.Check(ctx) }); err != nil {
+	if err := h.ownerLogin(ctx, current); err != nil {
 		return false, false, fmt.Errorf("AWSCURRENT does not log in to the existing account %s, so this secret does not own it; refusing to change its alternate: %w", cur, err)
 	}
 	if !pendExists {
 		return true, false, nil
 	}
-	check := func(s engine.Session) error { return s.Check(ctx) }
 	var tried []string
 	prev, err := h.getSecret(ctx, r.secretID, "", secret.StagePrevious)
 	switch {
@@ -189,7 +188,7 @@ func (h *Handler) checkOwnership(ctx context.Context, r *request, adm engine.Adm
 		tried = append(tried, "AWSPREVIOUS names another server (not tried)")
 	case prev.Password == pending.Password:
 	default:
-		err := h.tryLogin(ctx, prev, check)
+		err := h.ownerLogin(ctx, prev)
 		if err == nil {
 			r.log.Info("the pending user exists and AWSPREVIOUS logs in to it", "user", pending.Username)
 			return true, true, nil
@@ -199,7 +198,7 @@ func (h *Handler) checkOwnership(ctx context.Context, r *request, adm engine.Adm
 		}
 		tried = append(tried, "AWSPREVIOUS refused")
 	}
-	err = h.tryLogin(ctx, pending, check)
+	err = h.ownerLogin(ctx, pending)
 	if err == nil {
 		r.log.Info("the pending user exists and AWSPENDING logs in to it (setSecret retried)", "user", pending.Username)
 		return true, true, nil
@@ -230,6 +229,19 @@ func checkPair(current, pending *secret.Secret) error {
 		return errors.New("it names a different master secret than AWSCURRENT")
 	}
 	return nil
+}
+
+// ownerLogin logs in with an application account's version and runs a
+// trivial query. Its error does not match errLogin: it runs inside
+// withMaster, which would take such an error for the master's own login
+// and try the master's next version.
+func (h *Handler) ownerLogin(ctx context.Context, s *secret.Secret) error {
+	sess, err := h.db.Login(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	return sess.Check(ctx)
 }
 
 // prepareCurrent returns the grants the pending account must hold, and on
