@@ -207,7 +207,7 @@ func (h *Handler) checkOwnership(ctx context.Context, r *request, adm engine.Adm
 		return true, true, fmt.Errorf("AWSPENDING, to prove this secret owns the existing account %s: %w", pend, err)
 	}
 	tried = append(tried, "AWSPENDING refused")
-	return true, true, fmt.Errorf("account %s exists and no version of this secret logs in to it (%s), so this secret does not own it; refusing to change it", pend, strings.Join(tried, ", "))
+	return true, true, fmt.Errorf("account %s exists and no version of this secret logs in to it (%s), so this secret does not own it; refusing to change it (if it is this application's alternate account and its password was lost or changed by hand, store its password in a version labelled AWSPREVIOUS, or drop the account if nothing uses it: the next rotation creates it)", pend, strings.Join(tried, ", "))
 }
 
 // checkPair: the pending version must be the current one's alternate
