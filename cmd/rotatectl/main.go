@@ -102,8 +102,9 @@
 //
 // status and verify add a Grants section: logged in once with the master
 // secret's AWSCURRENT (never while the master secret itself is
-// mid-rotation), they read the schema- and table-level grants of x and
-// x_clone on the secret's "userhost" and list, per account, what is
+// mid-rotation), they read every privilege of x and x_clone on the
+// secret's "userhost" (global, schema, table, column and routine level)
+// and list, per account, what is
 // missing and extra against the secret's declared "grants" (without
 // declared grants, against the current user's, which the rotation
 // copies). verify exits 1 when the AWSCURRENT user's grants differ; the

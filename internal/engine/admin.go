@@ -30,13 +30,16 @@ func (a Account) Validate() error {
 	return grant.ValidateHost(a.Host)
 }
 
-// GrantReader reads an account's schema- and table-level grants, one
-// [grant.Grant] per object with its privileges sorted. A privilege held
-// WITH GRANT OPTION adds "GRANT OPTION" to that object's privileges, so it
-// shows up as a difference from any declared grant (which never has it).
-// Global, column and routine privileges are not read. Implemented by a
-// Session logged in as the master user (any account) or as the account
-// itself (its own grants).
+// GrantReader reads an account's global, schema-, table- and column-level
+// privileges, one [grant.Grant] per object (per column for column
+// privileges) with its privileges sorted. A privilege held WITH GRANT
+// OPTION adds "GRANT OPTION" to that object's privileges (for a column
+// privilege, to its table's), so it shows up as a difference from any
+// declared grant (which never has it); global privileges and column
+// privileges can never be declared, so any of them is a difference too.
+// Global USAGE (no privilege) is not reported. Routine-level privileges
+// are not read here (see [Admin]). Implemented by a Session logged in as
+// the master user (any account) or as the account itself (its own grants).
 type GrantReader interface {
 	Grants(ctx context.Context, a Account) ([]grant.Grant, error)
 }
@@ -48,6 +51,10 @@ type GrantReader interface {
 // error ever contains a password.
 type Admin interface {
 	GrantReader
+	// RoutineGrants reads the account's routine-level privileges (EXECUTE,
+	// ALTER ROUTINE on one procedure or function), which only the master
+	// can read (an account cannot read its own). [AllGrants] reads both.
+	RoutineGrants(ctx context.Context, a Account) ([]grant.Grant, error)
 	// AccountExists reports whether the account exists.
 	AccountExists(ctx context.Context, a Account) (bool, error)
 	// EnsureAccount creates the account with password if it does not
@@ -72,6 +79,20 @@ type GrantProber interface {
 	ProbeGrant(ctx context.Context, g grant.Grant) error
 }
 
+// AllGrants reads every privilege of the account that adm can read:
+// [GrantReader.Grants] and [Admin.RoutineGrants].
+func AllGrants(ctx context.Context, adm Admin, a Account) ([]grant.Grant, error) {
+	gs, err := adm.Grants(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := adm.RoutineGrants(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return append(gs, rs...), nil
+}
+
 // DiffGrants compares the grants an account has with the ones it should
 // have: missing holds, per object, the privileges to grant; extra the
 // privileges to revoke (objects that are not wanted at all included).
@@ -82,19 +103,23 @@ func DiffGrants(have, want []grant.Grant) (missing, extra []grant.Grant) {
 	wantBy := byObject(want)
 	for _, w := range want {
 		if d := subtract(w.Privileges, haveBy[key(w)]); len(d) > 0 {
-			missing = append(missing, grant.Grant{Privileges: d, Schema: w.Schema, Table: w.Table})
+			w.Privileges = d
+			missing = append(missing, w)
 		}
 	}
 	for _, h := range have {
 		if d := subtract(h.Privileges, wantBy[key(h)]); len(d) > 0 {
-			extra = append(extra, grant.Grant{Privileges: d, Schema: h.Schema, Table: h.Table})
+			h.Privileges = d
+			extra = append(extra, h)
 		}
 	}
 	return missing, extra
 }
 
-// Reconcile makes the account's schema- and table-level grants exactly
-// want: it reads them, grants what is missing and revokes what is extra.
+// Reconcile makes the account's privileges exactly want: it reads them all
+// ([AllGrants]: global, schema, table, column and routine level), grants
+// what is missing and revokes what is extra (a global, column or routine
+// privilege is always extra, as want is declared grants).
 // It returns the changes it made, for the log. Nothing is sent unless
 // every wanted grant is valid.
 func Reconcile(ctx context.Context, adm Admin, a Account, want []grant.Grant) (granted, revoked []grant.Grant, err error) {
@@ -103,7 +128,7 @@ func Reconcile(ctx context.Context, adm Admin, a Account, want []grant.Grant) (g
 			return nil, nil, err
 		}
 	}
-	have, err := adm.Grants(ctx, a)
+	have, err := AllGrants(ctx, adm, a)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,6 +153,9 @@ func Reconcile(ctx context.Context, adm Admin, a Account, want []grant.Grant) (g
 // ValidateGrant checks that g is a grant the grammar of package grant
 // accepts, exactly as it stands: reading its canonical form back gives g.
 func ValidateGrant(g grant.Grant) error {
+	if !g.Declared() {
+		return &grant.Error{Input: g.String(), Reason: "global, column and routine privileges cannot be declared"}
+	}
 	parsed, err := grant.Parse(g.String())
 	if err != nil {
 		return err
@@ -149,9 +177,14 @@ func FormatGrants(gs []grant.Grant) string {
 	return fmt.Sprintf("[%s]", strings.Join(parts, "; "))
 }
 
-type objectKey struct{ schema, table string }
+type objectKey struct {
+	global                         bool
+	schema, table, column, routine string
+}
 
-func key(g grant.Grant) objectKey { return objectKey{g.Schema, g.Table} }
+func key(g grant.Grant) objectKey {
+	return objectKey{g.Global, g.Schema, g.Table, g.Column, g.Routine}
+}
 
 func byObject(gs []grant.Grant) map[objectKey][]string {
 	m := make(map[objectKey][]string, len(gs))

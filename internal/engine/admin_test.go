@@ -48,8 +48,19 @@ func TestDiffGrants(t *testing.T) {
 			}
 		})
 	}
+	// Global, column and routine privileges as read from a server are
+	// always extra, each its own object.
+	have := []grant.Grant{
+		{Privileges: []string{"SELECT"}, Global: true},
+		{Privileges: []string{"SELECT"}, Schema: "a", Table: "t", Column: "c"},
+		{Privileges: []string{"SELECT"}, Schema: "a", Table: "t"},
+		{Privileges: []string{"EXECUTE"}, Schema: "a", Table: "t", Routine: "PROCEDURE"},
+	}
+	if _, x := engine.DiffGrants(have, mustGrants(t, "SELECT ON a.t")); !slices.Equal(strs(x), []string{"SELECT ON *.*", "SELECT (`c`) ON `a`.`t`", "EXECUTE ON PROCEDURE `a`.`t`"}) {
+		t.Errorf("other levels: extra %v", strs(x))
+	}
 	// GRANT OPTION as read from a server is extra.
-	have := []grant.Grant{{Privileges: []string{"GRANT OPTION", "SELECT"}, Schema: "a"}}
+	have = []grant.Grant{{Privileges: []string{"GRANT OPTION", "SELECT"}, Schema: "a"}}
 	if _, x := engine.DiffGrants(have, mustGrants(t, "SELECT ON a.*")); !slices.Equal(strs(x), []string{"GRANT OPTION ON `a`.*"}) {
 		t.Errorf("grant option: extra %v", strs(x))
 	}
@@ -70,6 +81,9 @@ func TestValidateGrant(t *testing.T) {
 		{grant.Grant{Privileges: []string{"SELECT"}, Schema: "a`b"}, false},
 		{grant.Grant{Privileges: []string{"SELECT"}, Schema: "*"}, false},
 		{grant.Grant{Privileges: nil, Schema: "a"}, false},
+		{grant.Grant{Privileges: []string{"SELECT"}, Global: true}, false},
+		{grant.Grant{Privileges: []string{"SELECT"}, Schema: "a", Table: "t", Column: "c"}, false},
+		{grant.Grant{Privileges: []string{"EXECUTE"}, Schema: "a", Table: "p", Routine: "PROCEDURE"}, false},
 	}
 	for _, tt := range tests {
 		if err := engine.ValidateGrant(tt.g); (err == nil) != tt.ok {
@@ -81,14 +95,20 @@ func TestValidateGrant(t *testing.T) {
 // recordingAdmin is an in-memory engine.Admin that records calls.
 type recordingAdmin struct {
 	engine.Admin
-	have  []grant.Grant
-	calls []string
-	fail  error
+	have     []grant.Grant
+	routines []grant.Grant
+	calls    []string
+	fail     error
 }
 
 func (r *recordingAdmin) Grants(context.Context, engine.Account) ([]grant.Grant, error) {
 	r.calls = append(r.calls, "read")
 	return r.have, nil
+}
+
+func (r *recordingAdmin) RoutineGrants(context.Context, engine.Account) ([]grant.Grant, error) {
+	r.calls = append(r.calls, "read routines")
+	return r.routines, nil
 }
 
 func (r *recordingAdmin) Grant(_ context.Context, _ engine.Account, g grant.Grant) error {
@@ -109,9 +129,14 @@ func TestReconcileOrderAndValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"read", "revoke DROP ON `a`.*", "grant INSERT ON `a`.*"}
+	want := []string{"read", "read routines", "revoke DROP ON `a`.*", "grant INSERT ON `a`.*"}
 	if !slices.Equal(adm.calls, want) || len(granted) != 1 || len(revoked) != 1 {
 		t.Errorf("calls %v, want %v", adm.calls, want)
+	}
+	// A routine privilege is read with the rest and revoked.
+	adm = &recordingAdmin{routines: []grant.Grant{{Privileges: []string{"EXECUTE"}, Schema: "a", Table: "p", Routine: "FUNCTION"}}}
+	if _, revoked, err := engine.Reconcile(ctx, adm, a, nil); err != nil || !slices.Equal(strs(revoked), []string{"EXECUTE ON FUNCTION `a`.`p`"}) {
+		t.Errorf("routine: revoked %v, err %v", strs(revoked), err)
 	}
 	// An invalid wanted grant: nothing is read or sent.
 	adm = &recordingAdmin{}
@@ -121,7 +146,7 @@ func TestReconcileOrderAndValidation(t *testing.T) {
 	// A failed GRANT stops and reports what was done.
 	adm = &recordingAdmin{fail: errors.New("boom")}
 	_, revoked, err = engine.Reconcile(ctx, adm, a, mustGrants(t, "SELECT ON a.*", "SELECT ON b.*"))
-	if err == nil || len(adm.calls) != 2 || len(revoked) != 0 {
+	if err == nil || len(adm.calls) != 3 || len(revoked) != 0 {
 		t.Errorf("failed grant: err %v, calls %v", err, adm.calls)
 	}
 }

@@ -9,7 +9,8 @@
 //
 // The alternating-users strategy needs more from a session logged in as
 // the master user: [Admin] (create an account or set its password, read,
-// grant and revoke schema- and table-level grants), and from a session of
+// grant schema- and table-level grants, read and revoke every privilege:
+// global, schema, table, column and routine level), and from a session of
 // the application account, [GrantReader] and [GrantProber]. A dialect's
 // Session implements them when it supports the strategy; callers
 // type-assert, so Session itself stays small. [Reconcile] makes an

@@ -56,14 +56,34 @@ var tableLevel = []string{
 }
 
 // Grant is a set of privileges on one object.
+//
+// A declared grant (what [Parse] returns) is always schema- or
+// table-level. The other levels, global (*.*), column and routine, are
+// never declared: they exist so that an account's privileges read from the
+// server can be represented, compared and revoked.
 type Grant struct {
 	// Privileges are canonical keywords from [Privileges], sorted, unique.
+	// Grants read from a server may hold other keywords.
 	Privileges []string
-	// Schema is the unquoted schema (database) name.
+	// Schema is the unquoted schema (database) name; "" when Global.
 	Schema string
 	// Table is the unquoted table name, or "" for every table of Schema.
+	// With Routine set it is the routine's name.
 	Table string
+	// Global marks privileges on *.* (Schema and Table are "").
+	Global bool
+	// Column, when not "", is a column of Table: the privileges are
+	// column privileges, "PRIV (col) ON schema.table".
+	Column string
+	// Routine, when not "", is the routine kind ("PROCEDURE", "FUNCTION",
+	// on MariaDB also "PACKAGE" or "PACKAGE BODY") of the routine Table in
+	// Schema: the privileges are routine-level.
+	Routine string
 }
+
+// Declared reports whether g has the shape of a declared grant (schema- or
+// table-level), whatever its privileges.
+func (g Grant) Declared() bool { return !g.Global && g.Column == "" && g.Routine == "" }
 
 // Error describes what is wrong with a declared grant or name. It quotes
 // the input, which is never secret (names and grants are configuration).
@@ -272,15 +292,37 @@ func Clone(user string) string {
 // QuoteIdent backtick-quotes a validated identifier.
 func QuoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
-// Object is the quoted object of the grant: `schema`.* or `schema`.`table`.
+// Object is the quoted object of the grant: `schema`.* or
+// `schema`.`table`; *.* for a global grant, KIND `schema`.`routine` for a
+// routine-level one. A column grant's object is its table.
 func (g Grant) Object() string {
-	if g.Table == "" {
+	switch {
+	case g.Global:
+		return "*.*"
+	case g.Routine != "":
+		return g.Routine + " " + QuoteIdent(g.Schema) + "." + QuoteIdent(g.Table)
+	case g.Table == "":
 		return QuoteIdent(g.Schema) + ".*"
 	}
 	return QuoteIdent(g.Schema) + "." + QuoteIdent(g.Table)
 }
 
-// String is the canonical form, which [Parse] reads back to the same Grant.
+// String is the canonical form, which [Parse] reads back to the same Grant
+// for a declared grant. A column grant reads "PRIV (`col`)[, ...] ON
+// `schema`.`table`", as in SQL.
 func (g Grant) String() string {
-	return strings.Join(g.Privileges, ", ") + " ON " + g.Object()
+	return g.PrivilegeList() + " ON " + g.Object()
+}
+
+// PrivilegeList is the privileges as a GRANT or REVOKE statement lists
+// them: "A, B", or "A (`col`), B (`col`)" for a column grant.
+func (g Grant) PrivilegeList() string {
+	if g.Column == "" {
+		return strings.Join(g.Privileges, ", ")
+	}
+	parts := make([]string, len(g.Privileges))
+	for i, p := range g.Privileges {
+		parts[i] = p + " (" + QuoteIdent(g.Column) + ")"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -2,6 +2,7 @@ package operator_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/example/secret-rotation/internal/operator"
@@ -84,4 +85,30 @@ func TestAlternatingUsersVerifyJSON(t *testing.T) {
 	}
 	out, errOut, code := a.run("--output", "json", "verify", a.secret)
 	golden(t, "verify_alt_json", out, errOut, code)
+}
+
+// verify flags privileges beyond schema and table level on the current
+// user, which the rotation revokes: a global grant, a column grant and a
+// routine grant each make it fail with ErrGrantDrift, naming them.
+func TestAlternatingUsersVerifyEveryLevel(t *testing.T) {
+	a := newAltRig(t, "u_alt_levels")
+	a.rotate() // AWSCURRENT: x_clone
+	a.sql("CREATE TABLE `%s`.items (id INT PRIMARY KEY)", a.schema)
+	a.sql("CREATE PROCEDURE `%s`.tidy() SELECT 1", a.schema)
+	cur := "'" + a.users[1] + "'@'%'"
+	for _, tc := range []struct{ grant, revoke, want string }{
+		{"GRANT CREATE USER ON *.* TO " + cur, "REVOKE CREATE USER ON *.* FROM " + cur, "extra CREATE USER ON *.*"},
+		{"GRANT UPDATE (id) ON `" + a.schema + "`.items TO " + cur, "REVOKE UPDATE (id) ON `" + a.schema + "`.items FROM " + cur, "extra UPDATE (`id`) ON `" + a.schema + "`.`items`"},
+		{"GRANT EXECUTE ON PROCEDURE `" + a.schema + "`.tidy TO " + cur, "REVOKE EXECUTE ON PROCEDURE `" + a.schema + "`.tidy FROM " + cur, "extra EXECUTE ON PROCEDURE `" + a.schema + "`.`tidy`"},
+	} {
+		a.sql("%s", tc.grant)
+		rep, err := a.operator().Verify(ctxT(t), a.secret, operator.VerifyOptions{})
+		if !errors.Is(err, operator.ErrGrantDrift) || rep.OK || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Verify = ok %v, %v; want ErrGrantDrift naming %q", tc.grant, rep.OK, err, tc.want)
+		}
+		a.sql("%s", tc.revoke)
+	}
+	if rep, err := a.operator().Verify(ctxT(t), a.secret, operator.VerifyOptions{}); err != nil || !rep.OK {
+		t.Errorf("after the revokes: Verify = ok %v, %v", rep.OK, err)
+	}
 }

@@ -17,8 +17,10 @@ import (
 // AccountState is what the master user sees of one account.
 type AccountState struct {
 	Exists bool
-	// Grants are the account's schema- and table-level grants, one per
-	// object; a privilege held WITH GRANT OPTION adds "GRANT OPTION".
+	// Grants are the account's privileges at every level (global, schema,
+	// table, column, routine), one per object; a privilege held WITH GRANT
+	// OPTION adds "GRANT OPTION". Global, column and routine privileges
+	// are never declared, so each shows as extra.
 	Grants []grant.Grant
 }
 

@@ -47,7 +47,8 @@ func (c DBChecker) CanLogin(ctx context.Context, secretString string) (bool, err
 var _ GrantChecker = DBChecker{}
 
 // AccountStates implements [GrantChecker]: one login as the master user,
-// then, per account, whether it exists and its grants, through the
+// then, per account, whether it exists and its privileges at every level
+// (engine.AllGrants: global, schema, table, column, routine), through the
 // engine's Admin seam (the statements the rotation function uses).
 func (c DBChecker) AccountStates(ctx context.Context, masterSecret string, accounts []engine.Account) ([]AccountState, error) {
 	s, err := secret.Parse(masterSecret)
@@ -71,7 +72,7 @@ func (c DBChecker) AccountStates(ctx context.Context, masterSecret string, accou
 		}
 		st := AccountState{Exists: exists}
 		if exists {
-			if st.Grants, err = adm.Grants(ctx, a); err != nil {
+			if st.Grants, err = engine.AllGrants(ctx, adm, a); err != nil {
 				return nil, err
 			}
 		}

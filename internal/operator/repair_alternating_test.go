@@ -27,22 +27,27 @@ func TestRepairAlternatingUsers(t *testing.T) {
 		wantCurrent int
 		// wantRefused are the refused logins of x, x_clone, master.
 		wantRefused [3]int
+		// lost: x_clone's password is in no version of the secret (the rig
+		// made it, or a hand changed it), so the rotation cannot prove the
+		// secret owns it and refuses it; the remedy the refusal names,
+		// dropping the unused account, is applied before rotating.
+		lost bool
 	}{
-		{"alt_repair_setsecret_ran", func(a *altRig) { a.rotate(); a.createSecret(); a.setSecret() }, 2, [3]int{1, 0, 0}},
-		{"alt_repair_setsecret_not_run", func(a *altRig) { a.rotate(); a.createSecret() }, 1, [3]int{}},
-		{"alt_repair_first_finish_lost", func(a *altRig) { a.createSecret(); a.setSecret() }, 1, [3]int{}},
-		{"alt_repair_first_not_applied", func(a *altRig) { a.createSecret() }, 0, [3]int{0, 1, 0}},
+		{"alt_repair_setsecret_ran", func(a *altRig) { a.rotate(); a.createSecret(); a.setSecret() }, 2, [3]int{1, 0, 0}, false},
+		{"alt_repair_setsecret_not_run", func(a *altRig) { a.rotate(); a.createSecret() }, 1, [3]int{}, false},
+		{"alt_repair_first_finish_lost", func(a *altRig) { a.createSecret(); a.setSecret() }, 1, [3]int{}, false},
+		{"alt_repair_first_not_applied", func(a *altRig) { a.createSecret() }, 0, [3]int{0, 1, 0}, true},
 		{"alt_repair_current_refused", func(a *altRig) {
 			a.rotate()
 			a.sql("ALTER USER '%s'@'%%' IDENTIFIED BY 'changed-by-hand'", a.users[1])
-		}, 0, [3]int{0, 1, 0}},
+		}, 0, [3]int{0, 1, 0}, true},
 		{"alt_repair_pending_no_value", func(a *altRig) {
 			a.rotate()
 			a.enableRotation(brokenFunction)
 			if _, err := a.client.RotateSecret(ctxT(t), &secretsmanager.RotateSecretInput{SecretId: aws.String(a.secret), ClientRequestToken: aws.String(a.token("no-value"))}); err != nil {
 				t.Fatal(err)
 			}
-		}, 1, [3]int{}},
+		}, 1, [3]int{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,6 +72,9 @@ func TestRepairAlternatingUsers(t *testing.T) {
 			// The point of repair: the strategy rotates again, and both
 			// users end up with exactly the declared grants.
 			a.enableRotation(goodFunction)
+			if tt.lost {
+				a.sql("DROP USER '%s'@'%%'", a.users[1])
+			}
 			for range 2 {
 				if rep, err := a.operator().Rotate(ctxT(t), a.secret, operator.RotateOptions{Wait: true}); err != nil || !rep.Finished {
 					t.Fatalf("rotation after repair: %v", err)

@@ -89,7 +89,8 @@ func TestAlternatingWithoutDeclaredGrants(t *testing.T) {
 
 // TestAlternatingFaultCrashBeforeFinish: the function dies after setSecret;
 // AWSCURRENT keeps logging in the whole time (alternating users has no
-// window), and the retry converges.
+// window), and the retry converges, at the cost of one refused login of
+// the pending account per retried setSecret.
 func TestAlternatingFaultCrashBeforeFinish(t *testing.T) {
 	r := newAltRig(t, nil)
 	if err := r.rotate(); err != nil {
@@ -115,6 +116,14 @@ func TestAlternatingFaultCrashBeforeFinish(t *testing.T) {
 		}
 		r.assertBothLogIn()
 		r.assertExact(r.value(r.secretID, secret.StageCurrent).Username)
+	}
+	// Each retried setSecret found its pending account's password already
+	// set: the AWSPREVIOUS proof of ownership was refused once (that
+	// password was already replaced), then AWSPENDING logged in.
+	for _, u := range []string{r.user, grant.Clone(r.user)} {
+		if n, err := srv.FailedLogins(r.ctx, u); err != nil || n != 1 {
+			t.Errorf("%s: %d failed logins (%v), want 1", u, n, err)
+		}
 	}
 }
 

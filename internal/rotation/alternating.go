@@ -24,7 +24,8 @@ import (
 // current user), the new account gets exactly the secret's declared
 // "grants", so drift is repaired at every rotation, and the first rotation
 // creates both accounts. Without "grants" it copies the current account's
-// schema- and table-level grants, as AWS's function does.
+// schema- and table-level grants and refuses an account holding anything
+// else (AWS's function copies every line of SHOW GRANTS).
 type alternatingUsers struct{}
 
 var _ Strategy = alternatingUsers{}
@@ -82,7 +83,9 @@ func (alternatingUsers) pendingValue(current *secret.Secret, password string) (s
 // password) if it does not exist, so no manual SQL is needed. Everything
 // is checked before any login: the pending version names the current
 // account's pair on the same server, and the master secret is on that
-// same host and port (the master password is sent nowhere else).
+// same host and port (the master password is sent nowhere else). Then,
+// before any change, [Handler.checkOwnership] proves that this secret
+// owns every existing account it is about to change.
 func (alternatingUsers) setSecret(ctx context.Context, h *Handler, r *request, pending *secret.Secret) (bool, error) {
 	current, err := h.getSecret(ctx, r.secretID, "", secret.StageCurrent)
 	if err != nil {
@@ -93,17 +96,34 @@ func (alternatingUsers) setSecret(ctx context.Context, h *Handler, r *request, p
 	}
 	var changed bool
 	err = h.withMaster(ctx, r, pending, func(adm engine.Admin) error {
-		want, err := h.prepareCurrent(ctx, r, adm, current)
+		curExists, pendExists, err := h.checkOwnership(ctx, r, adm, current, pending)
 		if err != nil {
 			return err
 		}
-		created, err := adm.EnsureAccount(ctx, account(pending), pending.Password)
+		want, err := h.prepareCurrent(ctx, r, adm, current, curExists)
 		if err != nil {
 			return err
 		}
-		granted, revoked, err := engine.Reconcile(ctx, adm, account(pending), want)
-		if err != nil {
-			return fmt.Errorf("grants of %s: %w", account(pending), err)
+		pend := account(pending)
+		var created bool
+		var granted, revoked []grant.Grant
+		if pendExists {
+			// Grants first: a privilege the master cannot revoke (SUPER
+			// added by someone else) stops the rotation before the
+			// password of the account changes.
+			if granted, revoked, err = engine.Reconcile(ctx, adm, pend, want); err != nil {
+				return fmt.Errorf("grants of %s: %w", pend, err)
+			}
+			if created, err = adm.EnsureAccount(ctx, pend, pending.Password); err != nil {
+				return err
+			}
+		} else {
+			if created, err = adm.EnsureAccount(ctx, pend, pending.Password); err != nil {
+				return err
+			}
+			if granted, revoked, err = engine.Reconcile(ctx, adm, pend, want); err != nil {
+				return fmt.Errorf("grants of %s: %w", pend, err)
+			}
 		}
 		changed = true
 		r.log.Info("set password and grants of the pending user", "user", pending.Username, "created", created,
@@ -111,6 +131,83 @@ func (alternatingUsers) setSecret(ctx context.Context, h *Handler, r *request, p
 		return nil
 	})
 	return changed, err
+}
+
+// checkOwnership proves, before any change, that the secret owns each
+// existing account of the pair, against a confused deputy (whoever can
+// write the secret naming someone else's account and having the master
+// take it over):
+//
+//   - If the current account does not exist, this rotation will create it,
+//     so the pending one must not exist either: a secret naming
+//     "victim_clone" would otherwise make the existing "victim" the
+//     pending account. Refused without any login.
+//   - If the current account exists, AWSCURRENT must log in to it (as
+//     AWS's function checks).
+//   - If the pending account exists, AWSPREVIOUS must name it and log in
+//     to it (every rotation after the first: the pending account is the
+//     previous one, its password still set), or else AWSPENDING must log
+//     in to it (a retried setSecret that already set the password). A
+//     healthy rotation makes no failed login: the first rotation has no
+//     pending account, later ones log in with AWSPREVIOUS. A retried
+//     setSecret after the password was set costs one refused AWSPREVIOUS
+//     login, followed by the accepted AWSPENDING one.
+//
+// Every login here is to the user secret's own server (checkPair).
+func (h *Handler) checkOwnership(ctx context.Context, r *request, adm engine.Admin, current, pending *secret.Secret) (curExists, pendExists bool, err error) {
+	cur, pend := account(current), account(pending)
+	if curExists, err = adm.AccountExists(ctx, cur); err != nil {
+		return false, false, err
+	}
+	if pendExists, err = adm.AccountExists(ctx, pend); err != nil {
+		return false, false, err
+	}
+	if !curExists {
+		if pendExists {
+			return false, false, fmt.Errorf("account %s does not exist but its alternate %s does: this rotation would create %s and then take over %s, which this secret is not proven to own; refusing before any change (to rotate an existing pair, store the secret with AWSCURRENT naming an account of the pair that exists and AWSPREVIOUS naming the other, each with its password)", cur, pend, cur, pend)
+		}
+		return false, false, nil
+	}
+	if err := h.ownerLogin(ctx, current); err != nil {
+		return false, false, fmt.Errorf("AWSCURRENT does not log in to the existing account %s, so this secret does not own it; refusing to change its alternate: %w", cur, err)
+	}
+	if !pendExists {
+		return true, false, nil
+	}
+	var tried []string
+	prev, err := h.getSecret(ctx, r.secretID, "", secret.StagePrevious)
+	switch {
+	case err != nil && !isNotFound(err):
+		// An unreadable or unparsable AWSPREVIOUS proves nothing.
+		tried = append(tried, "AWSPREVIOUS unusable")
+	case err != nil:
+		tried = append(tried, "no AWSPREVIOUS")
+	case prev.Username != pending.Username || prev.UserHost != pending.UserHost:
+		tried = append(tried, "AWSPREVIOUS names another account")
+	case !strings.EqualFold(prev.Host, pending.Host) || prev.Port != pending.Port:
+		tried = append(tried, "AWSPREVIOUS names another server (not tried)")
+	case prev.Password == pending.Password:
+	default:
+		err := h.ownerLogin(ctx, prev)
+		if err == nil {
+			r.log.Info("the pending user exists and AWSPREVIOUS logs in to it", "user", pending.Username)
+			return true, true, nil
+		}
+		if !errors.Is(err, engine.ErrAuth) {
+			return true, true, fmt.Errorf("AWSPREVIOUS, to prove this secret owns the existing account %s: %w", pend, err)
+		}
+		tried = append(tried, "AWSPREVIOUS refused")
+	}
+	err = h.ownerLogin(ctx, pending)
+	if err == nil {
+		r.log.Info("the pending user exists and AWSPENDING logs in to it (setSecret retried)", "user", pending.Username)
+		return true, true, nil
+	}
+	if !errors.Is(err, engine.ErrAuth) {
+		return true, true, fmt.Errorf("AWSPENDING, to prove this secret owns the existing account %s: %w", pend, err)
+	}
+	tried = append(tried, "AWSPENDING refused")
+	return true, true, fmt.Errorf("account %s exists and no version of this secret logs in to it (%s), so this secret does not own it; refusing to change it (if it is this application's alternate account and its password was lost or changed by hand, store its password in a version labelled AWSPREVIOUS, or drop the account if nothing uses it: the next rotation creates it)", pend, strings.Join(tried, ", "))
 }
 
 // checkPair: the pending version must be the current one's alternate
@@ -134,19 +231,25 @@ func checkPair(current, pending *secret.Secret) error {
 	return nil
 }
 
-// prepareCurrent returns the grants the pending account must hold, and on
-// the first rotation creates the current account. If the current account
-// exists, AWSCURRENT must log in to it: otherwise whoever can write the
-// secret could name any existing account and have this function take it
-// over with the master's rights (AWS's reference function makes the same
-// check, against a confused deputy). That login is with the password the
-// database has, so it is never a failed login on a healthy rotation.
-func (h *Handler) prepareCurrent(ctx context.Context, r *request, adm engine.Admin, current *secret.Secret) ([]grant.Grant, error) {
-	cur := account(current)
-	exists, err := adm.AccountExists(ctx, cur)
+// ownerLogin logs in with an application account's version and runs a
+// trivial query. Its error does not match errLogin: it runs inside
+// withMaster, which would take such an error for the master's own login
+// and try the master's next version.
+func (h *Handler) ownerLogin(ctx context.Context, s *secret.Secret) error {
+	sess, err := h.db.Login(ctx, s)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	defer sess.Close()
+	return sess.Check(ctx)
+}
+
+// prepareCurrent returns the grants the pending account must hold, and on
+// the first rotation (exists false) creates the current account with the
+// declared grants. checkOwnership has proven that an existing current
+// account is this secret's.
+func (h *Handler) prepareCurrent(ctx context.Context, r *request, adm engine.Admin, current *secret.Secret, exists bool) ([]grant.Grant, error) {
+	cur := account(current)
 	if !exists {
 		if current.Grants == nil {
 			return nil, fmt.Errorf("account %s does not exist and the secret declares no \"grants\" to create it with", cur)
@@ -161,20 +264,34 @@ func (h *Handler) prepareCurrent(ctx context.Context, r *request, adm engine.Adm
 		r.log.Info("created the current user (first rotation)", "user", cur.User, "granted", engine.FormatGrants(granted))
 		return current.Grants, nil
 	}
-	if err := h.tryLogin(ctx, current, func(s engine.Session) error { return s.Check(ctx) }); err != nil {
-		return nil, fmt.Errorf("AWSCURRENT does not log in to the existing account %s, so this secret does not own it; refusing to change its alternate: %w", cur, err)
-	}
 	if current.Grants != nil {
 		return current.Grants, nil
 	}
-	// AWS-style secret without declared grants: copy the current account's.
-	have, err := adm.Grants(ctx, cur)
+	return copyableGrants(ctx, adm, cur)
+}
+
+// copyableGrants reads the privileges of the current account of an
+// AWS-style secret (no declared grants) for the pending account. Only
+// schema- and table-level grants in the grammar are copied; anything else
+// (global, column or routine privileges, GRANT OPTION, grants on the
+// server's own schemas, MariaDB's DELETE HISTORY) is refused, naming the
+// grant, before any change: AWS's function copies SHOW GRANTS verbatim,
+// this one asks for declared grants instead.
+func copyableGrants(ctx context.Context, adm engine.Admin, cur engine.Account) ([]grant.Grant, error) {
+	have, err := engine.AllGrants(ctx, adm, cur)
 	if err != nil {
 		return nil, err
 	}
+	const fix = "declare the account's \"grants\" in the secret instead (the rotation then revokes everything else)"
 	for _, g := range have {
+		if !g.Declared() {
+			return nil, fmt.Errorf("account %s holds %s, a global, column or routine privilege, which this function does not copy; %s", cur, g, fix)
+		}
+		if slices.Contains(g.Privileges, "DELETE HISTORY") {
+			return nil, fmt.Errorf("account %s holds %s: MariaDB lists DELETE HISTORY among ALL PRIVILEGES on a schema or table, and this function does not copy it (the RDS for MariaDB master user cannot grant it); %s, or revoke DELETE HISTORY from it", cur, g, fix)
+		}
 		if err := engine.ValidateGrant(g); err != nil {
-			return nil, fmt.Errorf("account %s holds %s, which this function does not copy (%v); declare the account's \"grants\" in the secret instead", cur, g, err)
+			return nil, fmt.Errorf("account %s holds %s, which this function does not copy (%v); %s", cur, g, err, fix)
 		}
 	}
 	return have, nil

@@ -391,3 +391,23 @@ func TestAlternatingTestSecretChecksGrants(t *testing.T) {
 		t.Error("AWSCURRENT moved after a failed testSecret")
 	}
 }
+
+// A secret naming "victim_clone", which does not exist, would make the
+// existing "victim" its pending account: refused after looking both
+// accounts up, before any login with the user secret or any change.
+func TestAlternatingVictimCloneRefused(t *testing.T) {
+	e := newAltEnv(t, userJSON(func(m map[string]any) { m["username"] = "victim_clone" }))
+	e.db.users["victim"] = "the-real-owners-password"
+	err := e.rotate()
+	if err == nil || !strings.Contains(err.Error(), "does not exist but its alternate victim@% does") {
+		t.Fatalf("error = %v", err)
+	}
+	for _, s := range e.db.stmts {
+		if !strings.HasPrefix(s, "exists ") {
+			t.Errorf("changed the database: %s", s)
+		}
+	}
+	if _, ok := e.db.users["victim_clone"]; ok || e.db.users["victim"] != "the-real-owners-password" || e.db.failed != 0 {
+		t.Errorf("accounts changed or %d failed logins", e.db.failed)
+	}
+}

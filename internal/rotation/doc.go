@@ -73,10 +73,15 @@
 // username between "x" and "x_clone"; setSecret logs in with the master
 // secret (AWSCURRENT, then AWSPENDING, or AWSCURRENT re-read once if the
 // master's rotation finished meanwhile, and AWSPREVIOUS only if refused),
-// creates the current account on the first rotation, creates the pending
-// account or sets its password and reconciles its grants to the declared
-// "grants" (engine.Reconcile), or copies the current account's grants
-// when none are declared; testSecret checks and probes the grants as the
+// proves, before any change, that the secret owns each existing account
+// it would change (checkOwnership: AWSCURRENT for the current account;
+// AWSPREVIOUS, else AWSPENDING, for an existing pending one, which must not
+// exist at all when the current one does not), creates the current
+// account on the first rotation, creates the pending account or sets its
+// password and reconciles its privileges at every level to the declared
+// "grants" (engine.Reconcile), or copies the current account's schema- and
+// table-level grants when none are declared (refusing anything else);
+// testSecret checks and probes the grants as the
 // pending account. Names, hosts, grants and the master's host and port
 // are checked before any login or statement. With
 // ALTERNATING_USERS_SECRET_PREFIXES set, a secret naming a master whose

@@ -90,3 +90,10 @@ func (s *fakeSession) Revoke(_ context.Context, a engine.Account, g grant.Grant)
 }
 
 func (s *fakeSession) ProbeGrant(context.Context, grant.Grant) error { return s.db.probeErr }
+
+// RoutineGrants: the fake holds no routine-level privileges.
+func (s *fakeSession) RoutineGrants(_ context.Context, a engine.Account) ([]grant.Grant, error) {
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
+	return nil, s.admin("routines", a)
+}

@@ -21,6 +21,12 @@ const rdsMasterGrants = "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, P
 // altSetup creates a master user with its secret and a schema with one
 // table, and returns the schema and the master secret's ARN.
 func (e *e2e) altSetup() (schema, masterID string) {
+	schema, masterID, _ = e.altSetupUser()
+	return schema, masterID
+}
+
+// altSetupUser is altSetup that also returns the master user's name.
+func (e *e2e) altSetupUser() (schema, masterID, user string) {
 	e.t.Helper()
 	user, pw := testdb.UniqueName(e.t), "Master-"+testdb.UniqueName(e.t)
 	schema = testdb.UniqueName(e.t)
@@ -35,7 +41,31 @@ func (e *e2e) altSetup() (schema, masterID string) {
 		e.t.Fatal(err)
 	}
 	masterID = e.createSecret(fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"username":%q,"password":%q,"ssl":"true"}`, srv.Host(), srv.Port(), user, pw))
-	return schema, masterID
+	return schema, masterID, user
+}
+
+// loginCounters are the server's counts of logins: the master user's
+// successful and refused ones (MariaDB's per-account USER_STATISTICS,
+// which testdb enables) and every refused login of any account
+// (Access_denied_errors, Aborted_connects; global, and no test of the
+// package runs in parallel).
+type loginCounters struct {
+	masterTotal, masterDenied, accessDenied, abortedConnects int
+}
+
+func readLoginCounters(t *testing.T, master string) loginCounters {
+	t.Helper()
+	var c loginCounters
+	if err := srv.RootDB().QueryRow("SELECT TOTAL_CONNECTIONS, DENIED_CONNECTIONS FROM information_schema.USER_STATISTICS WHERE USER = ?", master).Scan(&c.masterTotal, &c.masterDenied); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]*int{"Access_denied_errors": &c.accessDenied, "Aborted_connects": &c.abortedConnects} {
+		var n string
+		if err := srv.RootDB().QueryRow("SHOW GLOBAL STATUS LIKE '"+name+"'").Scan(&n, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
 
 // appUser is a unique application user name short enough for its clone.
@@ -48,12 +78,16 @@ func appUser(t *testing.T) string {
 	return n
 }
 
-// privileges lists an account's schema and table privileges as root sees them.
+// privileges lists an account's global (but USAGE), schema, table and
+// column privileges as root sees them.
 func privileges(t *testing.T, user string) []string {
 	t.Helper()
-	rows, err := srv.RootDB().Query(`SELECT CONCAT(TABLE_SCHEMA, '.*:', PRIVILEGE_TYPE) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?
-UNION ALL SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, ':', PRIVILEGE_TYPE) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?`,
-		"'"+user+"'@'%'", "'"+user+"'@'%'")
+	g := "'" + user + "'@'%'"
+	rows, err := srv.RootDB().Query(`SELECT CONCAT('*.*:', PRIVILEGE_TYPE) FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE <> 'USAGE'
+UNION ALL SELECT CONCAT(TABLE_SCHEMA, '.*:', PRIVILEGE_TYPE) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?
+UNION ALL SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, ':', PRIVILEGE_TYPE) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?
+UNION ALL SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, '.', COLUMN_NAME, ':', PRIVILEGE_TYPE) FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?`,
+		g, g, g, g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +106,9 @@ UNION ALL SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, ':', PRIVILEGE_TYPE) FROM
 // rotates an application user's secret (as the stacks create it: the
 // account does not exist yet) three times: user and clone are created with
 // exactly the declared grants, AWSCURRENT and AWSPREVIOUS log in after
-// each rotation, a grant added by hand is gone at the account's next
-// rotation, and nothing secret reaches the logs.
+// each rotation, grants added by hand (schema, global and column level)
+// are gone at the account's next rotation, and nothing secret reaches the
+// logs.
 func TestEndToEndAlternatingUsers(t *testing.T) {
 	e := start(t, nil)
 	schema, masterID := e.altSetup()
@@ -84,8 +119,14 @@ func TestEndToEndAlternatingUsers(t *testing.T) {
 	want := []string{schema + ".*:INSERT", schema + ".*:SELECT", schema + ".orders:UPDATE"}
 	for round := 1; round <= 3; round++ {
 		if round == 2 { // user is the next pending account: drift it
-			if _, err := srv.RootDB().Exec("GRANT DELETE ON `" + schema + "`.* TO '" + user + "'@'%'"); err != nil {
-				t.Fatal(err)
+			for _, q := range []string{
+				"GRANT DELETE ON `" + schema + "`.* TO '" + user + "'@'%'",
+				"GRANT PROCESS, CREATE USER ON *.* TO '" + user + "'@'%'",
+				"GRANT INSERT (id) ON `" + schema + "`.orders TO '" + user + "'@'%'",
+			} {
+				if _, err := srv.RootDB().Exec(q); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		if err := e.rotate(id); err != nil {
@@ -106,10 +147,13 @@ func TestEndToEndAlternatingUsers(t *testing.T) {
 }
 
 // TestEndToEndAlternatingHostileSecret: grant strings and names that would
-// inject SQL are refused before the function logs in anywhere.
+// inject SQL are refused before the function logs in anywhere: the
+// server counts no login of the master user, accepted or refused, and no
+// refused login of any account.
 func TestEndToEndAlternatingHostileSecret(t *testing.T) {
 	e := start(t, nil)
-	schema, masterID := e.altSetup()
+	schema, masterID, master := e.altSetupUser()
+	before := readLoginCounters(t, master)
 	for _, tc := range []struct{ user, grants, want string }{
 		{"app_e2e", `["SELECT ON ` + schema + `.* TO root; DROP USER root; --"]`, `"grants"`},
 		{"app_e2e", `["SELECT ON ` + schema + `.*","SUPER ON *.*"]`, `"grants"`},
@@ -133,6 +177,9 @@ func TestEndToEndAlternatingHostileSecret(t *testing.T) {
 	}
 	if strings.Contains(string(e.fn.Logs()), "Hostile-Pa55word") {
 		t.Error("a password reached the logs")
+	}
+	if after := readLoginCounters(t, master); after != before {
+		t.Errorf("login counters moved: before %+v, after %+v", before, after)
 	}
 }
 

@@ -86,63 +86,156 @@ func (s *mysqlSession) EnsureAccount(ctx context.Context, a engine.Account, pass
 }
 
 // Grants reads the account's privileges from information_schema
-// SCHEMA_PRIVILEGES and TABLE_PRIVILEGES, which MySQL and MariaDB both
-// have with the same columns and GRANTEE format ('user'@'host'). They show
-// every account's rows to a user who may read the mysql schema (the RDS
-// master user, without SUPER) and an account's own rows to the account
-// itself. Unlike SHOW GRANTS there is no statement text to parse and no
-// flavour-specific output (MariaDB's IDENTIFIED BY PASSWORD, MySQL's roles).
+// USER_PRIVILEGES (global), SCHEMA_PRIVILEGES, TABLE_PRIVILEGES and
+// COLUMN_PRIVILEGES, which MySQL and MariaDB both have with the same
+// columns and GRANTEE format ('user'@'host'). They show every account's
+// rows to a user who may read the mysql schema (the RDS master user,
+// without SUPER) and an account's own rows to the account itself. Unlike
+// SHOW GRANTS there is no statement text to parse and no flavour-specific
+// output (MariaDB's IDENTIFIED BY PASSWORD, MySQL's roles). Global USAGE
+// (no privilege) is left out; a column privilege held WITH GRANT OPTION
+// reports GRANT OPTION on its table, where the server keeps it.
 func (s *mysqlSession) Grants(ctx context.Context, a engine.Account) ([]grant.Grant, error) {
 	acct, err := accountSQL(a)
 	if err != nil {
 		return nil, err
 	}
-	const q = `SELECT TABLE_SCHEMA, '' AS TABLE_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?
+	const q = `SELECT 'g', '', '', '', PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?
 UNION ALL
-SELECT TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?`
-	rows, err := s.conn.QueryContext(ctx, q, acct, acct)
+SELECT 's', TABLE_SCHEMA, '', '', PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?
+UNION ALL
+SELECT 't', TABLE_SCHEMA, TABLE_NAME, '', PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?
+UNION ALL
+SELECT 'c', TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?`
+	rows, err := s.conn.QueryContext(ctx, q, acct, acct, acct, acct)
 	if err != nil {
 		return nil, fmt.Errorf("read grants of %s: %w", a, err)
 	}
 	defer rows.Close()
-	var out []grant.Grant
-	index := map[[2]string]int{}
-	add := func(schema, table, priv string) {
-		k := [2]string{schema, table}
-		i, ok := index[k]
-		if !ok {
-			i = len(out)
-			index[k] = i
-			out = append(out, grant.Grant{Schema: schema, Table: table})
-		}
-		if !slices.Contains(out[i].Privileges, priv) {
-			out[i].Privileges = append(out[i].Privileges, priv)
-		}
-	}
+	var gs grantSet
 	n := 0
 	for rows.Next() {
 		if n++; n > maxGrantRows {
 			return nil, fmt.Errorf("read grants of %s: more than %d privilege rows", a, maxGrantRows)
 		}
-		var schema, table, priv, grantable string
-		if err := rows.Scan(&schema, &table, &priv, &grantable); err != nil {
+		var level, schema, table, column, priv, grantable string
+		if err := rows.Scan(&level, &schema, &table, &column, &priv, &grantable); err != nil {
 			return nil, fmt.Errorf("read grants of %s: %w", a, err)
 		}
-		add(schema, table, strings.ToUpper(strings.Join(strings.Fields(priv), " ")))
+		priv = normPrivilege(priv)
+		obj := grant.Grant{Schema: schema, Table: table}
+		switch level {
+		case "g":
+			obj = grant.Grant{Global: true}
+		case "c":
+			obj.Column = column
+		}
+		if priv != "USAGE" {
+			gs.add(obj, priv)
+		}
 		if strings.EqualFold(grantable, "YES") {
-			add(schema, table, grantOption)
+			obj.Column = ""
+			gs.add(obj, grantOption)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read grants of %s: %w", a, err)
 	}
-	for i := range out {
-		slices.Sort(out[i].Privileges)
+	return gs.sorted(), nil
+}
+
+// RoutineGrants reads the account's routine-level privileges from
+// mysql.procs_priv, which MySQL 5.7/8.x and MariaDB 10.x have with the same
+// columns (Db, Routine_name, Routine_type, Proc_priv; MariaDB's
+// Routine_type also has PACKAGE and PACKAGE BODY). Reading it needs SELECT
+// on the mysql schema, which the RDS master user has and an application
+// account has not: information_schema has no view of these privileges.
+// Proc_priv is a set of Execute, Alter Routine and Grant (reported as
+// GRANT OPTION).
+func (s *mysqlSession) RoutineGrants(ctx context.Context, a engine.Account) ([]grant.Grant, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
 	}
-	slices.SortFunc(out, func(x, y grant.Grant) int {
-		return strings.Compare(x.Schema+"\x00"+x.Table, y.Schema+"\x00"+y.Table)
+	rows, err := s.conn.QueryContext(ctx, "SELECT Db, Routine_name, Routine_type, Proc_priv FROM mysql.procs_priv WHERE User = ? AND Host = ?", a.User, a.Host)
+	if err != nil {
+		return nil, fmt.Errorf("read routine privileges of %s: %w", a, err)
+	}
+	defer rows.Close()
+	var gs grantSet
+	n := 0
+	for rows.Next() {
+		if n++; n > maxGrantRows {
+			return nil, fmt.Errorf("read routine privileges of %s: more than %d rows", a, maxGrantRows)
+		}
+		var db, name, kind, privs string
+		if err := rows.Scan(&db, &name, &kind, &privs); err != nil {
+			return nil, fmt.Errorf("read routine privileges of %s: %w", a, err)
+		}
+		obj := grant.Grant{Schema: db, Table: name, Routine: normPrivilege(kind)}
+		for _, p := range strings.Split(privs, ",") {
+			switch p = normPrivilege(p); p {
+			case "":
+			case "GRANT":
+				gs.add(obj, grantOption)
+			default:
+				gs.add(obj, p)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read routine privileges of %s: %w", a, err)
+	}
+	return gs.sorted(), nil
+}
+
+// normPrivilege is a privilege or routine kind as the server reported it,
+// upper case with single spaces.
+func normPrivilege(p string) string { return strings.ToUpper(strings.Join(strings.Fields(p), " ")) }
+
+// grantSet collects privileges per object, in first-seen order.
+type grantSet struct {
+	out   []grant.Grant
+	index map[objKey]int
+}
+
+type objKey struct {
+	global                         bool
+	schema, table, column, routine string
+}
+
+func (gs *grantSet) add(obj grant.Grant, priv string) {
+	if gs.index == nil {
+		gs.index = map[objKey]int{}
+	}
+	k := objKey{obj.Global, obj.Schema, obj.Table, obj.Column, obj.Routine}
+	i, ok := gs.index[k]
+	if !ok {
+		i = len(gs.out)
+		gs.index[k] = i
+		gs.out = append(gs.out, obj)
+	}
+	if !slices.Contains(gs.out[i].Privileges, priv) {
+		gs.out[i].Privileges = append(gs.out[i].Privileges, priv)
+	}
+}
+
+// sorted returns the grants with sorted privileges, global first, then by
+// schema, table (routine), column.
+func (gs *grantSet) sorted() []grant.Grant {
+	for i := range gs.out {
+		slices.Sort(gs.out[i].Privileges)
+	}
+	slices.SortFunc(gs.out, func(x, y grant.Grant) int {
+		return strings.Compare(sortKey(x), sortKey(y))
 	})
-	return out, nil
+	return gs.out
+}
+
+func sortKey(g grant.Grant) string {
+	if g.Global {
+		return ""
+	}
+	return "\x01" + g.Schema + "\x00" + g.Routine + "\x00" + g.Table + "\x00" + g.Column
 }
 
 // Grant sends GRANT privileges ON object TO account for a grant valid in
@@ -162,11 +255,14 @@ func (s *mysqlSession) Grant(ctx context.Context, a engine.Account, g grant.Gran
 	return nil
 }
 
-// Revoke sends REVOKE privileges ON object FROM account. It accepts what
-// Grants read and the grammar refuses (see [engine.Admin]), but only
-// privilege keywords (upper-case words) and identifiers of at most 64
-// characters without backticks or control characters, backtick-quoted:
-// nothing that can end the statement.
+// Revoke sends REVOKE privileges ON object FROM account: ON *.* for a
+// global grant, "PRIV (`col`)" for a column grant, ON PROCEDURE (FUNCTION,
+// ...) for a routine grant. It accepts what Grants and RoutineGrants read
+// and the grammar refuses (see [engine.Admin]), but only privilege
+// keywords (upper-case words, "_" allowed as in MySQL 8's dynamic
+// privileges), a routine kind from a fixed list and identifiers of at
+// most 64 characters without backticks or control characters,
+// backtick-quoted: nothing that can end the statement.
 func (s *mysqlSession) Revoke(ctx context.Context, a engine.Account, g grant.Grant) error {
 	acct, err := accountSQL(a)
 	if err != nil {
@@ -175,7 +271,7 @@ func (s *mysqlSession) Revoke(ctx context.Context, a engine.Account, g grant.Gra
 	if err := revocable(g); err != nil {
 		return err
 	}
-	if _, err := s.conn.ExecContext(ctx, "REVOKE "+strings.Join(g.Privileges, ", ")+" ON "+g.Object()+" FROM "+acct); err != nil {
+	if _, err := s.conn.ExecContext(ctx, "REVOKE "+g.PrivilegeList()+" ON "+g.Object()+" FROM "+acct); err != nil {
 		return fmt.Errorf("revoke %s from %s: %w", g, a, err)
 	}
 	return nil
@@ -191,19 +287,35 @@ func revocable(g grant.Grant) error {
 			return bad("privilege is not a keyword")
 		}
 	}
+	if g.Global {
+		if g.Schema != "" || g.Table != "" || g.Column != "" || g.Routine != "" {
+			return bad("a global grant names no object")
+		}
+		return nil
+	}
 	if !revocableIdent(g.Schema) || (g.Table != "" && !revocableIdent(g.Table)) {
 		return bad("object name is empty, too long or not valid text")
+	}
+	if g.Column != "" && (g.Table == "" || g.Routine != "" || !revocableIdent(g.Column)) {
+		return bad("a column grant names a table and a valid column")
+	}
+	if g.Routine != "" && (g.Table == "" || !slices.Contains(routineKinds, g.Routine)) {
+		return bad("a routine grant names a routine of a known kind")
 	}
 	return nil
 }
 
-// isKeyword: upper-case ASCII words separated by single spaces.
+// routineKinds are the Routine_type values of mysql.procs_priv.
+var routineKinds = []string{"FUNCTION", "PROCEDURE", "PACKAGE", "PACKAGE BODY"}
+
+// isKeyword: upper-case ASCII words (letters and "_", as in BACKUP_ADMIN
+// or READ_ONLY ADMIN) separated by single spaces.
 func isKeyword(p string) bool {
 	if p == "" || len(p) > 64 {
 		return false
 	}
 	for _, w := range strings.Split(p, " ") {
-		if w == "" || strings.Trim(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		if w == "" || strings.Trim(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != "" {
 			return false
 		}
 	}

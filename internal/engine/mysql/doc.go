@@ -42,10 +42,16 @@
 // (10.2+) accept, so there is no flavour branch to leave untested on
 // MariaDB: CREATE USER IF NOT EXISTS / ALTER USER 'u'@'h' IDENTIFIED BY
 // (password as an escaped literal, server errors reduced to their
-// number), GRANT and REVOKE on `schema`.* or `schema`.`table`, grants read
-// from information_schema.SCHEMA_PRIVILEGES and TABLE_PRIVILEGES (no
-// SHOW GRANTS text to parse), accounts looked up in mysql.user. All of it
-// works with the privileges of the RDS master user (no SUPER). Accounts
+// number), GRANT on `schema`.* or `schema`.`table`, REVOKE on those and on
+// *.*, columns (PRIV (`col`) ON t) and routines (ON PROCEDURE/FUNCTION),
+// privileges read from information_schema.USER_PRIVILEGES,
+// SCHEMA_PRIVILEGES, TABLE_PRIVILEGES and COLUMN_PRIVILEGES and from
+// mysql.procs_priv (no SHOW GRANTS text to parse), accounts looked up in
+// mysql.user. All of it works with the privileges of the RDS master user
+// (no SUPER), except revoking a privilege it does not hold itself (SUPER
+// on MariaDB), which the server refuses. Only MariaDB 10.11 runs here:
+// MySQL 8 (its dynamic privileges such as BACKUP_ADMIN in USER_PRIVILEGES,
+// partial_revokes) is from its documentation and unit tests. Accounts
 // and grants are validated with package grant before a statement is
 // built; identifiers are backtick-quoted and accounts single-quoted.
 package mysql

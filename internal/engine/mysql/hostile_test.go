@@ -87,9 +87,30 @@ func TestAdminRefusesHostileInput(t *testing.T) {
 			t.Errorf("Reconcile with %q accepted", g)
 		}
 	}
-	for _, g := range grants[:3] {
+	// What Grants and RoutineGrants could report from a hostile server
+	// row: still nothing that ends the statement reaches the server.
+	revokes := append(grants[:3:3],
+		grant.Grant{Privileges: []string{"SELECT"}, Global: true, Schema: "app"},
+		grant.Grant{Privileges: []string{"SELECT"}, Schema: "app", Table: "t", Column: "c`) ON *.* FROM app; --"},
+		grant.Grant{Privileges: []string{"SELECT"}, Schema: "app", Column: "c"},
+		grant.Grant{Privileges: []string{"EXECUTE"}, Schema: "app", Table: "p", Routine: "PROCEDURE `app`.`p` FROM app; --"},
+		grant.Grant{Privileges: []string{"EXECUTE"}, Schema: "app", Table: "p", Routine: "TABLE"},
+		grant.Grant{Privileges: []string{"EXECUTE"}, Schema: "app", Routine: "PROCEDURE"},
+		grant.Grant{Privileges: []string{"SELECT"}, Schema: "app", Table: "t\x00", Column: "c"},
+	)
+	for _, g := range revokes {
 		if err := r.adm.Revoke(r.ctx, good, g); err == nil {
 			t.Errorf("Revoke(%q) accepted", g)
+		}
+	}
+	for _, g := range revokes[3:] { // never granted, never declared
+		if err := r.adm.Grant(r.ctx, good, g); err == nil {
+			t.Errorf("Grant(%q) accepted", g)
+		}
+	}
+	for _, a := range accounts {
+		if _, err := r.adm.RoutineGrants(r.ctx, a); err == nil {
+			t.Errorf("RoutineGrants(%q) accepted", a)
 		}
 	}
 	if after := adminStatements(t, r.ctx); after != before+1 { // +1: the status query itself
