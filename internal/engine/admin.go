@@ -60,8 +60,13 @@ type Admin interface {
 	// EnsureAccount creates the account with password if it does not
 	// exist, or sets its password if it does; created reports which.
 	EnsureAccount(ctx context.Context, a Account, password string) (created bool, err error)
+	// TableExists reports whether the table (or view) schema.table exists.
+	// A table-level grant needs it (see [UnknownTableError]); a
+	// schema-level one does not.
+	TableExists(ctx context.Context, schema, table string) (bool, error)
 	// Grant grants g's privileges on g's object to the account. g must be
-	// valid in the grammar of package grant.
+	// valid in the grammar of package grant. A table-level grant on a
+	// table that does not exist fails with an [UnknownTableError].
 	Grant(ctx context.Context, a Account, g grant.Grant) error
 	// Revoke revokes g's privileges on g's object from the account. g may
 	// hold what [GrantReader] read and the grammar does not allow (GRANT
@@ -75,8 +80,56 @@ type Admin interface {
 // declared grants: ProbeGrant runs, per privilege class of g it can probe
 // without side effects, one statement that needs the privilege and
 // changes nothing, so a refusal shows the account cannot use the grant.
+// When g's object does not exist yet as the account sees it (a schema the
+// application has not created, a table dropped since it was granted) or
+// a schema has no table to probe, nothing is run: skipped says why, and
+// err is nil. That is not a failure: the account's own view of its grants
+// still proves what it holds.
 type GrantProber interface {
-	ProbeGrant(ctx context.Context, g grant.Grant) error
+	ProbeGrant(ctx context.Context, g grant.Grant) (skipped string, err error)
+}
+
+// UnknownTableError is the error of a table-level grant whose table does
+// not exist (yet). It matches [ErrUnknownObject].
+type UnknownTableError struct {
+	Schema, Table string
+	// Err is the server's error, nil when the table was found missing
+	// before any statement was sent.
+	Err error
+}
+
+func (e *UnknownTableError) Error() string {
+	msg := fmt.Sprintf("table %s.%s does not exist yet: grant on the schema (%s.*) or create the table before the rotation", e.Schema, e.Table, e.Schema)
+	if e.Err != nil {
+		msg += " (" + e.Err.Error() + ")"
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrUnknownObject) true.
+func (e *UnknownTableError) Is(target error) bool { return target == ErrUnknownObject }
+
+// Unwrap returns the server's error, if any.
+func (e *UnknownTableError) Unwrap() error { return e.Err }
+
+// CheckTables returns an [UnknownTableError] for the first table-level
+// grant of gs whose table does not exist, before any change: the
+// alternating-users strategy calls it with every grant it is about to
+// send, so a missing table stops the rotation with nothing changed.
+func CheckTables(ctx context.Context, adm Admin, gs []grant.Grant) error {
+	for _, g := range gs {
+		if g.Global || g.Table == "" || g.Routine != "" {
+			continue
+		}
+		ok, err := adm.TableExists(ctx, g.Schema, g.Table)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &UnknownTableError{Schema: g.Schema, Table: g.Table}
+		}
+	}
+	return nil
 }
 
 // AllGrants reads every privilege of the account that adm can read:

@@ -41,6 +41,29 @@ var ErrAuth = errors.New("database refused the credentials")
 // It says nothing about the password, so it does not match [ErrAuth].
 var ErrBlocked = errors.New("database account is blocked after too many failed logins")
 
+// ErrUnknownDatabase is matched (errors.Is) by connection errors where the
+// server accepted the credentials but the default schema the secret names
+// ("dbname") does not exist (MySQL error 1049, ER_BAD_DB_ERROR): the
+// database is reachable and the password right. The rotation function and
+// the tools log in without a default schema, so only a client that selects
+// one (package connect) meets it.
+var ErrUnknownDatabase = errors.New("the secret's default schema (\"dbname\") does not exist")
+
+// ErrDatabaseAccess is matched (errors.Is) by connection errors where the
+// server accepted the credentials but the account has no privilege on the
+// default schema the secret names (MySQL error 1044,
+// ER_DBACCESS_DENIED_ERROR). It says nothing against the password, so it
+// does not match [ErrAuth].
+var ErrDatabaseAccess = errors.New("the account has no privilege on the secret's default schema (\"dbname\")")
+
+// ErrUnknownObject is matched (errors.Is) by an [Admin.Grant] error, and by
+// the alternating-users rotation's check before any change, when a
+// table-level grant names a table (or a schema) that does not exist yet
+// (MySQL error 1146 or 1049): unlike a schema-level grant (schema.*), which
+// the server accepts before the schema is created, a table-level grant
+// needs the table at rotation time.
+var ErrUnknownObject = errors.New("a table-level grant names a table that does not exist")
+
 // Engine logs in to the server a secret describes. Login returns an
 // error matching [ErrAuth] when the server refuses the credentials.
 type Engine interface {
@@ -56,4 +79,19 @@ type Session interface {
 	Check(ctx context.Context) error
 	// Close releases the connection.
 	Close() error
+}
+
+// WithoutSchema returns a copy of s that selects no default schema: the
+// rotation function's and the tools' own logins (the master user, the
+// ownership checks, testSecret, rotatectl's login checks) use it, so they
+// work before the application has created the schema its secret names
+// ("dbname": a freshly created database has none) and whatever grants
+// the account holds on it. Setting a password, creating an account,
+// granting (schema.* is accepted before CREATE DATABASE) and reading
+// grants need no default schema; the application's own clients still
+// select it.
+func WithoutSchema(s *secret.Secret) *secret.Secret {
+	c := *s
+	c.DBName = ""
+	return &c
 }

@@ -31,7 +31,9 @@ func (c DBChecker) CanLogin(ctx context.Context, secretString string) (bool, err
 	if err != nil {
 		return false, err
 	}
-	sess, err := c.Engine.Login(ctx, s)
+	// Whether the credentials work, not whether the schema the secret
+	// names exists yet: the rotation function's logins select none either.
+	sess, err := c.Engine.Login(ctx, engine.WithoutSchema(s))
 	if errors.Is(err, engine.ErrAuth) {
 		return false, nil
 	}
@@ -55,7 +57,7 @@ func (c DBChecker) AccountStates(ctx context.Context, masterSecret string, accou
 	if err != nil {
 		return nil, err
 	}
-	sess, err := c.Engine.Login(ctx, s)
+	sess, err := c.Engine.Login(ctx, engine.WithoutSchema(s))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package rotation_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/example/secret-rotation/internal/engine"
@@ -58,6 +59,9 @@ func (s *fakeSession) Grant(_ context.Context, a engine.Account, g grant.Grant) 
 	if err := s.admin("grant "+g.String()+" to", a); err != nil {
 		return err
 	}
+	if g.Table != "" && slices.Contains(s.db.missingTables, g.Schema+"."+g.Table) {
+		return &engine.UnknownTableError{Schema: g.Schema, Table: g.Table, Err: errors.New("Error 1146: table doesn't exist")}
+	}
 	if s.db.grants == nil {
 		s.db.grants = map[string][]grant.Grant{}
 	}
@@ -89,7 +93,16 @@ func (s *fakeSession) Revoke(_ context.Context, a engine.Account, g grant.Grant)
 	return nil
 }
 
-func (s *fakeSession) ProbeGrant(context.Context, grant.Grant) error { return s.db.probeErr }
+func (s *fakeSession) ProbeGrant(context.Context, grant.Grant) (string, error) {
+	return "", s.db.probeErr
+}
+
+func (s *fakeSession) TableExists(_ context.Context, schema, table string) (bool, error) {
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
+	s.db.stmts = append(s.db.stmts, "table "+schema+"."+table)
+	return !slices.Contains(s.db.missingTables, schema+"."+table), s.db.adminErr
+}
 
 // RoutineGrants: the fake holds no routine-level privileges.
 func (s *fakeSession) RoutineGrants(_ context.Context, a engine.Account) ([]grant.Grant, error) {

@@ -210,6 +210,11 @@ type fakeDB struct {
 	stmts    []string
 	probeErr error
 	adminErr error // returned by every admin call once logged in
+	// missingTables ("schema.table") do not exist: TableExists says so
+	// and Grant on them fails as the server does.
+	missingTables []string
+	// schemas are the default schemas ("dbname") of the logins, in order.
+	schemas []string
 }
 
 var errFakeDown = errors.New("connect: connection refused")
@@ -218,6 +223,7 @@ func (d *fakeDB) Login(_ context.Context, s *secret.Secret) (engine.Session, err
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.logins = append(d.logins, s.Password)
+	d.schemas = append(d.schemas, s.DBName)
 	if d.down {
 		return nil, errFakeDown
 	}

@@ -105,10 +105,11 @@ func (h *Handler) pendingAndStrategy(ctx context.Context, r *request) (*secret.S
 // work done once logged in.
 var errLogin = errors.New("login failed")
 
-// tryLogin logs in as s and runs fn on the session. A login failure is
-// returned wrapped with errLogin.
+// tryLogin logs in as s, without a default schema (engine.WithoutSchema:
+// the schema a user secret names need not exist yet), and runs fn on the
+// session. A login failure is returned wrapped with errLogin.
 func (h *Handler) tryLogin(ctx context.Context, s *secret.Secret, fn func(engine.Session) error) error {
-	sess, err := h.db.Login(ctx, s)
+	sess, err := h.db.Login(ctx, engine.WithoutSchema(s))
 	if err != nil {
 		return fmt.Errorf("%w: %w", errLogin, err)
 	}

@@ -239,3 +239,68 @@ func TestEndToEndAlternatingOutsidePrefixRefused(t *testing.T) {
 	}
 	e.assertLogsClean(append(append(e.secretValues(inside), e.secretValues(masterID)...), value)...)
 }
+
+// TestEndToEndAlternatingFreshDatabase: the compiled function under the
+// emulator rotates a user secret whose schema ("dbname" and the declared
+// schema-level grants) does not exist, as on a freshly created RDS
+// instance when the stacks start the first rotation: both accounts are
+// created with exactly the declared grants and no login is refused; once
+// the application has created the schema and a table, the next rotation's
+// testSecret probes them.
+func TestEndToEndAlternatingFreshDatabase(t *testing.T) {
+	e := start(t, nil)
+	_, masterID, master := e.altSetupUser()
+	fresh := "f" + testdb.UniqueName(t)[1:]
+	t.Cleanup(func() { srv.DropDatabase(context.Background(), fresh) })
+	user := appUser(t)
+	value := fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"dbname":%q,"username":%q,"password":"First-Pa55word-E2E","masterarn":%q,"ssl":"true","grants":["SELECT, INSERT ON %s.*"]}`,
+		srv.Host(), srv.Port(), fresh, user, masterID, fresh)
+	id := e.createSecret(value)
+	want := []string{fresh + ".*:INSERT", fresh + ".*:SELECT"}
+	before := readLoginCounters(t, master)
+	if err := e.rotate(id); err != nil {
+		t.Fatalf("first rotation without the schema: %v\nfunction logs:\n%s", err, e.fn.Logs())
+	}
+	after := readLoginCounters(t, master)
+	if after.masterDenied != before.masterDenied || after.accessDenied != before.accessDenied || after.abortedConnects != before.abortedConnects {
+		t.Errorf("refused logins during the first rotation: before %+v, after %+v", before, after)
+	}
+	for _, u := range []string{user, user + "_clone"} {
+		if got := privileges(t, u); !slices.Equal(got, want) {
+			t.Errorf("%s holds %v, want %v", u, got, want)
+		}
+	}
+	if logs := string(e.fn.Logs()); !strings.Contains(logs, "schema "+fresh+" does not exist yet") {
+		t.Errorf("the skipped probe is not logged:\n%s", logs)
+	}
+	if err := srv.CreateDatabase(e.ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.RootDB().ExecContext(e.ctx, "CREATE TABLE `"+fresh+"`.items (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	skippedBefore := strings.Count(string(e.fn.Logs()), "grants not probed")
+	before = readLoginCounters(t, master)
+	if err := e.rotate(id); err != nil {
+		t.Fatalf("second rotation: %v\nfunction logs:\n%s", err, e.fn.Logs())
+	}
+	after = readLoginCounters(t, master)
+	if after.masterDenied != before.masterDenied || after.accessDenied != before.accessDenied || after.abortedConnects != before.abortedConnects {
+		t.Errorf("refused logins during the second rotation: before %+v, after %+v", before, after)
+	}
+	logs := string(e.fn.Logs())
+	if strings.Count(logs, "grants not probed") != skippedBefore || !strings.Contains(logs, `"probed":1`) {
+		t.Errorf("the second rotation did not probe the new schema's table:\n%s", logs)
+	}
+	_, cur := e.get(id, "AWSCURRENT")
+	_, prev := e.get(id, "AWSPREVIOUS")
+	if !canLogin(t, cur.Username, cur.Password) || !canLogin(t, prev.Username, prev.Password) || cur.Username == prev.Username {
+		t.Errorf("AWSCURRENT (%s) and AWSPREVIOUS (%s) must both log in as the two accounts", cur.Username, prev.Username)
+	}
+	for _, u := range []string{user, user + "_clone"} {
+		if got := privileges(t, u); !slices.Equal(got, want) {
+			t.Errorf("%s holds %v, want %v", u, got, want)
+		}
+	}
+	e.assertLogsClean(append(append(e.secretValues(id), e.secretValues(masterID)...), value)...)
+}

@@ -2,10 +2,13 @@ package mysql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/example/secret-rotation/internal/engine"
 	"github.com/example/secret-rotation/internal/grant"
@@ -238,9 +241,22 @@ func sortKey(g grant.Grant) string {
 	return "\x01" + g.Schema + "\x00" + g.Routine + "\x00" + g.Table + "\x00" + g.Column
 }
 
+// TableExists looks the table (or view) up in information_schema.TABLES,
+// where the RDS master user (SELECT on *.*) sees every schema's tables.
+func (s *mysqlSession) TableExists(ctx context.Context, schema, table string) (bool, error) {
+	var n int
+	err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", schema, table).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up table %s.%s: %w", schema, table, err)
+	}
+	return n > 0, nil
+}
+
 // Grant sends GRANT privileges ON object TO account for a grant valid in
 // the grammar of package grant. A table-level grant needs the table to
-// exist (MariaDB 10.11 answers 1146 otherwise); a schema-level one does not.
+// exist: MariaDB 10.11 answers 1146 otherwise (its schema missing too),
+// reported as an [engine.UnknownTableError]. A schema-level one does not:
+// GRANT ON s.* is accepted before CREATE DATABASE s.
 func (s *mysqlSession) Grant(ctx context.Context, a engine.Account, g grant.Grant) error {
 	acct, err := accountSQL(a)
 	if err != nil {
@@ -250,6 +266,10 @@ func (s *mysqlSession) Grant(ctx context.Context, a engine.Account, g grant.Gran
 		return err
 	}
 	if _, err := s.conn.ExecContext(ctx, "GRANT "+strings.Join(g.Privileges, ", ")+" ON "+g.Object()+" TO "+acct); err != nil {
+		var me *gomysql.MySQLError
+		if g.Table != "" && errors.As(err, &me) && (me.Number == erNoSuchTable || me.Number == erBadDB) {
+			err = &engine.UnknownTableError{Schema: g.Schema, Table: g.Table, Err: err}
+		}
 		return fmt.Errorf("grant %s to %s: %w", g, a, err)
 	}
 	return nil

@@ -267,7 +267,7 @@ func TestProbeGrant(t *testing.T) {
 		{"SELECT ON SCHEMA.orders", true},
 	}
 	for _, tt := range tests {
-		if err := p.ProbeGrant(r.ctx, r.grants(tt.grant)[0]); (err == nil) != tt.ok {
+		if _, err := p.ProbeGrant(r.ctx, r.grants(tt.grant)[0]); (err == nil) != tt.ok {
 			t.Errorf("ProbeGrant(%s) = %v, want ok %v", tt.grant, err, tt.ok)
 		}
 	}
@@ -279,7 +279,7 @@ func TestProbeGrant(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.adm.Grant(r.ctx, a, revoke)
-			err := p.ProbeGrant(r.ctx, r.grants("SELECT, INSERT, UPDATE, DELETE ON SCHEMA.*")[0])
+			_, err := p.ProbeGrant(r.ctx, r.grants("SELECT, INSERT, UPDATE, DELETE ON SCHEMA.*")[0])
 			if err == nil {
 				t.Errorf("probe passed without %s", priv)
 			}

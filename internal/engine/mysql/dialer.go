@@ -23,6 +23,16 @@ const (
 	erAccountPasswordLock = 3955 // MySQL ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK
 )
 
+// Server error numbers of a login whose credentials were accepted but
+// whose default schema cannot be selected; see [engine.ErrUnknownDatabase]
+// and [engine.ErrDatabaseAccess]. erNoSuchTable is a statement's table
+// (or a GRANT's) that does not exist.
+const (
+	erDBAccessDenied = 1044 // ER_DBACCESS_DENIED_ERROR
+	erBadDB          = 1049 // ER_BAD_DB_ERROR
+	erNoSuchTable    = 1146 // ER_NO_SUCH_TABLE
+)
+
 // Opener opens a database handle for a secret. [*Dialer] implements it;
 // tests plug in fakes.
 type Opener interface {
@@ -155,7 +165,7 @@ func (c *connector) Driver() driver.Driver { return gomysql.MySQLDriver{} }
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if c.tls != nil {
 		conn, err := c.connect(ctx, c.tls, true)
-		if err == nil || c.plain == nil || ctx.Err() != nil || errors.Is(err, engine.ErrAuth) || errors.Is(err, engine.ErrBlocked) {
+		if err == nil || c.plain == nil || ctx.Err() != nil || answered(err) {
 			return conn, err
 		}
 		conn, perr := c.connect(ctx, c.plain, false)
@@ -165,6 +175,19 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		return conn, nil
 	}
 	return c.connect(ctx, c.plain, false)
+}
+
+// answered reports a login error the server gave after the handshake,
+// which a plain-text attempt would only repeat (and count again): the
+// credentials refused, the account blocked, or the default schema unknown
+// or denied.
+func answered(err error) bool {
+	for _, e := range []error{engine.ErrAuth, engine.ErrBlocked, engine.ErrUnknownDatabase, engine.ErrDatabaseAccess} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *connector) connect(ctx context.Context, dc driver.Connector, useTLS bool) (driver.Conn, error) {
@@ -200,6 +223,10 @@ func classify(err error, addr string, useTLS bool) error {
 		return fmt.Errorf("connect to %s over %s: %w: %w", addr, how, engine.ErrAuth, err)
 	case errors.As(err, &myErr) && (myErr.Number == erUserIsBlocked || myErr.Number == erAccountPasswordLock):
 		return fmt.Errorf("connect to %s over %s: %w: %w", addr, how, engine.ErrBlocked, err)
+	case errors.As(err, &myErr) && myErr.Number == erBadDB:
+		return fmt.Errorf("connect to %s over %s: %w (the credentials were accepted): %w", addr, how, engine.ErrUnknownDatabase, err)
+	case errors.As(err, &myErr) && myErr.Number == erDBAccessDenied:
+		return fmt.Errorf("connect to %s over %s: %w (the credentials were accepted): %w", addr, how, engine.ErrDatabaseAccess, err)
 	case errors.Is(err, gomysql.ErrNoTLS):
 		return fmt.Errorf("connect to %s: server does not offer TLS: %w", addr, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():

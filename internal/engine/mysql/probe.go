@@ -23,23 +23,42 @@ import (
 // EXPLAIN plans a statement without running it but checks the privileges
 // the statement needs (verified on MariaDB 10.11: error 1142 without them;
 // MySQL documents the same requirement for EXPLAIN). t is g's table or,
-// for schema.*, the first base table of the schema the account can see;
-// a schema without tables has nothing to probe. Privileges without a
-// side-effect-free statement (CREATE, DROP, ALTER, ...) are not probed:
-// the caller compares the account's own view of its grants instead.
-func (s *mysqlSession) ProbeGrant(ctx context.Context, g grant.Grant) error {
+// for schema.*, the first base table of the schema the account can see.
+// Nothing is run, and skipped says why, when the schema or the table does
+// not exist as the account sees it in information_schema (which shows it
+// every schema and table it holds a privilege on, so a declared grant's
+// object is visible once it exists) or a schema has no table yet.
+// Privileges without a side-effect-free statement (CREATE, DROP, ALTER,
+// ...) are not probed: the caller compares the account's own view of its
+// grants instead.
+func (s *mysqlSession) ProbeGrant(ctx context.Context, g grant.Grant) (string, error) {
 	if err := engine.ValidateGrant(g); err != nil {
-		return err
+		return "", err
+	}
+	var n int
+	if err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", g.Schema).Scan(&n); err != nil {
+		return "", fmt.Errorf("probe %s: look up schema: %w", g, err)
+	}
+	if n == 0 {
+		return "schema " + g.Schema + " does not exist yet", nil
 	}
 	table := g.Table
 	if table == "" {
 		err := s.conn.QueryRowContext(ctx, `SELECT TABLE_NAME FROM information_schema.TABLES
 WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME LIMIT 1`, g.Schema).Scan(&table)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+			return "schema " + g.Schema + " has no table yet", nil
 		}
 		if err != nil {
-			return fmt.Errorf("probe %s: find a table: %w", g, err)
+			return "", fmt.Errorf("probe %s: find a table: %w", g, err)
+		}
+	} else {
+		err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", g.Schema, table).Scan(&n)
+		if err != nil {
+			return "", fmt.Errorf("probe %s: look up table: %w", g, err)
+		}
+		if n == 0 {
+			return "table " + g.Schema + "." + table + " does not exist", nil
 		}
 	}
 	obj := grant.QuoteIdent(g.Schema) + "." + grant.QuoteIdent(table)
@@ -62,15 +81,15 @@ WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%' ORDER
 		case err == nil:
 			stmts = append(stmts, "EXPLAIN UPDATE "+obj+" SET "+grant.QuoteIdent(col)+" = "+grant.QuoteIdent(col)+" WHERE FALSE")
 		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("probe %s: find a column: %w", g, err)
+			return "", fmt.Errorf("probe %s: find a column: %w", g, err)
 		}
 	}
 	for _, q := range stmts {
 		if err := s.execDiscard(ctx, q); err != nil {
-			return fmt.Errorf("probe %s on table %s: %w", g, table, err)
+			return "", fmt.Errorf("probe %s on table %s: %w", g, table, err)
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // execDiscard runs q and drains its result rows (EXPLAIN returns a plan).
