@@ -44,7 +44,11 @@ var ErrBlocked = errors.New("database account is blocked after too many failed l
 // ErrUnknownDatabase is matched (errors.Is) by connection errors where the
 // server accepted the credentials but the default schema the secret names
 // ("dbname") does not exist (MySQL error 1049, ER_BAD_DB_ERROR): the
-// database is reachable and the password right. The rotation function and
+// database is reachable and the password right. MariaDB answers 1049 only
+// to an account holding a privilege on that schema (as the
+// alternating-users accounts hold schema.*); to others it answers 1044
+// ([ErrDatabaseAccess]), which does not tell whether the schema exists.
+// The rotation function and
 // the tools log in without a default schema, so only a client that selects
 // one (package connect) meets it.
 var ErrUnknownDatabase = errors.New("the secret's default schema (\"dbname\") does not exist")

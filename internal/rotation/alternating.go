@@ -85,7 +85,11 @@ func (alternatingUsers) pendingValue(current *secret.Secret, password string) (s
 // account's pair on the same server, and the master secret is on that
 // same host and port (the master password is sent nowhere else). Then,
 // before any change, [Handler.checkOwnership] proves that this secret
-// owns every existing account it is about to change.
+// owns every existing account it is about to change, and checkGrantTables
+// that every table-level grant it is about to send names an existing
+// table (engine.ErrUnknownObject otherwise, nothing changed). No login
+// selects the secret's "dbname" (tryLogin, ownerLogin), so the first
+// rotation works before the application has created its schema.
 func (alternatingUsers) setSecret(ctx context.Context, h *Handler, r *request, pending *secret.Secret) (bool, error) {
 	current, err := h.getSecret(ctx, r.secretID, "", secret.StageCurrent)
 	if err != nil {

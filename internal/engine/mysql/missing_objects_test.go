@@ -126,7 +126,7 @@ func TestLoginSchemaErrors(t *testing.T) {
 	// missing schema (the alternating accounts' schema.* grant); to
 	// others it answers 1044, which does not tell whether it exists.
 	fresh, other := "f"+testdb.UniqueName(t)[1:], "g"+testdb.UniqueName(t)[1:]
-	if err := r.adm.Grant(r.ctx, engine.Account{User: user, Host: "%"}, r.grants("SELECT ON "+fresh+".*")[0]); err != nil {
+	if err := r.adm.Grant(r.ctx, engine.Account{User: user, Host: "%"}, r.grants("SELECT ON " + fresh + ".*")[0]); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
