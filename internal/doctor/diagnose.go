@@ -238,6 +238,10 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 	if plan.Pending != nil && !plan.InProgress {
 		g.stuckSince = plan.Pending.Created.Add(d.cfg.StuckAfter)
 	}
+	ownRetry := plan.Pending != nil && IsRetryVersion(plan.Pending.ID)
+	if ownRetry {
+		g.add("AWSPENDING (version %s) is the doctor's own retry (ClientRequestToken prefix %q)", plan.Pending.ID, RetryTokenPrefix)
+	}
 	switch {
 	case plan.InProgress:
 		g.Waiting = true
@@ -265,8 +269,16 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 		return
 	}
 	g.Action = "repaired: " + actionsText(plan.Report.Actions)
+	if ownRetry {
+		// The stuck rotation was the doctor's own retry: retrying again
+		// would repeat failure, report, repair and retry forever.
+		g.Next = d.rotateAgain(st.Name)
+		g.Action += "; the doctor's retry failed the same way; not retrying: " + g.Next
+		return
+	}
 	g.Retried = true
-	rot, err := d.op.Rotate(ctx, st.ARN, operator.RotateOptions{Wait: true, Timeout: d.retryTimeout(ctx)})
+	rot, err := d.op.Rotate(ctx, st.ARN, operator.RotateOptions{Wait: true, Timeout: d.retryTimeout(ctx),
+		TokenPrefix: RetryTokenPrefix, LogGroup: d.cfg.LogGroup})
 	if err != nil {
 		g.Action += fmt.Sprintf("; retried the rotation once: it failed: %s", err)
 		g.Next = next("status")
@@ -274,6 +286,32 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 	}
 	g.Action += fmt.Sprintf("; retried the rotation once: finished, the new AWSCURRENT (version %s) logs in", rot.Version)
 	g.Next = ""
+}
+
+// RetryTokenPrefix starts the ClientRequestToken of the doctor's retried
+// rotations, which Secrets Manager makes the new version's id: a stuck
+// AWSPENDING version with this prefix is a retry of the doctor's that
+// failed, and the doctor does not retry it again (see [IsRetryVersion]).
+// "doctor-" plus a UUID is 43 characters, within RotateSecret's 32..64.
+const RetryTokenPrefix = "doctor-"
+
+// IsRetryVersion reports whether a version id is the token of a rotation
+// the doctor retried.
+func IsRetryVersion(id string) bool { return strings.HasPrefix(id, RetryTokenPrefix) }
+
+// rotateAgain is the next command after the doctor's own retry failed:
+// find the cause in the rotation function's log, then rotate by hand.
+func (d *Doctor) rotateAgain(name string) string {
+	return fmt.Sprintf("once the cause in %s is fixed: rotatectl rotate --wait %s", d.logGroupText(), name)
+}
+
+// logGroupText names the rotation function's log group as configured
+// (DOCTOR_ROTATION_LOG_GROUP) in the texts the doctor writes.
+func (d *Doctor) logGroupText() string {
+	if d.cfg.LogGroup == "" {
+		return "the rotation function's log group (see its LoggingConfig)"
+	}
+	return "the rotation function's log group " + d.cfg.LogGroup
 }
 
 // retryTimeout is the configured bound, shortened to leave time to

@@ -331,6 +331,59 @@ func TestHandleScheduledSweep(t *testing.T) {
 		aws.ToString(in.SecretId) == "" || aws.ToString(in.ClientRequestToken) == "" {
 		t.Errorf("RotateSecret request %+v: want SecretId and ClientRequestToken, no rotation settings", in)
 	}
+	// The retry is recognizable later by its token, which smlocal (as
+	// Secrets Manager: 32..64 characters) took as the new version's id.
+	tok := aws.ToString(in.ClientRequestToken)
+	if !doctor.IsRetryVersion(tok) || len(tok) < 32 || len(tok) > 64 || !strings.Contains(r.labels("b"), tok) {
+		t.Errorf("retry token %q (labels %s): want %q + a UUID, 32..64 characters, the AWSPENDING version", tok, r.labels("b"), doctor.RetryTokenPrefix)
+	}
+}
+
+// A stuck rotation whose AWSPENDING version is the doctor's own retry
+// (its ClientRequestToken prefix) is repaired but not retried again, so a
+// rotation that keeps failing is not repaired and retried forever.
+func TestOwnRetryNotRetried(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		token   string
+		retried bool
+	}{
+		{"the doctor's retry", doctor.RetryTokenPrefix + "0b6c6f2e-3f0a-4d55-9c8e-1f2a3b4c5d6e", false},
+		{"another rotation", "0b6c6f2e-3f0a-4d55-9c8e-1f2a3b4c5d6e", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			r.secret("s", r.value("app", "old", ""))
+			r.db.accepts["old"] = true
+			// The rig's function does nothing: AWSPENDING stays, without a value.
+			if _, err := r.sm.RotateSecret(r.ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), ClientRequestToken: aws.String(tt.token)}); err != nil {
+				t.Fatal(err)
+			}
+			rec := &rotateRecorder{SecretsManager: r.sm}
+			d := doctor.New(rec, r.db, doctor.WithConfig(doctor.Config{TopicARN: "arn:aws:sns:us-east-1:1:t", RotationFunctionARN: fnARN,
+				Environment: "test", Repair: true, LogGroup: "/rotation/test", RetryTimeout: time.Second}),
+				doctor.WithNetwork(doctor.Network{Timeout: 2 * time.Second}))
+			g := d.Diagnose(r.ctx, "s")
+			if g.Cause != doctor.CauseStuckAfterCreate || !g.Repaired || g.Retried != tt.retried || (len(rec.ins) == 1) != tt.retried {
+				t.Fatalf("cause %s, repaired %v, retried %v, %d RotateSecret calls; want retried %v\n%s", g.Cause, g.Repaired, g.Retried, len(rec.ins), tt.retried, doctor.Render("test", g))
+			}
+			if strings.Contains(r.labels("s"), tt.token) {
+				t.Errorf("labels %s: the stuck version %s still labelled", r.labels("s"), tt.token)
+			}
+			if tt.retried {
+				// The retry fails (the function does nothing): its text names
+				// the configured log group, not /aws/lambda/NAME.
+				if !strings.Contains(g.Action, "/rotation/test") || strings.Contains(g.Action, "/aws/lambda/") {
+					t.Errorf("action %q: want the configured log group /rotation/test", g.Action)
+				}
+				return
+			}
+			want := "once the cause in the rotation function's log group /rotation/test is fixed: rotatectl rotate --wait s"
+			if !strings.Contains(g.Action, "the doctor's retry failed the same way; not retrying: "+want) || g.Next != want {
+				t.Errorf("action %q, next %q; want not retrying and %q", g.Action, g.Next, want)
+			}
+		})
+	}
 }
 
 // TestScheduledSweepReportsWhatIsNew: with repairs off, a stuck rotation
