@@ -100,7 +100,7 @@ func (d *Doctor) diagnose(ctx context.Context, g *Diagnosis) {
 	}
 	pending := pendingVersion(st)
 
-	db := d.net.Database(ctx, cur.Host, cur.Port)
+	db := d.database(ctx, cur.Host, cur.Port)
 	d.describeDB(g, db, cur)
 	switch {
 	case !db.OK() || db.GreetingErr != "":
@@ -255,6 +255,11 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 	case !d.cfg.Repair:
 		g.Action = fmt.Sprintf("nothing changed: repairs are off (%s=false); the repair would %s", EnvRepair, actionsText(plan.Report.Actions, true))
 		return
+	case !ownRetry && d.retryTimeout(ctx) < min(d.configuredRetryTimeout(), minRetryTime):
+		// A retry cut short would look like the doctor's own failed retry
+		// to the next sweep, which would then not retry it.
+		g.Action = "nothing changed: too little of this invocation's time is left to repair and retry; the next scheduled sweep does it"
+		return
 	}
 	r, err := d.op.ApplyRepair(ctx, plan)
 	if r != nil && r.Applied {
@@ -314,13 +319,21 @@ func (d *Doctor) logGroupText() string {
 	return "the rotation function's log group " + d.cfg.LogGroup
 }
 
+// minRetryTime is the least time a retry is started with (or the
+// configured DOCTOR_RETRY_TIMEOUT when shorter).
+const minRetryTime = 30 * time.Second
+
+func (d *Doctor) configuredRetryTimeout() time.Duration {
+	if d.cfg.RetryTimeout <= 0 {
+		return DefaultRetryTimeout
+	}
+	return d.cfg.RetryTimeout
+}
+
 // retryTimeout is the configured bound, shortened to leave time to
 // report before the invocation's own deadline.
 func (d *Doctor) retryTimeout(ctx context.Context) time.Duration {
-	t := d.cfg.RetryTimeout
-	if t <= 0 {
-		t = DefaultRetryTimeout
-	}
+	t := d.configuredRetryTimeout()
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl) - operator.TimeoutGrace - 5*time.Second; left < t {
 			t = max(left, time.Second)
@@ -457,7 +470,7 @@ func (d *Doctor) probeEndpoint(ctx context.Context, g *Diagnosis) bool {
 	if d.endpoint == "" {
 		return true
 	}
-	r := d.net.Endpoint(ctx, d.endpoint)
+	r := d.endpointReach(ctx, d.endpoint)
 	if !r.OK() {
 		g.add("Secrets Manager endpoint %s: %s", r.Addr, r.Err)
 		return false
