@@ -485,7 +485,8 @@ func (d *Doctor) addLogs(ctx context.Context, g *Diagnosis, st *operator.StatusR
 	if d.logs == nil || d.cfg.LogGroup == "" {
 		return
 	}
-	lines, err := errorLines(ctx, d.logs, d.cfg.LogGroup, st.ARN, d.now().Add(-LogWindow))
+	now := d.now()
+	lines, err := errorLines(ctx, d.logs, d.cfg.LogGroup, st.ARN, now.Add(-LogWindow), now)
 	if err != nil {
 		g.add("rotation function log: %s", err)
 	}
