@@ -43,8 +43,9 @@
 // while it waits (before setSecret that would be a failed login, see
 // below), so setSecret is printed together with finishSecret. If the
 // rotation does not finish within --timeout, or the login is refused, it
-// names the function's CloudWatch log group (/aws/lambda/NAME) and exits
-// 1. If a previous rotation is not complete it says so and points to
+// says where the function's log group is named (its LoggingConfig; the
+// deployed function logs to a group of its own, not /aws/lambda/NAME) and
+// exits 1. If a previous rotation is not complete it says so and points to
 // status and repair.
 //
 // repair [--dry-run] [--stuck-after 1h] [--timeout 2m] SECRET

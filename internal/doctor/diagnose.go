@@ -100,7 +100,7 @@ func (d *Doctor) diagnose(ctx context.Context, g *Diagnosis) {
 	}
 	pending := pendingVersion(st)
 
-	db := d.net.Database(ctx, cur.Host, cur.Port)
+	db := d.database(ctx, cur.Host, cur.Port)
 	d.describeDB(g, db, cur)
 	switch {
 	case !db.OK() || db.GreetingErr != "":
@@ -238,6 +238,10 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 	if plan.Pending != nil && !plan.InProgress {
 		g.stuckSince = plan.Pending.Created.Add(d.cfg.StuckAfter)
 	}
+	ownRetry := plan.Pending != nil && IsRetryVersion(plan.Pending.ID)
+	if ownRetry {
+		g.add("AWSPENDING (version %s) is the doctor's own retry (ClientRequestToken prefix %q)", plan.Pending.ID, RetryTokenPrefix)
+	}
 	switch {
 	case plan.InProgress:
 		g.Waiting = true
@@ -250,6 +254,11 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 		return
 	case !d.cfg.Repair:
 		g.Action = fmt.Sprintf("nothing changed: repairs are off (%s=false); the repair would %s", EnvRepair, actionsText(plan.Report.Actions, true))
+		return
+	case !ownRetry && d.retryTimeout(ctx) < min(d.configuredRetryTimeout(), minRetryTime):
+		// A retry cut short would look like the doctor's own failed retry
+		// to the next sweep, which would then not retry it.
+		g.Action = "nothing changed: too little of this invocation's time is left to repair and retry; the next scheduled sweep does it"
 		return
 	}
 	r, err := d.op.ApplyRepair(ctx, plan)
@@ -265,8 +274,16 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 		return
 	}
 	g.Action = "repaired: " + actionsText(plan.Report.Actions)
+	if ownRetry {
+		// The stuck rotation was the doctor's own retry: retrying again
+		// would repeat failure, report, repair and retry forever.
+		g.Next = d.rotateAgain(st.Name)
+		g.Action += "; the doctor's retry failed the same way; not retrying: " + g.Next
+		return
+	}
 	g.Retried = true
-	rot, err := d.op.Rotate(ctx, st.ARN, operator.RotateOptions{Wait: true, Timeout: d.retryTimeout(ctx)})
+	rot, err := d.op.Rotate(ctx, st.ARN, operator.RotateOptions{Wait: true, Timeout: d.retryTimeout(ctx),
+		TokenPrefix: RetryTokenPrefix, LogGroup: d.cfg.LogGroup})
 	if err != nil {
 		g.Action += fmt.Sprintf("; retried the rotation once: it failed: %s", err)
 		g.Next = next("status")
@@ -276,13 +293,47 @@ func (d *Doctor) repair(ctx context.Context, g *Diagnosis, st *operator.StatusRe
 	g.Next = ""
 }
 
+// RetryTokenPrefix starts the ClientRequestToken of the doctor's retried
+// rotations, which Secrets Manager makes the new version's id: a stuck
+// AWSPENDING version with this prefix is a retry of the doctor's that
+// failed, and the doctor does not retry it again (see [IsRetryVersion]).
+// "doctor-" plus a UUID is 43 characters, within RotateSecret's 32..64.
+const RetryTokenPrefix = "doctor-"
+
+// IsRetryVersion reports whether a version id is the token of a rotation
+// the doctor retried.
+func IsRetryVersion(id string) bool { return strings.HasPrefix(id, RetryTokenPrefix) }
+
+// rotateAgain is the next command after the doctor's own retry failed:
+// find the cause in the rotation function's log, then rotate by hand.
+func (d *Doctor) rotateAgain(name string) string {
+	return fmt.Sprintf("once the cause in %s is fixed: rotatectl rotate --wait %s", d.logGroupText(), name)
+}
+
+// logGroupText names the rotation function's log group as configured
+// (DOCTOR_ROTATION_LOG_GROUP) in the texts the doctor writes.
+func (d *Doctor) logGroupText() string {
+	if d.cfg.LogGroup == "" {
+		return "the rotation function's log group (see its LoggingConfig)"
+	}
+	return "the rotation function's log group " + d.cfg.LogGroup
+}
+
+// minRetryTime is the least time a retry is started with (or the
+// configured DOCTOR_RETRY_TIMEOUT when shorter).
+const minRetryTime = 30 * time.Second
+
+func (d *Doctor) configuredRetryTimeout() time.Duration {
+	if d.cfg.RetryTimeout <= 0 {
+		return DefaultRetryTimeout
+	}
+	return d.cfg.RetryTimeout
+}
+
 // retryTimeout is the configured bound, shortened to leave time to
 // report before the invocation's own deadline.
 func (d *Doctor) retryTimeout(ctx context.Context) time.Duration {
-	t := d.cfg.RetryTimeout
-	if t <= 0 {
-		t = DefaultRetryTimeout
-	}
+	t := d.configuredRetryTimeout()
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl) - operator.TimeoutGrace - 5*time.Second; left < t {
 			t = max(left, time.Second)
@@ -419,7 +470,7 @@ func (d *Doctor) probeEndpoint(ctx context.Context, g *Diagnosis) bool {
 	if d.endpoint == "" {
 		return true
 	}
-	r := d.net.Endpoint(ctx, d.endpoint)
+	r := d.endpointReach(ctx, d.endpoint)
 	if !r.OK() {
 		g.add("Secrets Manager endpoint %s: %s", r.Addr, r.Err)
 		return false
@@ -434,7 +485,8 @@ func (d *Doctor) addLogs(ctx context.Context, g *Diagnosis, st *operator.StatusR
 	if d.logs == nil || d.cfg.LogGroup == "" {
 		return
 	}
-	lines, err := errorLines(ctx, d.logs, d.cfg.LogGroup, st.ARN, d.now().Add(-LogWindow))
+	now := d.now()
+	lines, err := errorLines(ctx, d.logs, d.cfg.LogGroup, st.ARN, now.Add(-LogWindow), now)
 	if err != nil {
 		g.add("rotation function log: %s", err)
 	}

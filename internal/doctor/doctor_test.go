@@ -48,14 +48,17 @@ func (c *checker) CanLogin(_ context.Context, s string) (bool, error) {
 
 // publisher records what the doctor publishes.
 type publisher struct {
-	mu   sync.Mutex
-	msgs []*sns.PublishInput
+	mu        sync.Mutex
+	msgs      []*sns.PublishInput
+	deadlines []time.Time // of each Publish's context
 }
 
-func (p *publisher) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+func (p *publisher) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.msgs = append(p.msgs, in)
+	dl, _ := ctx.Deadline()
+	p.deadlines = append(p.deadlines, dl)
 	return &sns.PublishOutput{MessageId: aws.String("m")}, nil
 }
 
@@ -331,6 +334,59 @@ func TestHandleScheduledSweep(t *testing.T) {
 		aws.ToString(in.SecretId) == "" || aws.ToString(in.ClientRequestToken) == "" {
 		t.Errorf("RotateSecret request %+v: want SecretId and ClientRequestToken, no rotation settings", in)
 	}
+	// The retry is recognizable later by its token, which smlocal (as
+	// Secrets Manager: 32..64 characters) took as the new version's id.
+	tok := aws.ToString(in.ClientRequestToken)
+	if !doctor.IsRetryVersion(tok) || len(tok) < 32 || len(tok) > 64 || !strings.Contains(r.labels("b"), tok) {
+		t.Errorf("retry token %q (labels %s): want %q + a UUID, 32..64 characters, the AWSPENDING version", tok, r.labels("b"), doctor.RetryTokenPrefix)
+	}
+}
+
+// A stuck rotation whose AWSPENDING version is the doctor's own retry
+// (its ClientRequestToken prefix) is repaired but not retried again, so a
+// rotation that keeps failing is not repaired and retried forever.
+func TestOwnRetryNotRetried(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		token   string
+		retried bool
+	}{
+		{"the doctor's retry", doctor.RetryTokenPrefix + "0b6c6f2e-3f0a-4d55-9c8e-1f2a3b4c5d6e", false},
+		{"another rotation", "0b6c6f2e-3f0a-4d55-9c8e-1f2a3b4c5d6e", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			r.secret("s", r.value("app", "old", ""))
+			r.db.accepts["old"] = true
+			// The rig's function does nothing: AWSPENDING stays, without a value.
+			if _, err := r.sm.RotateSecret(r.ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), ClientRequestToken: aws.String(tt.token)}); err != nil {
+				t.Fatal(err)
+			}
+			rec := &rotateRecorder{SecretsManager: r.sm}
+			d := doctor.New(rec, r.db, doctor.WithConfig(doctor.Config{TopicARN: "arn:aws:sns:us-east-1:1:t", RotationFunctionARN: fnARN,
+				Environment: "test", Repair: true, LogGroup: "/rotation/test", RetryTimeout: time.Second}),
+				doctor.WithNetwork(doctor.Network{Timeout: 2 * time.Second}))
+			g := d.Diagnose(r.ctx, "s")
+			if g.Cause != doctor.CauseStuckAfterCreate || !g.Repaired || g.Retried != tt.retried || (len(rec.ins) == 1) != tt.retried {
+				t.Fatalf("cause %s, repaired %v, retried %v, %d RotateSecret calls; want retried %v\n%s", g.Cause, g.Repaired, g.Retried, len(rec.ins), tt.retried, doctor.Render("test", g))
+			}
+			if strings.Contains(r.labels("s"), tt.token) {
+				t.Errorf("labels %s: the stuck version %s still labelled", r.labels("s"), tt.token)
+			}
+			if tt.retried {
+				// The retry fails (the function does nothing): its text names
+				// the configured log group, not /aws/lambda/NAME.
+				if !strings.Contains(g.Action, "/rotation/test") || strings.Contains(g.Action, "/aws/lambda/") {
+					t.Errorf("action %q: want the configured log group /rotation/test", g.Action)
+				}
+				return
+			}
+			want := "once the cause in the rotation function's log group /rotation/test is fixed: rotatectl rotate --wait s"
+			if !strings.Contains(g.Action, "the doctor's retry failed the same way; not retrying: "+want) || g.Next != want {
+				t.Errorf("action %q, next %q; want not retrying and %q", g.Action, g.Next, want)
+			}
+		})
+	}
 }
 
 // TestScheduledSweepReportsWhatIsNew: with repairs off, a stuck rotation
@@ -376,5 +432,119 @@ func TestScheduledSweepReportsWhatIsNew(t *testing.T) {
 		if res.Diagnoses[0].Repaired {
 			t.Errorf("%s: repaired with repairs off", tt.name)
 		}
+	}
+}
+
+// alarmPayload is an alarm in ALARM: every secret of the environment.
+func alarmPayload() json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change",
+		"detail": map[string]any{"alarmName": "rotation-errors", "state": map[string]string{"value": "ALARM"}}})
+	return b
+}
+
+// With more secrets than one invocation diagnoses, consecutive sweeps
+// start at different secrets, so every secret is diagnosed within two
+// sweeps (not the same first MaxSweepSecrets every time), and a secret
+// with a rotation pending is diagnosed in every sweep wherever
+// ListSecrets lists it.
+func TestSweepCoversEverySecret(t *testing.T) {
+	r := newRig(t)
+	const n = doctor.MaxSweepSecrets + 10
+	for i := range n {
+		name := fmt.Sprintf("s%02d", i)
+		r.secret(name, r.value("u", "pw", ""))
+	}
+	r.pending("s59", r.value("u", "new", "")) // last in ListSecrets' order
+	r.db.accepts["pw"] = true
+	seen := map[string]int{}
+	now := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	for sweep := range 2 {
+		at := now.Add(time.Duration(sweep) * time.Hour)
+		d := doctor.New(r.sm, r.db, doctor.WithConfig(doctor.Config{TopicARN: "arn:aws:sns:us-east-1:1:t", RotationFunctionARN: fnARN,
+			Environment: "test", SweepInterval: time.Hour}), doctor.WithPublisher(r.pub),
+			doctor.WithNetwork(doctor.Network{Timeout: 2 * time.Second}), doctor.WithClock(func() time.Time { return at }))
+		res, err := d.Handle(r.ctx, json.RawMessage(doctor.ScheduledSweep))
+		if err != nil || len(res.Diagnoses) != doctor.MaxSweepSecrets || len(res.Skipped) != n-doctor.MaxSweepSecrets {
+			t.Fatalf("sweep %d: %d diagnosed, %d skipped, %v", sweep, len(res.Diagnoses), len(res.Skipped), err)
+		}
+		for _, g := range res.Diagnoses {
+			seen[g.Secret]++
+		}
+		if seen["s59"] != sweep+1 {
+			t.Errorf("sweep %d: the secret with AWSPENDING (s59) was not diagnosed", sweep)
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("two sweeps diagnosed %d of %d secrets", len(seen), n)
+	}
+}
+
+// Diagnoses stop when less than PublishBudget (plus MinDiagnoseTime) of
+// the invocation is left; the rest is named as not diagnosed, the report
+// is still published, and Publish's deadline is within the invocation's.
+func TestHandleKeepsPublishBudget(t *testing.T) {
+	r := newRig(t)
+	r.secret("a", r.value("a", "a-pw", ""))
+	r.db.accepts["a-pw"] = true
+	for _, left := range []time.Duration{doctor.PublishBudget + 5*time.Second, 10 * time.Second} {
+		ctx, cancel := context.WithTimeout(r.ctx, left)
+		res, err := r.doctor(doctor.Config{}).Handle(ctx, alarmPayload())
+		cancel()
+		if err != nil || len(res.Diagnoses) != 0 || !res.OutOfTime || fmt.Sprint(res.Skipped) != "[a]" || !res.Published {
+			t.Fatalf("%s left: %+v, %v; want nothing diagnosed, a not diagnosed, published", left, res, err)
+		}
+		body := aws.ToString(r.pub.msgs[len(r.pub.msgs)-1].Message)
+		if !strings.Contains(body, "Not diagnosed in this run") || !strings.Contains(body, "ran out") {
+			t.Errorf("report lacks the secrets not diagnosed and why:\n%s", body)
+		}
+		dl, _ := ctx.Deadline()
+		if got := r.pub.deadlines[len(r.pub.deadlines)-1]; got.IsZero() || got.After(dl) {
+			t.Errorf("%s left: Publish's deadline %s is after the invocation's %s", left, got, dl)
+		}
+	}
+}
+
+// One invocation probes a database once, however many secrets use it:
+// an unreachable database costs its probe timeouts once, not per secret.
+func TestProbeCachedPerInvocation(t *testing.T) {
+	r := newRig(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var mu sync.Mutex
+	conns := 0
+	go func() { // accepts and never greets
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns++
+			mu.Unlock()
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	r.port = l.Addr().(*net.TCPAddr).Port
+	for _, name := range []string{"a", "b", "c"} {
+		r.secret(name, r.value(name, name+"-pw", ""))
+	}
+	d := doctor.New(r.sm, r.db, doctor.WithConfig(doctor.Config{TopicARN: "arn:aws:sns:us-east-1:1:t", RotationFunctionARN: fnARN, Environment: "test"}),
+		doctor.WithPublisher(r.pub), doctor.WithNetwork(doctor.Network{Timeout: 300 * time.Millisecond}))
+	res, err := d.Handle(r.ctx, alarmPayload())
+	if err != nil || len(res.Diagnoses) != 3 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	for _, g := range res.Diagnoses {
+		if g.Cause != doctor.CauseDatabaseUnreachable {
+			t.Errorf("%s: cause %s, want %s", g.Secret, g.Cause, doctor.CauseDatabaseUnreachable)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Errorf("%d connections to the database for 3 secrets, want 1", conns)
 	}
 }

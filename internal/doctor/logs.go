@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,55 +20,96 @@ type LogReader interface {
 }
 
 // Bounds of the log search: the report quotes at most MaxLogLines lines
-// of at most MaxLogLineLen bytes, found within MaxLogPages pages of the
-// last LogWindow.
+// of at most MaxLogLineLen bytes, found within MaxLogPages pages (in all)
+// of the last LogWindow, within logSearchTimeout.
 const (
 	MaxLogLines   = 5
 	MaxLogLineLen = 300
-	MaxLogPages   = 5
+	MaxLogPages   = 10
 	LogWindow     = 24 * time.Hour
 	// logCallTimeout bounds one FilterLogEvents call, its retries included.
 	logCallTimeout = 20 * time.Second
+	// logSearchTimeout bounds the whole search for one secret.
+	logSearchTimeout = 30 * time.Second
 )
 
 // errorLines returns the last error lines the rotation function logged
-// for secretARN in group since start: its JSON records with
-// "outcome":"failed" (docs/rotation-function.md, Logs) plus Lambda's own
-// lines for timeouts and crashes, which carry no secret ARN. The filter
-// is CloudWatch Logs' pattern syntax; matching the ARN in the pattern
-// keeps other secrets' failures out.
-func errorLines(ctx context.Context, lr LogReader, group, secretARN string, start time.Time) ([]string, error) {
-	in := &cloudwatchlogs.FilterLogEventsInput{
-		LogGroupName:  aws.String(group),
-		StartTime:     aws.Int64(start.UnixMilli()),
-		FilterPattern: aws.String(fmt.Sprintf("?%q ?\"Task timed out\" ?\"Runtime.ExitError\"", secretARN)),
-		Limit:         aws.Int32(100),
-	}
-	var lines []string
-	p := cloudwatchlogs.NewFilterLogEventsPaginator(lr, in, func(o *cloudwatchlogs.FilterLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true })
-	for pages := 0; p.HasMorePages() && pages < MaxLogPages; pages++ {
-		pctx, cancel := context.WithTimeout(ctx, logCallTimeout)
-		out, err := p.NextPage(pctx)
-		cancel()
-		if err != nil {
-			return lines, fmt.Errorf("read log group %s: %w", group, err)
+// for secretARN in group between start and now: its JSON records with
+// "outcome":"failed" (docs/rotation-function.md, Logs). The filter pattern
+// (CloudWatch Logs' syntax) is the ARN alone: Lambda's own lines for a
+// timeout or a crash ("Task timed out", Runtime.ExitError) name no
+// secret, so they could be another secret's and are not quoted.
+//
+// FilterLogEvents returns events oldest first, so the latest lines are
+// found by narrowing the window: a window with more than one page is
+// halved, keeping its newer half, until one page holds it; then the
+// older rest is searched the same way while fewer than MaxLogLines lines
+// were found. At most MaxLogPages pages in all.
+func errorLines(ctx context.Context, lr LogReader, group, secretARN string, start, now time.Time) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, logSearchTimeout)
+	defer cancel()
+	var lines []string // oldest first
+	pages := 0
+	from, to, open := start, now, true // the newest window has no end
+	for pages < MaxLogPages {
+		in := &cloudwatchlogs.FilterLogEventsInput{
+			LogGroupName:  aws.String(group),
+			StartTime:     aws.Int64(from.UnixMilli()),
+			FilterPattern: aws.String(fmt.Sprintf("%q", secretARN)),
+			Limit:         aws.Int32(100),
 		}
-		for _, e := range out.Events {
-			m := strings.TrimSpace(aws.ToString(e.Message))
-			if !isErrorLine(m) {
-				continue
-			}
-			m = shortLine(m)
-			if len(m) > MaxLogLineLen {
-				m = m[:MaxLogLineLen] + "..."
-			}
-			lines = append(lines, m)
+		if !open {
+			in.EndTime = aws.Int64(to.UnixMilli() - 1) // EndTime is inclusive
 		}
+		var found []string
+		narrowed := false
+		p := cloudwatchlogs.NewFilterLogEventsPaginator(lr, in, func(o *cloudwatchlogs.FilterLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true })
+		for first := true; p.HasMorePages() && pages < MaxLogPages; first = false {
+			pctx, pcancel := context.WithTimeout(ctx, logCallTimeout)
+			out, err := p.NextPage(pctx)
+			pcancel()
+			pages++
+			if err != nil {
+				return last(append(found, lines...)), fmt.Errorf("read log group %s: %w", group, err)
+			}
+			if first && p.HasMorePages() && to.Sub(from) > time.Minute {
+				from, narrowed = from.Add(to.Sub(from)/2), true
+				break
+			}
+			for _, e := range out.Events {
+				if m := strings.TrimSpace(aws.ToString(e.Message)); isErrorLine(m) && strings.Contains(m, secretARN) {
+					found = last(append(found, clip(shortLine(m))))
+				}
+			}
+		}
+		if narrowed {
+			continue
+		}
+		lines = last(append(found, lines...))
+		if len(lines) >= MaxLogLines || !from.After(start) {
+			return lines, nil
+		}
+		from, to, open = start, from, false
 	}
-	if len(lines) > MaxLogLines {
-		lines = lines[len(lines)-MaxLogLines:]
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("read log group %s: no error line found within %d pages", group, MaxLogPages)
 	}
 	return lines, nil
+}
+
+// last keeps the last MaxLogLines lines.
+func last(lines []string) []string {
+	if len(lines) > MaxLogLines {
+		return slices.Clone(lines[len(lines)-MaxLogLines:])
+	}
+	return lines
+}
+
+func clip(m string) string {
+	if len(m) > MaxLogLineLen {
+		return m[:MaxLogLineLen] + "..."
+	}
+	return m
 }
 
 // isErrorLine keeps failures and drops the function's successful steps

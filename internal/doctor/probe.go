@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -281,4 +282,53 @@ func printable(b []byte) string {
 		}
 	}
 	return s.String()
+}
+
+// probeCache keeps the network probes of one invocation, per host:port:
+// a sweep over many secrets of one database probes it once, and an
+// unreachable database costs its probe timeouts once, not per secret.
+type probeCache struct {
+	mu        sync.Mutex
+	databases map[string]DBProbe
+	endpoints map[string]Reach
+}
+
+type probeCacheKey struct{}
+
+// withProbeCache returns ctx carrying a fresh cache (one per invocation).
+func withProbeCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, probeCacheKey{}, &probeCache{databases: map[string]DBProbe{}, endpoints: map[string]Reach{}})
+}
+
+// database probes host:port once per invocation (see [withProbeCache]).
+func (d *Doctor) database(ctx context.Context, host string, port int) DBProbe {
+	c, _ := ctx.Value(probeCacheKey{}).(*probeCache)
+	if c == nil {
+		return d.net.Database(ctx, host, port)
+	}
+	key := net.JoinHostPort(host, strconv.Itoa(port))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.databases[key]; ok {
+		return p
+	}
+	p := d.net.Database(ctx, host, port)
+	c.databases[key] = p
+	return p
+}
+
+// endpointReach probes the endpoint once per invocation.
+func (d *Doctor) endpointReach(ctx context.Context, endpoint string) Reach {
+	c, _ := ctx.Value(probeCacheKey{}).(*probeCache)
+	if c == nil {
+		return d.net.Endpoint(ctx, endpoint)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.endpoints[endpoint]; ok {
+		return r
+	}
+	r := d.net.Endpoint(ctx, endpoint)
+	c.endpoints[endpoint] = r
+	return r
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -62,5 +63,28 @@ func TestRepairDeniedUpdate(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "remove AWSPENDING") {
 		t.Fatalf("error %q does not say which change failed", err)
+	}
+}
+
+// Rotate with a TokenPrefix (the doctor's retries) starts the rotation
+// with a ClientRequestToken of 32..64 characters that Secrets Manager
+// (smlocal: the same length rule) takes as the new version's id, and a
+// failure names the LogGroup the caller knows instead of a guess.
+func TestRotateTokenPrefixAndLogGroup(t *testing.T) {
+	r := newRig(t, "u_prefix")
+	r.enableRotation(brokenFunction)
+	rep, err := r.operator().Rotate(ctxT(t), r.secret, operator.RotateOptions{Wait: true, Timeout: 300 * time.Millisecond,
+		TokenPrefix: "doctor-", LogGroup: "/rotation/test/function"})
+	if err == nil || rep == nil {
+		t.Fatalf("the broken function's rotation succeeded: %+v", rep)
+	}
+	if !strings.HasPrefix(rep.Version, "doctor-") || len(rep.Version) < operator.MinTokenLen || len(rep.Version) > operator.MaxTokenLen {
+		t.Errorf("version %q: want the prefix doctor- and 32..64 characters", rep.Version)
+	}
+	if st := r.stages(); st["AWSPENDING"] != rep.Version {
+		t.Errorf("stages %v: want AWSPENDING on %s", st, rep.Version)
+	}
+	if !strings.Contains(err.Error(), "CloudWatch log group /rotation/test/function") || rep.LogGroup != "/rotation/test/function" {
+		t.Errorf("error %q, log group %q: want the caller's log group", err, rep.LogGroup)
 	}
 }

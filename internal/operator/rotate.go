@@ -64,7 +64,23 @@ type RotateOptions struct {
 	// Progress is called once per phase reached, in order, with the new
 	// version's id.
 	Progress func(version, phase string)
+	// TokenPrefix is put before the fresh ClientRequestToken (which
+	// becomes the new version's id), so that the rotation is recognizable
+	// later (the doctor's retries: "doctor-"). The token is cut to
+	// [MaxTokenLen].
+	TokenPrefix string
+	// LogGroup, when known, is the rotation function's log group named in
+	// the failure text; "" names it by the function's LoggingConfig (the
+	// deployed functions log to a group of their own, not /aws/lambda/NAME).
+	LogGroup string
 }
+
+// MinTokenLen and MaxTokenLen bound a ClientRequestToken (the RotateSecret
+// API reference: 32 to 64 characters).
+const (
+	MinTokenLen = 32
+	MaxTokenLen = 64
+)
 
 // RotateReport is what `rotate` prints.
 type RotateReport struct {
@@ -103,7 +119,10 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 	rctx, rcancel := context.WithTimeout(ctx, timeout+TimeoutGrace)
 	defer rcancel()
 
-	token := o.newToken()
+	token := opts.TokenPrefix + o.newToken()
+	if len(token) > MaxTokenLen {
+		token = token[:MaxTokenLen]
+	}
 	in := &secretsmanager.RotateSecretInput{SecretId: aws.String(secretID), ClientRequestToken: aws.String(token), RotateImmediately: aws.Bool(true)}
 	if opts.Function != "" {
 		in.RotationLambdaARN = aws.String(opts.Function)
@@ -147,7 +166,7 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 				l := o.tryLogin(rctx, s, secret.StageCurrent, r.Version)
 				r.Verified = &l
 				if l.Result != LoginAccepted {
-					return o.failed(r, s, fmt.Errorf("%w: AWSCURRENT moved but the database login with it: %s", ErrRotationFailed, strings.TrimSpace(l.Result+" "+l.Detail)))
+					return o.failed(r, s, opts.LogGroup, fmt.Errorf("%w: AWSCURRENT moved but the database login with it: %s", ErrRotationFailed, strings.TrimSpace(l.Result+" "+l.Detail)))
 				}
 				r.Finished = true
 				return r, nil
@@ -166,7 +185,7 @@ func (o *Operator) Rotate(ctx context.Context, secretID string, opts RotateOptio
 				cause = fmt.Errorf("%w: %w", cause, ctx.Err())
 			}
 			s, _ := o.snapshot(rctx, r.ARN)
-			return o.failed(r, s, cause)
+			return o.failed(r, s, opts.LogGroup, cause)
 		}
 	}
 }
@@ -193,14 +212,18 @@ func (o *Operator) observe(ctx context.Context, s *snapshot, version string) (st
 	return PhaseCreateSecret, nil
 }
 
-// failed completes a report for a rotation that did not finish.
-func (o *Operator) failed(r *RotateReport, s *snapshot, err error) (*RotateReport, error) {
-	fn := ""
+// failed completes a report for a rotation that did not finish. It names
+// logGroup when the caller knows it (the doctor's configured one); else
+// the function's log group by where to find it, since a function's
+// LoggingConfig may send its logs anywhere, not to /aws/lambda/NAME.
+func (o *Operator) failed(r *RotateReport, s *snapshot, logGroup string, err error) (*RotateReport, error) {
+	r.LogGroup = logGroup
+	where := "the rotation function's log group (see its LoggingConfig)"
 	if s != nil {
-		fn = aws.ToString(s.desc.RotationLambdaARN)
+		if fn := aws.ToString(s.desc.RotationLambdaARN); fn != "" {
+			where = fmt.Sprintf("the rotation function's log group (see its LoggingConfig: `aws lambda get-function-configuration --function-name %s --query LoggingConfig.LogGroup`)", fn)
+		}
 	}
-	r.LogGroup = LogGroup(fn)
-	where := "the rotation function's CloudWatch logs"
 	if r.LogGroup != "" {
 		where = "CloudWatch log group " + r.LogGroup
 	}
@@ -209,8 +232,9 @@ func (o *Operator) failed(r *RotateReport, s *snapshot, err error) (*RotateRepor
 	return r, err
 }
 
-// LogGroup returns the CloudWatch log group of a Lambda function ARN
-// (/aws/lambda/NAME), or "" if arn is not a function ARN.
+// LogGroup returns Lambda's default log group of a function ARN
+// (/aws/lambda/NAME), or "" if arn is not a function ARN. A function
+// whose LoggingConfig names another group logs there instead.
 func LogGroup(arn string) string {
 	_, rest, ok := strings.Cut(arn, ":function:")
 	if !ok || rest == "" {

@@ -77,6 +77,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		LogGroupName  string `json:"logGroupName"`
 		FilterPattern string `json:"filterPattern"`
 		NextToken     string `json:"nextToken"`
+		StartTime     *int64 `json:"startTime"`
+		EndTime       *int64 `json:"endTime"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		fault(w, "SerializationException", "malformed JSON")
@@ -94,6 +96,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok && !added {
 		fault(w, "ResourceNotFoundException", "The specified log group does not exist.")
 		return
+	}
+	// Every line is stamped with the time of the request, so a window
+	// (startTime and endTime, both inclusive) holds all lines or none.
+	now := time.Now().UnixMilli()
+	if (in.StartTime != nil && now < *in.StartTime) || (in.EndTime != nil && now > *in.EndTime) {
+		lines = nil
 	}
 	var match []string
 	for _, l := range lines {
@@ -115,7 +123,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Events    []event `json:"events"`
 		NextToken string  `json:"nextToken,omitempty"`
 	}{Events: []event{}}
-	now := time.Now().UnixMilli()
 	for i, m := range match[start:end] {
 		out.Events = append(out.Events, event{EventID: strconv.Itoa(start + i), LogStreamName: "local", Message: m, Timestamp: now, IngestionTime: now})
 	}
