@@ -42,9 +42,11 @@ type SecretRotationProps struct {
 	// up to 24. Default: 0, Secrets Manager's default.
 	Window time.Duration
 	// DependsOn are more resources the first rotation needs (it runs as
-	// soon as the schedule exists), e.g. the database instance. The
-	// schedule always waits for the policy, the permission and Database's
-	// security groups.
+	// soon as the schedule exists), e.g. the database instance, or the
+	// master's own rotation schedule for an application user. The
+	// schedule always waits for the policy (with ResourcePolicies, the
+	// secret's resource policy and EncryptionKey), the permission and
+	// Database's security groups.
 	DependsOn []constructs.IDependable
 
 	// MasterSecret makes this an alternating-users rotation: Secret names
@@ -76,8 +78,9 @@ type SecretRotationProps struct {
 	// AlternatingUsersSecretPrefixes, the stack's permission admits only
 	// the secrets under them instead (SourceArn "<prefix>*", one
 	// permission per prefix; Lambda compares SourceArn with a wildcard
-	// match), so Secret must be under one of them. Default: false, one per
-	// secret.
+	// match), so Secret must be under one of them: a secret rotated as its
+	// own user (a database's master) usually is not, and needs its own
+	// permission (false). Default: false, one per secret.
 	SharedInvokePermission bool
 }
 
@@ -162,9 +165,14 @@ func NewSecretRotation(scope constructs.Construct, id string, props *SecretRotat
 
 	var needs []constructs.IDependable
 	if props.ResourcePolicies {
-		if err := grantOnResources(props); err != nil {
+		// The first rotation needs the statements in place: the secret's
+		// resource policy (its own resource) and the key policy (part of
+		// the key's).
+		policies, err := grantOnResources(props)
+		if err != nil {
 			return nil, err
 		}
+		needs = append(needs, policies...)
 	} else {
 		out.Policy = newRotationPolicy(c, props)
 		needs = append(needs, out.Policy)
@@ -277,8 +285,12 @@ func viaSecretsManager(sid string, principal awsiam.IPrincipal, keyArn *string, 
 // the secret's resource policy and its key's key policy. Within one
 // account a resource-based policy that names the role is enough
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
-// nothing is added to the role, so any number of secrets fit.
-func grantOnResources(props *SecretRotationProps) error {
+// nothing is added to the role, so any number of secrets fit. It returns
+// what holds the statements, for the schedule to depend on: the secret's
+// resource policy, and the key (whose key policy is a property of the key
+// resource; AddToResourcePolicy's PolicyDependable for a key is its policy
+// document, not a construct).
+func grantOnResources(props *SecretRotationProps) ([]constructs.IDependable, error) {
 	role := awsiam.NewArnPrincipal(props.Function.Role.RoleArn())
 	added := props.Secret.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("RotationFunctionRotatesThisSecret"),
@@ -286,18 +298,20 @@ func grantOnResources(props *SecretRotationProps) error {
 		Actions:    jsii.Strings(rotationActions...),
 		Resources:  jsii.Strings("*"),
 	}))
-	if added == nil || added.StatementAdded == nil || !*added.StatementAdded {
-		return errors.New("secret rotation: the secret's resource policy took no statement")
+	if added == nil || added.StatementAdded == nil || !*added.StatementAdded || added.PolicyDependable == nil {
+		return nil, errors.New("secret rotation: the secret's resource policy took no statement")
 	}
+	out := []constructs.IDependable{added.PolicyDependable}
 	if props.EncryptionKey != nil {
 		// Identical statements of the secrets sharing a key are merged
 		// into one by the key policy document.
 		added := props.EncryptionKey.AddToResourcePolicy(viaSecretsManager("RotationFunctionThroughSecretsManager", role, jsii.String("*"), "kms:Decrypt", "kms:GenerateDataKey"), jsii.Bool(true))
 		if added == nil || added.StatementAdded == nil || !*added.StatementAdded {
-			return errors.New("secret rotation: the key policy took no statement")
+			return nil, errors.New("secret rotation: the key policy took no statement")
 		}
+		out = append(out, props.EncryptionKey)
 	}
-	return nil
+	return out, nil
 }
 
 // masterAccess returns the stack's policy that lets the function read

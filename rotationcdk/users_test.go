@@ -2,6 +2,7 @@ package rotationcdk_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -256,7 +257,10 @@ func TestAlternatingUsersWiring(t *testing.T) {
 			t.Error("key policy statement for the function without kms:ViaService")
 		}
 	}
-	// The schedules wait for the master access and the permission.
+	// The schedules wait for the master access, the permission, and the
+	// secret's resource policy and key (the function's access to the
+	// secret with ResourcePolicies).
+	keys := resources(tpl, "AWS::KMS::Key")
 	for id, s := range resources(tpl, "AWS::SecretsManager::RotationSchedule") {
 		var deps []string
 		raw, _ := json.Marshal(s["DependsOn"])
@@ -264,6 +268,21 @@ func TestAlternatingUsersWiring(t *testing.T) {
 		joined := strings.Join(deps, ",")
 		if !strings.Contains(joined, "RotationMasterAccess") || !strings.Contains(joined, "RotationInvokePermission") {
 			t.Errorf("%s depends on %v, want the master access policy and the invoke permission", id, deps)
+		}
+		secret := asJSON(s["Properties"].(map[string]any)["SecretId"])
+		waits := false
+		for pid, p := range policies {
+			if asJSON(p["Properties"].(map[string]any)["SecretId"]) == secret {
+				waits = slices.Contains(deps, pid)
+			}
+		}
+		if !waits {
+			t.Errorf("%s depends on %v, want its secret's resource policy", id, deps)
+		}
+		for kid := range keys {
+			if !slices.Contains(deps, kid) {
+				t.Errorf("%s depends on %v, want the key %s (its key policy)", id, deps, kid)
+			}
 		}
 	}
 }

@@ -172,22 +172,27 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	// "RotationSchedule" makes the schedule keep its logical id; the
 	// policy and the permission keep theirs through keepLogicalID.
 	//
-	// The default database's master keeps today's managed policy and
-	// permission; any other database's goes through the secret's and key's
-	// policies and the stack's shared permission, so the function's role
-	// and resource policy stay within their quotas however many databases
-	// there are (see rotationcdk.SecretRotationProps).
+	// The default database's master keeps today's managed policy; any
+	// other database's goes through the secret's and key's policies, so
+	// the function's role stays within its quotas however many databases
+	// there are (see rotationcdk.SecretRotationProps). Every master has an
+	// invoke permission of its own (SourceArn: the attached secret): the
+	// stack's shared permission admits only the environment's user
+	// secrets when there are users (SourceArn "<prefix>*"), and a master is
+	// unnamed, outside that prefix. The function's resource policy (20 KB)
+	// then holds at most config.MaxDatabases (15) per-master statements
+	// and one shared statement per database stack with users, about 30 of
+	// ~500 bytes: some 15 KB.
 	rotation, err := rotationcdk.NewSecretRotation(stack, "RotationSchedule", &rotationcdk.SecretRotationProps{
-		Function:               props.RotationFunction,
-		Secret:                 attached,
-		EncryptionKey:          key,
-		Database:               db,
-		Port:                   port,
-		Schedule:               rotationSchedule(env),
-		Window:                 time.Duration(env.RotationWindowHours) * time.Hour,
-		DependsOn:              []constructs.IDependable{db},
-		ResourcePolicies:       !d.IsDefault(),
-		SharedInvokePermission: !d.IsDefault(),
+		Function:         props.RotationFunction,
+		Secret:           attached,
+		EncryptionKey:    key,
+		Database:         db,
+		Port:             port,
+		Schedule:         rotationSchedule(env),
+		Window:           time.Duration(env.RotationWindowHours) * time.Hour,
+		DependsOn:        []constructs.IDependable{db},
+		ResourcePolicies: !d.IsDefault(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
@@ -212,7 +217,7 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	out.Users, err = newUserSecrets(stack, userSecretsProps{
 		env: env, database: d, function: props.RotationFunction, key: key, connections: db,
 		host: db.DbInstanceEndpointAddress(), master: attached, masterKey: key,
-		dependsOn: []constructs.IDependable{db},
+		dependsOn: []constructs.IDependable{db}, masterRotation: rotation,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", env.Name, err)

@@ -59,6 +59,7 @@ func newExistingDatabase(stack awscdk.Stack, props *DatabaseStackProps, env conf
 		users, err := newUserSecrets(stack, userSecretsProps{
 			env: env, database: d, function: props.RotationFunction, key: key, connections: conns,
 			host: jsii.String(x.Endpoint), master: master, masterKey: masterKey,
+			masterRotation: out.Rotation, // nil without rotateMaster: nothing to wait for
 		})
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: %w", env.Name, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -50,6 +51,9 @@ type userSecretsProps struct {
 	master    awssecretsmanager.ISecret
 	masterKey awskms.IKey
 	dependsOn []constructs.IDependable
+	// masterRotation is the master's rotation when this stack creates it
+	// (nil otherwise): each user's schedule waits for the master's.
+	masterRotation *rotationcdk.SecretRotation
 }
 
 // newUserSecrets creates, per application user of p.database, a secret in
@@ -65,6 +69,22 @@ func newUserSecrets(stack awscdk.Stack, p userSecretsProps) ([]*UserSecret, erro
 		return nil, nil
 	}
 	users := constructs.NewConstruct(stack, jsii.String("Users"))
+	// Each user's first rotation logs in with the master. Creating a
+	// schedule starts its secret's first rotation (RotateSecret), so
+	// without an order the master's first rotation and every user's start
+	// together, and a user's login can meet the master's password mid-
+	// change (set in the database before AWSCURRENT moves): one refused
+	// master login per user, which counts toward any lockout. Waiting for
+	// the master's schedule narrows that window but does not close it:
+	// CloudFormation creates a schedule once RotateSecret has started the
+	// rotation, which runs asynchronously, so the users' rotations still
+	// start while the master's runs (a few seconds in, not at the same
+	// instant). A user rotation refused this way fails (RotationFailed,
+	// which the failure rule sends to the doctor).
+	dependsOn := slices.Clone(p.dependsOn)
+	if p.masterRotation != nil {
+		dependsOn = append(dependsOn, p.masterRotation.Schedule)
+	}
 	var out []*UserSecret
 	for _, u := range p.database.Users {
 		template, err := userSecretTemplate(p, u)
@@ -97,7 +117,7 @@ func newUserSecrets(stack awscdk.Stack, p userSecretsProps) ([]*UserSecret, erro
 			Port:                   awsec2.Port_Tcp(jsii.Number(p.database.Port())),
 			Schedule:               rotationSchedule(p.env),
 			Window:                 time.Duration(p.env.RotationWindowHours) * time.Hour,
-			DependsOn:              p.dependsOn,
+			DependsOn:              dependsOn,
 			MasterSecret:           p.master,
 			MasterEncryptionKey:    p.masterKey,
 			ResourcePolicies:       true,

@@ -8,7 +8,7 @@
 // # Triggers
 //
 // [ParseTrigger] reads the invocation payload: a Secrets Manager
-// RotationFailed, RotationAbandoned or TestRotationFailed event delivered
+// RotationFailed or RotationAbandoned event (TestRotationFailed is accepted too) delivered
 // by EventBridge from CloudTrail (the secret in
 // detail.additionalEventData.SecretId), a CloudWatch alarm state change to
 // ALARM (every secret the environment's rotation function rotates), or an

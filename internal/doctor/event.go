@@ -31,6 +31,12 @@ const (
 const ScheduledSweep = `{"sweep":"scheduled"}`
 
 // RotationEvents are the CloudTrail service events the doctor acts on.
+// The environment's failure rule (stacks.RotationFailureEvents) delivers
+// only RotationFailed and RotationAbandoned, the failures AWS lists
+// ("Logging AWS Secrets Manager events with AWS CloudTrail",
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieve-ct-entries.html);
+// TestRotationFailed is accepted when a payload names it (an on-demand
+// invocation or another rule), but no rule of this app sends it.
 var RotationEvents = []string{"RotationFailed", "RotationAbandoned", "TestRotationFailed"}
 
 // Trigger is what an invocation asks the doctor to look at.
