@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/example/secret-rotation/internal/engine"
 	"github.com/example/secret-rotation/internal/engine/mysql"
@@ -103,8 +104,10 @@ func newAltRig(t testing.TB, mutate func(m map[string]any)) *altRig {
 	r.sm, r.client = sm, sm.NewClient(ctx)
 	h = rotation.New(r.client, mysql.NewEngine(d), rotation.WithLogger(slog.New(slog.NewJSONHandler(r.log, nil))))
 	r.h = h
+	// The master serves the secrets named after the user, as the stacks
+	// tag a database's master with its users' prefix.
 	r.masterID = r.create("master-"+r.masterUsr, map[string]any{"engine": "mariadb", "host": srv.Host(), "port": srv.Port(),
-		"username": r.masterUsr, "password": r.masterPw, "ssl": "true"})
+		"username": r.masterUsr, "password": r.masterPw, "ssl": "true"}, rotation.MasterBindingTag, smARNBase+r.user)
 	m := map[string]any{"engine": "mariadb", "host": srv.Host(), "port": srv.Port(), "dbname": r.schema,
 		"username": r.user, "password": "First-" + testdb.UniqueName(t), "masterarn": r.masterID, "ssl": "true",
 		"grants": r.declared}
@@ -115,10 +118,20 @@ func newAltRig(t testing.TB, mutate func(m map[string]any)) *altRig {
 	return r
 }
 
-func (r *altRig) create(name string, m map[string]any) string {
+// smARNBase starts the ARN of every secret of smlocal's default account
+// and region.
+const smARNBase = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+
+// create stores a secret with m as its value and tags, key and value
+// pairs.
+func (r *altRig) create(name string, m map[string]any, tags ...string) string {
 	r.t.Helper()
 	b, _ := json.Marshal(m)
-	out, err := r.client.CreateSecret(r.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(string(b))})
+	in := &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(string(b))}
+	for i := 0; i+1 < len(tags); i += 2 {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(tags[i]), Value: aws.String(tags[i+1])})
+	}
+	out, err := r.client.CreateSecret(r.ctx, in)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -189,14 +189,15 @@ func TestAlternatingFaultMasterMidRotation(t *testing.T) {
 	r.assertExact(grant.Clone(r.user))
 }
 
-// TestAlternatingFaultMasterUnreadable: the master secret cannot be read;
-// the error names it and nothing changes in the database.
+// TestAlternatingFaultMasterUnreadable: the master secret cannot be read
+// (its binding is checked first, so DescribeSecret is what fails); the
+// error names it and nothing changes in the database.
 func TestAlternatingFaultMasterUnreadable(t *testing.T) {
 	r := newAltRig(t, func(m map[string]any) {
 		m["masterarn"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf"
 	})
 	err := r.rotate()
-	if err == nil || !strings.Contains(err.Error(), "read master secret arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf") {
+	if err == nil || !strings.Contains(err.Error(), "describe master secret arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf") {
 		t.Fatalf("error = %v", err)
 	}
 	var n int

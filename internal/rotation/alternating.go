@@ -83,7 +83,10 @@ func (alternatingUsers) pendingValue(current *secret.Secret, password string) (s
 // password) if it does not exist, so no manual SQL is needed. Everything
 // is checked before any login: the pending version names the current
 // account's pair on the same server, and the master secret is on that
-// same host and port (the master password is sent nowhere else). Then,
+// same host and port (the master password is sent nowhere else); and,
+// before the master's value is read, that the master serves this secret
+// ([Handler.bindMaster]: its owner's tag or the function's
+// MASTER_SECRET_BINDINGS names the secret's ARN prefix). Then,
 // before any change, [Handler.checkOwnership] proves that this secret
 // owns every existing account it is about to change, and checkGrantTables
 // that every table-level grant it is about to send names an existing
@@ -355,9 +358,14 @@ func copyableGrants(ctx context.Context, adm engine.Admin, cur engine.Account) (
 // password is never tried twice, so this costs no further failed login.
 // Every master version, the re-read one too, must name the user secret's
 // host and port, and not the application's own accounts, before it is
-// used.
+// used. Before any of that, [Handler.bindMaster] checks that the master
+// secret serves this secret (its tag or MASTER_SECRET_BINDINGS), so the
+// master's value is never read for a secret it does not serve.
 func (h *Handler) withMaster(ctx context.Context, r *request, user *secret.Secret, fn func(engine.Admin) error) error {
-	arn := user.MasterARN
+	arn, err := h.bindMaster(ctx, r, user)
+	if err != nil {
+		return err
+	}
 	run := func(s engine.Session) error {
 		adm, ok := s.(engine.Admin)
 		if !ok {

@@ -23,6 +23,9 @@ import (
 const (
 	masterARN      = "arn:aws:secretsmanager:us-east-1:111122223333:secret:master-XyZ123"
 	masterPassword = "Master-Pa55word-Known"
+	// fakeUsersPrefix is the ARN prefix the fake master's binding tag
+	// names: it covers fakeARN, the rotated secret.
+	fakeUsersPrefix = "arn:aws:secretsmanager:us-east-1:111122223333:secret:db"
 )
 
 // userJSON is an application user's secret as the stacks create it,
@@ -60,6 +63,9 @@ func newAltEnv(t *testing.T, user string) *altEnv {
 	e := &altEnv{t: t, sm: newFakeSM(user), master: newFakeSM(masterJSON("admin", masterPassword, "db.internal")),
 		db: &fakeDB{users: map[string]string{"admin": masterPassword}}, log: &bytes.Buffer{}}
 	e.sm.others = map[string]*fakeSM{masterARN: e.master}
+	// The master serves the user secrets under "db" (fakeARN is db-AbCdEf).
+	e.master.arn = masterARN
+	e.master.tags = map[string]string{rotation.MasterBindingTag: fakeUsersPrefix}
 	e.h = rotation.New(e.sm, e.db, rotation.WithLogger(slog.New(slog.NewJSONHandler(e.log, nil))))
 	t.Cleanup(func() {
 		for _, s := range []string{oldPassword, masterPassword, e.sm.password, rotationToken} {

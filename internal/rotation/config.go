@@ -25,6 +25,16 @@ const (
 	// users (secrets naming a master in "masterarn"); see
 	// [ParseSecretARNPrefixes]. Unset or empty: any secret may.
 	EnvAlternatingUsersSecretPrefixes = "ALTERNATING_USERS_SECRET_PREFIXES"
+	// EnvMasterSecretBindings binds master secrets that carry no
+	// [MasterBindingTag] (an existing database's) to the ARN prefix of the
+	// secrets that may name them: a JSON object, see
+	// [ParseMasterSecretBindings]. Unset or empty: tags only.
+	EnvMasterSecretBindings = "MASTER_SECRET_BINDINGS"
+	// EnvRequireMasterSecretBinding: unset, empty or true (the default),
+	// a secret naming a master is rotated only if that master binds it
+	// (its [MasterBindingTag] or MASTER_SECRET_BINDINGS); false (any other
+	// value than those [ParseBool] reads as true) turns the check off.
+	EnvRequireMasterSecretBinding = "REQUIRE_MASTER_SECRET_BINDING"
 )
 
 // DefaultExcludeCharacters are the characters AWS's functions exclude by
@@ -69,6 +79,13 @@ type Config struct {
 	// an alternating-users secret under none of them is refused before its
 	// master is read ([WithAlternatingUsersSecretPrefixes]). Nil: no limit.
 	AlternatingUsersSecretPrefixes []string
+	// MasterSecretBindings bind masters without a [MasterBindingTag]
+	// (MASTER_SECRET_BINDINGS, [WithMasterSecretBindings]). Nil: none.
+	MasterSecretBindings map[string]string
+	// MasterSecretBindingOptional turns the binding check off
+	// (REQUIRE_MASTER_SECRET_BINDING=false,
+	// [WithMasterSecretBindingRequired]). Default false: required.
+	MasterSecretBindingOptional bool
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in
@@ -113,6 +130,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("%s: %w", EnvAlternatingUsersSecretPrefixes, err)
 		}
 		c.AlternatingUsersSecretPrefixes = prefixes
+	}
+	if v, ok := lookup(getenv, EnvMasterSecretBindings); ok {
+		b, err := ParseMasterSecretBindings(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w", EnvMasterSecretBindings, err)
+		}
+		c.MasterSecretBindings = b
+	}
+	if v, ok := lookup(getenv, EnvRequireMasterSecretBinding); ok {
+		c.MasterSecretBindingOptional = !ParseBool(v)
 	}
 	return c, nil
 }

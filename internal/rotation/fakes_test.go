@@ -37,8 +37,11 @@ type fakeSM struct {
 	lastPut         *secretsmanager.PutSecretValueInput
 	lastRandom      *secretsmanager.GetRandomPasswordInput
 	// others are further secrets by id (a master secret), answered by
-	// GetSecretValue only.
+	// GetSecretValue and DescribeSecret.
 	others map[string]*fakeSM
+	// arn is what DescribeSecret returns (default fakeARN), tags its tags.
+	arn  string
+	tags map[string]string
 	// beforeGet, if set, runs before GetSecretValue answers (outside the
 	// lock, so it may change versions): what happens elsewhere between
 	// two reads of the function.
@@ -85,11 +88,22 @@ func (f *fakeSM) DescribeSecret(_ context.Context, in *secretsmanager.DescribeSe
 	if err := f.record("DescribeSecret"); err != nil {
 		return nil, err
 	}
+	if o, ok := f.others[aws.ToString(in.SecretId)]; ok {
+		return o.DescribeSecret(context.Background(), in)
+	}
 	m := map[string][]string{}
 	for id, v := range f.versions {
 		m[id] = slices.Clone(v.stages)
 	}
-	return &secretsmanager.DescribeSecretOutput{ARN: aws.String(fakeARN), RotationEnabled: f.rotationEnabled, VersionIdsToStages: m}, nil
+	arn := f.arn
+	if arn == "" {
+		arn = fakeARN
+	}
+	var tags []types.Tag
+	for k, v := range f.tags {
+		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	return &secretsmanager.DescribeSecretOutput{ARN: aws.String(arn), RotationEnabled: f.rotationEnabled, VersionIdsToStages: m, Tags: tags}, nil
 }
 
 func (f *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {

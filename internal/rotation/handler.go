@@ -26,9 +26,10 @@ const (
 )
 
 // ErrGuard is matched (errors.Is) by every refusal of the step guard:
-// unknown step, rotation disabled, token unknown or not pending; and by
-// the refusal of an alternating-users secret outside the allowed prefixes
-// ([ErrNotAllowed]).
+// unknown step, rotation disabled, token unknown or not pending; by the
+// refusal of an alternating-users secret outside the allowed prefixes
+// ([ErrNotAllowed]); and by that of a secret its master secret does not
+// serve ([ErrMasterNotBound]).
 var ErrGuard = errors.New("rotation request refused")
 
 // Handler runs the rotation steps. Create it with [New]; its Handle method
@@ -40,8 +41,13 @@ type Handler struct {
 	// altPrefixes limit alternating users to secrets under these ARN
 	// prefixes (allowed.go); empty: no limit.
 	altPrefixes []string
-	log         *slog.Logger
-	now         func() time.Time
+	// masterBindings bind master secrets to the ARN prefix of the secrets
+	// that may name them, besides their tags; bindingOptional turns the
+	// check off (binding.go).
+	masterBindings  map[string]string
+	bindingOptional bool
+	log             *slog.Logger
+	now             func() time.Time
 }
 
 // Option configures a [Handler].

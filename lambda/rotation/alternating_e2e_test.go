@@ -25,8 +25,24 @@ func (e *e2e) altSetup() (schema, masterID string) {
 	return schema, masterID
 }
 
-// altSetupUser is altSetup that also returns the master user's name.
+// smARNBase starts the ARN of every secret of smlocal's default account
+// and region.
+const smARNBase = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+
+// masterBindingTag is the tag binding a master to its users' secrets
+// (rotation.MasterBindingTag).
+const masterBindingTag = "secret-rotation:users"
+
+// altSetupUser is altSetup that also returns the master user's name. The
+// master secret serves the secrets named "t_..." (testdb.UniqueName), as
+// the stacks tag a database's master with its users' prefix.
 func (e *e2e) altSetupUser() (schema, masterID, user string) {
+	return e.altSetupBound(smARNBase + "t_")
+}
+
+// altSetupBound is altSetupUser with the master's binding tag set to
+// users, the ARN prefix of the secrets it serves.
+func (e *e2e) altSetupBound(users string) (schema, masterID, user string) {
 	e.t.Helper()
 	user, pw := testdb.UniqueName(e.t), "Master-"+testdb.UniqueName(e.t)
 	schema = testdb.UniqueName(e.t)
@@ -40,7 +56,8 @@ func (e *e2e) altSetupUser() (schema, masterID, user string) {
 	if _, err := srv.RootDB().ExecContext(e.ctx, "CREATE TABLE `"+schema+"`.orders (id INT PRIMARY KEY)"); err != nil {
 		e.t.Fatal(err)
 	}
-	masterID = e.createSecret(fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"username":%q,"password":%q,"ssl":"true"}`, srv.Host(), srv.Port(), user, pw))
+	masterID = e.createNamed(testdb.UniqueName(e.t), fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"username":%q,"password":%q,"ssl":"true"}`, srv.Host(), srv.Port(), user, pw),
+		masterBindingTag, users)
 	return schema, masterID, user
 }
 
@@ -193,7 +210,7 @@ func TestEndToEndAlternatingHostileSecret(t *testing.T) {
 func TestEndToEndAlternatingOutsidePrefixRefused(t *testing.T) {
 	const prefix = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/e2e/"
 	e := start(t, map[string]string{"ALTERNATING_USERS_SECRET_PREFIXES": prefix})
-	schema, masterID := e.altSetup()
+	schema, masterID, _ := e.altSetupBound(prefix)
 	user := appUser(t)
 	value := fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"dbname":%q,"username":%q,"password":"First-Pa55word-E2E","masterarn":%q,"ssl":"true","grants":["SELECT ON %s.*"]}`,
 		srv.Host(), srv.Port(), schema, user, masterID, schema)
@@ -303,4 +320,64 @@ func TestEndToEndAlternatingFreshDatabase(t *testing.T) {
 		}
 	}
 	e.assertLogsClean(append(append(e.secretValues(id), e.secretValues(masterID)...), value)...)
+}
+
+// TestEndToEndMasterOfAnotherDatabaseRefused: the compiled function, with
+// the stacks' binding: database A's user secret ("dbA/...") names the
+// master secret of database B, tagged secret-rotation:users = B's prefix
+// ("dbB/"), on the same server (so every check of host and port passes).
+// The rotation is refused at setSecret, naming both secrets and the tag:
+// B's master secret is never read, nothing logs in, no account is
+// created. A secret under B's prefix naming the same master rotates.
+func TestEndToEndMasterOfAnotherDatabaseRefused(t *testing.T) {
+	e := start(t, nil)
+	schema, _, masterUser := e.altSetupBound(smARNBase + "dbA/")
+	var pw string
+	if _, err := srv.RootDB().ExecContext(e.ctx, "SET PASSWORD FOR '"+masterUser+"'@'%' = PASSWORD('Master-B-Pa55word')"); err != nil {
+		t.Fatal(err)
+	}
+	pw = "Master-B-Pa55word"
+	usersOfB := smARNBase + "dbB/"
+	masterB := e.createNamed(testdb.UniqueName(t), fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"username":%q,"password":%q,"ssl":"true"}`, srv.Host(), srv.Port(), masterUser, pw),
+		masterBindingTag, usersOfB)
+	before := readLoginCounters(t, masterUser)
+	user := appUser(t)
+	value := fmt.Sprintf(`{"engine":"mariadb","host":%q,"port":%d,"dbname":%q,"username":%q,"password":"First-Pa55word-E2E","masterarn":%q,"ssl":"true","grants":["SELECT, INSERT, UPDATE, DELETE ON %s.*"]}`,
+		srv.Host(), srv.Port(), schema, user, masterB, schema)
+	ofA := e.createNamed("dbA/"+user, value)
+	err := e.rotate(ofA)
+	if err == nil {
+		t.Fatalf("rotation of A's secret with B's master succeeded\nfunction logs:\n%s", e.fn.Logs())
+	}
+	for _, want := range []string{"failed at setSecret", ofA, masterB, masterBindingTag, usersOfB, "before reading the master's value or any login"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	md, err := e.client.DescribeSecret(e.ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(masterB)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.LastAccessedDate != nil {
+		t.Errorf("B's master secret was read (LastAccessedDate %v)", md.LastAccessedDate)
+	}
+	if after := readLoginCounters(t, masterUser); after.masterTotal != before.masterTotal {
+		t.Errorf("the master user logged in %d times", after.masterTotal-before.masterTotal)
+	}
+	var n int
+	if err := srv.RootDB().QueryRow("SELECT COUNT(*) FROM mysql.user WHERE User IN (?, ?)", user, user+"_clone").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d accounts created (%v)", n, err)
+	}
+	if logs := string(e.fn.Logs()); !strings.Contains(logs, `"outcome":"refused"`) {
+		t.Errorf("the refusal is not logged with outcome refused:\n%s", logs)
+	}
+
+	ofB := e.createNamed("dbB/"+user, value)
+	if err := e.rotate(ofB); err != nil {
+		t.Fatalf("rotation of B's secret: %v\nfunction logs:\n%s", err, e.fn.Logs())
+	}
+	if _, cur := e.get(ofB, "AWSCURRENT"); !canLogin(t, cur.Username, cur.Password) {
+		t.Errorf("AWSCURRENT (%s) does not log in after the rotation of B's secret", cur.Username)
+	}
+	e.assertLogsClean(append(append(e.secretValues(ofB), e.secretValues(masterB)...), value, pw)...)
 }

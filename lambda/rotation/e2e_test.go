@@ -134,7 +134,18 @@ func startFunction(t *testing.T, bin string, env map[string]string) *e2e {
 
 func (e *e2e) createSecret(value string) string {
 	e.t.Helper()
-	out, err := e.client.CreateSecret(e.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(testdb.UniqueName(e.t)), SecretString: aws.String(value)})
+	return e.createNamed(testdb.UniqueName(e.t), value)
+}
+
+// createNamed creates secret name with value and tags, key and value
+// pairs, and returns its ARN.
+func (e *e2e) createNamed(name, value string, tags ...string) string {
+	e.t.Helper()
+	in := &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}
+	for i := 0; i+1 < len(tags); i += 2 {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(tags[i]), Value: aws.String(tags[i+1])})
+	}
+	out, err := e.client.CreateSecret(e.ctx, in)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -41,6 +41,8 @@ func main() {
 	h := rotation.New(sm, mysql.NewEngine(dialer),
 		rotation.WithPasswordPolicy(cfg.Policy),
 		rotation.WithAlternatingUsersSecretPrefixes(cfg.AlternatingUsersSecretPrefixes),
+		rotation.WithMasterSecretBindings(cfg.MasterSecretBindings),
+		rotation.WithMasterSecretBindingRequired(!cfg.MasterSecretBindingOptional),
 		rotation.WithLogger(logger))
 	logger.Info("rotation function started", "endpoint_override", cfg.Endpoint != "",
 		"rds_ca_certificates", len(rdsca.Certificates()), "ca_bundle", cfg.CABundle,
