@@ -52,12 +52,16 @@ type SecretRotationProps struct {
 	// MasterSecret makes this an alternating-users rotation: Secret names
 	// it in "masterarn", and the function logs in with it to create the
 	// user and set its password and grants. The function may then read it
-	// (GetSecretValue, DescribeSecret) and decrypt it with
+	// (GetSecretValue, and DescribeSecret, with which it reads the
+	// master's binding tag before its value) and decrypt it with
 	// MasterEncryptionKey through Secrets Manager, and nothing more: one
 	// policy per master secret and stack, shared by every rotation naming
-	// it, so a master is readable only where it has users. It may be an
-	// imported secret (an existing database's). Default: none (the secret
-	// is rotated as its own user).
+	// it, so a master is readable only where it has users. Unless the
+	// function has AllowUnboundMasterSecrets, the master must bind Secret:
+	// a master created in this app with [BindMasterSecret] (checked here:
+	// an unbound one is an error), an imported one (an existing database's)
+	// with the function's MasterSecretBindings or its owner's tag.
+	// Default: none (the secret is rotated as its own user).
 	MasterSecret awssecretsmanager.ISecret
 	// MasterEncryptionKey is MasterSecret's customer-managed KMS key.
 	// Default: none, for a master under aws/secretsmanager.
@@ -130,6 +134,9 @@ func (p *SecretRotationProps) validate() error {
 	}
 	if p.MasterEncryptionKey != nil && p.MasterSecret == nil {
 		errs = append(errs, errors.New("MasterEncryptionKey needs MasterSecret"))
+	}
+	if err := checkMasterBound(p); err != nil {
+		errs = append(errs, err)
 	}
 	// An imported secret or key has no policy this app may change.
 	if p.ResourcePolicies && p.Secret != nil && !*awscdk.Resource_IsOwnedResource(p.Secret) {

@@ -1,8 +1,10 @@
 package rotationcdk
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,6 +97,28 @@ type RotationFunctionProps struct {
 	// restriction (any secret the function is invoked for may name any
 	// master its role can read), as before this property existed.
 	AlternatingUsersSecretPrefixes []string
+	// MasterSecretBindings bind master secrets this app cannot tag (an
+	// imported one: an existing database's) to the secrets they serve:
+	// complete master secret ARN (as DescribeSecret returns it) to the ARN
+	// prefix of the secrets that may name it in "masterarn", set as the
+	// function's MASTER_SECRET_BINDINGS. A master secret created in this
+	// app is bound with [BindMasterSecret] instead. Keys are literal ARNs
+	// (an imported secret's, known at synth); values are plain prefixes
+	// like AlternatingUsersSecretPrefixes, and may use the pseudo
+	// parameters. Default: none.
+	MasterSecretBindings map[string]string
+	// AllowUnboundMasterSecrets turns off the function's check that a
+	// master secret binds the secret naming it
+	// (REQUIRE_MASTER_SECRET_BINDING=false). By default (false) the
+	// function reads a master secret, and logs in with it, only for a
+	// secret whose ARN starts with the prefix the master's
+	// "secret-rotation:users" tag ([BindMasterSecret]) or its
+	// MasterSecretBindings entry names, so that whoever can write one
+	// database's user secret cannot point it at another database's master
+	// and have the function act as that master. Turning it off trusts
+	// every master the role can read for every secret the function is
+	// invoked for. Default: false, bindings required.
+	AllowUnboundMasterSecrets bool
 }
 
 // RotationFunction is the Go rotation function with its role, log group
@@ -115,6 +139,9 @@ type RotationFunction struct {
 	// AlternatingUsersSecretPrefixes are the props' ARN prefixes of the
 	// secrets it may rotate with alternating users (nil: no restriction).
 	AlternatingUsersSecretPrefixes []string
+	// MasterSecretBindings and AllowUnboundMasterSecrets are the props'.
+	MasterSecretBindings      map[string]string
+	AllowUnboundMasterSecrets bool
 }
 
 // Defaults of [RotationFunctionProps].
@@ -192,6 +219,17 @@ func (p *RotationFunctionProps) withDefaults() (RotationFunctionProps, error) {
 			errs = append(errs, fmt.Errorf("AlternatingUsersSecretPrefixes %q: %w", prefix, err))
 		}
 	}
+	for _, master := range slices.Sorted(maps.Keys(c.MasterSecretBindings)) {
+		if err := checkMasterSecretARN(master); err != nil {
+			errs = append(errs, fmt.Errorf("MasterSecretBindings %q: %w", master, err))
+		}
+		if err := checkSecretARNPrefix(c.MasterSecretBindings[master]); err != nil {
+			errs = append(errs, fmt.Errorf("MasterSecretBindings %q: users %q: %w", master, c.MasterSecretBindings[master], err))
+		}
+	}
+	if c.AllowUnboundMasterSecrets && len(c.MasterSecretBindings) > 0 {
+		errs = append(errs, errors.New("MasterSecretBindings are not checked with AllowUnboundMasterSecrets"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return RotationFunctionProps{}, fmt.Errorf("rotation function: %w", err)
 	}
@@ -224,6 +262,16 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 	}
 	if len(p.AlternatingUsersSecretPrefixes) > 0 {
 		vars[rotation.EnvAlternatingUsersSecretPrefixes] = jsii.String(strings.Join(p.AlternatingUsersSecretPrefixes, ","))
+	}
+	if len(p.MasterSecretBindings) > 0 {
+		b, err := json.Marshal(p.MasterSecretBindings) // keys sorted
+		if err != nil {
+			return nil, fmt.Errorf("rotation function: MasterSecretBindings: %w", err)
+		}
+		vars[rotation.EnvMasterSecretBindings] = jsii.String(string(b))
+	}
+	if p.AllowUnboundMasterSecrets {
+		vars[rotation.EnvRequireMasterSecretBinding] = jsii.String("false")
 	}
 	parts, err := newGoFunction(scope, id, &goFunctionSpec{
 		role:       "Secrets Manager rotation function for RDS for MySQL",
@@ -260,6 +308,8 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 		Construct: parts.Construct, Function: parts.Function, Role: parts.Role, BasePolicy: parts.BasePolicy,
 		SecurityGroup: parts.SecurityGroup, LogGroup: parts.LogGroup,
 		AlternatingUsersSecretPrefixes: slices.Clone(p.AlternatingUsersSecretPrefixes),
+		MasterSecretBindings:           maps.Clone(p.MasterSecretBindings),
+		AllowUnboundMasterSecrets:      p.AllowUnboundMasterSecrets,
 	}, nil
 }
 
@@ -278,4 +328,13 @@ func checkSecretARNPrefix(prefix string) error {
 	}
 	_, err := rotation.ParseSecretARNPrefixes(prefix)
 	return err
+}
+
+// checkMasterSecretARN checks a key of MasterSecretBindings: a literal
+// complete secret ARN (the function compares it with DescribeSecret's).
+func checkMasterSecretARN(arn string) error {
+	if *awscdk.Token_IsUnresolved(jsii.String(arn)) {
+		return errors.New("want a literal ARN (the imported secret's, known at synth), not a token")
+	}
+	return rotation.CheckMasterSecretARN(arn)
 }

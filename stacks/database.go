@@ -110,6 +110,15 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		RemovalPolicy: plainRemovalPolicy(env),
 	})
 	protectSecret(stack, secret)
+	if len(d.Users) > 0 {
+		// The function reads this master, and acts as its user, only for
+		// this database's user secrets: the tag names their ARN prefix, and
+		// whoever can write a user secret cannot change it (docs/security.md).
+		// Without users the master keeps the tags it was deployed with.
+		if err := rotationcdk.BindMasterSecret(secret, userSecretARNPrefix(env, d)); err != nil {
+			return nil, fmt.Errorf("environment %s: %w", env.Name, err)
+		}
+	}
 
 	dbSG := awsec2.NewSecurityGroup(stack, jsii.String("DatabaseSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,

@@ -81,6 +81,9 @@ func NewRotationStack(scope constructs.Construct, id string, props *RotationStac
 		Package:             props.Package,
 		// Nil without application users: the template stays as it was.
 		AlternatingUsersSecretPrefixes: userSecretARNPrefixes(env),
+		// The existing databases' masters, which no stack of this app may
+		// tag; the created ones carry the tag (NewDatabaseStack).
+		MasterSecretBindings: existingMasterBindings(env),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", env.Name, err)
@@ -106,6 +109,33 @@ func userSecretARNPrefixes(env config.Environment) []string {
 	}
 	return []string{"arn:" + *awscdk.Aws_PARTITION() + ":secretsmanager:" + *awscdk.Aws_REGION() + ":" +
 		*awscdk.Aws_ACCOUNT_ID() + ":secret:" + env.SecretNamePrefix()}
+}
+
+// userSecretARNPrefix is the ARN prefix of database d's user secrets,
+// "arn:...:secret:<stackPrefix>/<env>/<database>/": the secrets d's
+// master serves. The trailing slash keeps database "a" from covering
+// database "ab"'s secrets.
+func userSecretARNPrefix(env config.Environment, d config.Database) string {
+	return userSecretARNPrefixes(env)[0] + d.Name + "/"
+}
+
+// existingMasterBindings binds the master secret of each existing
+// database with users to that database's user secrets
+// (rotationcdk.RotationFunctionProps.MasterSecretBindings): its ARN is in
+// the configuration, so the Rotation stack needs no reference to the
+// database stacks. Nil when there is none.
+func existingMasterBindings(env config.Environment) map[string]string {
+	var out map[string]string
+	for _, d := range env.DatabaseList() {
+		if d.Existing == nil || len(d.Users) == 0 {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[d.Existing.MasterSecretArn] = userSecretARNPrefix(env, d)
+	}
+	return out
 }
 
 // keepLogicalID gives the CloudFormation resource of c the logical id it

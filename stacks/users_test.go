@@ -289,3 +289,95 @@ func TestAlternatingUsersLimitedToEnvironmentPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestMasterBoundToItsDatabaseUsers: the function reads a master, and
+// acts as its user, only for that database's user secrets. Each master
+// secret a database stack creates for a database with users carries the
+// tag secret-rotation:users = exactly the ARN prefix of that database's
+// user secrets ("<stackPrefix>/<env>/<database>/", as their names); a
+// master without users carries none (its template is unchanged). Each
+// existing database with users is bound instead by the function's
+// MASTER_SECRET_BINDINGS, which holds exactly those (the stacks cannot
+// tag a secret they do not own). The function may describe each master
+// it may read (the binding is read with DescribeSecret).
+func TestMasterBoundToItsDatabaseUsers(t *testing.T) {
+	const base = "arn:<{'Ref':'AWS::Partition'}>:secretsmanager:<{'Ref':'AWS::Region'}>:<{'Ref':'AWS::AccountId'}>:secret:"
+	for _, env := range testEnvironments {
+		wantBindings := map[string]string{}
+		for i, kind := range databaseKinds(env) {
+			db := synthesized.envs[env].Databases[i]
+			tpl := templateJSON(t, env, kind)
+			prefixes := map[string]bool{}
+			for _, s := range userSecrets(t, env, kind) {
+				name, _ := props(s)["Name"].(string)
+				prefixes[name[:strings.LastIndex(name, "/")+1]] = true
+			}
+			if len(db.Users) > 0 && len(prefixes) != 1 {
+				t.Fatalf("%s/%s: user secret name prefixes %v, want one", env, kind, prefixes)
+			}
+			want := ""
+			for p := range prefixes {
+				want = base + p
+				if !strings.HasPrefix(p, db.UserSecretNamePrefix) || strings.Count(strings.TrimPrefix(p, db.UserSecretNamePrefix), "/") != 1 {
+					t.Errorf("%s/%s: users prefix %q is not <stackPrefix>/<env>/<database>/", env, kind, p)
+				}
+			}
+			masters := 0
+			for id, s := range resourcesOfType(tpl, "AWS::SecretsManager::Secret") {
+				if strings.HasPrefix(id, "Users") {
+					continue
+				}
+				masters++
+				var got []string
+				tags, _ := props(s)["Tags"].([]any)
+				for _, tag := range tags {
+					if m, _ := tag.(map[string]any); m["Key"] == rotation.MasterBindingTag {
+						got = append(got, renderTemplate(t, m["Value"]))
+					}
+				}
+				switch {
+				case len(db.Users) == 0 && len(got) > 0:
+					t.Errorf("%s/%s %s: master without users tagged %v", env, kind, id, got)
+				case len(db.Users) > 0 && (len(got) != 1 || got[0] != want):
+					t.Errorf("%s/%s %s: %s = %v, want exactly %s", env, kind, id, rotation.MasterBindingTag, got, want)
+				}
+			}
+			if db.Instance == nil {
+				if masters != 0 {
+					t.Errorf("%s/%s: an existing database's stack creates %d master secrets", env, kind, masters)
+				}
+				if len(db.Users) > 0 {
+					wantBindings[*db.Secret.SecretArn()] = want
+				}
+			} else if masters != 1 {
+				t.Errorf("%s/%s: %d master secrets, want 1", env, kind, masters)
+			}
+			// The master read policy allows DescribeSecret on the master too.
+			for id, p := range resourcesOfType(tpl, "AWS::IAM::Policy") {
+				for _, st := range statements(props(p)["PolicyDocument"]) {
+					actions := strs(st["Action"])
+					if slices.Contains(actions, "secretsmanager:GetSecretValue") && !slices.Contains(actions, "secretsmanager:DescribeSecret") {
+						t.Errorf("%s/%s %s: reads a master without DescribeSecret: %v", env, kind, id, actions)
+					}
+				}
+			}
+		}
+		for id, fn := range resourcesOfType(templateJSON(t, env, "Rotation"), "AWS::Lambda::Function") {
+			vars, _ := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if _, ok := vars[rotation.EnvRequireMasterSecretBinding]; ok {
+				t.Errorf("%s %s: %s set (bindings must stay required)", env, id, rotation.EnvRequireMasterSecretBinding)
+			}
+			v, ok := vars[rotation.EnvMasterSecretBindings]
+			if len(wantBindings) == 0 {
+				if ok {
+					t.Errorf("%s %s: %s = %s without existing databases with users", env, id, rotation.EnvMasterSecretBindings, asJSON(v))
+				}
+				continue
+			}
+			var got map[string]string
+			if err := json.Unmarshal([]byte(renderTemplate(t, v)), &got); err != nil || fmt.Sprint(got) != fmt.Sprint(wantBindings) {
+				t.Errorf("%s %s: %s = %s (%v), want %v", env, id, rotation.EnvMasterSecretBindings, renderTemplate(t, v), err, wantBindings)
+			}
+		}
+	}
+}

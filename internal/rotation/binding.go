@@ -67,7 +67,7 @@ func ParseMasterSecretBindings(v string) (map[string]string, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := checkMasterARN(k); err != nil {
+		if err := CheckMasterSecretARN(k); err != nil {
 			return nil, fmt.Errorf("master %q: %w", k, err)
 		}
 		if err := checkSecretARNPrefix(m[k]); err != nil {
@@ -77,8 +77,10 @@ func ParseMasterSecretBindings(v string) (map[string]string, error) {
 	return m, nil
 }
 
-func checkMasterARN(arn string) error {
-	if strings.ContainsAny(arn, "*?, \t") {
+// CheckMasterSecretARN checks a key of MASTER_SECRET_BINDINGS: a
+// complete secret ARN, without wildcard.
+func CheckMasterSecretARN(arn string) error {
+	if strings.ContainsAny(arn, "*?, \t\"") {
 		return errors.New("want a complete secret ARN (no wildcard, comma or space)")
 	}
 	parts := strings.SplitN(arn, ":", 7)

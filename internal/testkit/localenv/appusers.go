@@ -59,7 +59,7 @@ func (e *Env) startAppUsers(ctx context.Context, names []string) error {
 		return fmt.Errorf("describe master secret: %w", err)
 	}
 	for _, name := range names {
-		u := AppUser{Name: name, SecretID: "demo/app/" + name}
+		u := AppUser{Name: name, SecretID: AppUserSecretPrefix + name}
 		value, _ := json.Marshal(map[string]any{ // strings, ints and a string slice cannot fail to encode
 			"engine": "mariadb", "host": e.DB.Host(), "port": e.DB.Port(), "ssl": true,
 			"username": name, "password": "not-yet-set-by-rotation-1", "masterarn": aws.ToString(d.ARN),
@@ -89,3 +89,7 @@ func (e *Env) startAppUsers(ctx context.Context, names []string) error {
 	}
 	return nil
 }
+
+// AppUserSecretPrefix starts the names of the application users'
+// secrets; the master secret is bound to it (rotation.MasterBindingTag).
+const AppUserSecretPrefix = "demo/app/"

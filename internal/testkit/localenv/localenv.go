@@ -125,8 +125,12 @@ func Start(ctx context.Context, opts ...Option) (env *Env, err error) {
 		"engine": "mariadb", "host": e.DB.Host(), "port": e.DB.Port(),
 		"username": e.User, "password": "initial-Password-1", "ssl": true,
 	})
+	// The secret is also the master of the application users (appusers.go):
+	// bound to their secrets, "demo/app/...", as the stacks tag a master.
 	if _, err := e.Client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String(e.SecretID), SecretString: aws.String(string(value)),
+		Tags: []types.Tag{{Key: aws.String(rotation.MasterBindingTag),
+			Value: aws.String("arn:aws:secretsmanager:" + e.SM.Region() + ":123456789012:secret:" + AppUserSecretPrefix)}},
 	}); err != nil {
 		return nil, fmt.Errorf("create secret: %w", err)
 	}
