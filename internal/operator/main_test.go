@@ -109,9 +109,12 @@ func newRig(t *testing.T, user string, opts ...rigOption) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.DropUser(context.Background(), user) })
+	// Bound to the rig's secrets ("app/..."), as the stacks tag a master:
+	// an alternating rig (altrig_test.go) uses this secret as its master.
 	_, err = r.client.CreateSecret(ctxT(t), &secretsmanager.CreateSecretInput{
 		Name: aws.String(r.secret), SecretString: aws.String(r.value("initial-pw")),
 		ClientRequestToken: aws.String(r.token("initial")),
+		Tags:               []types.Tag{{Key: aws.String(rotation.MasterBindingTag), Value: aws.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:app/")}},
 	})
 	if err != nil {
 		t.Fatal(err)

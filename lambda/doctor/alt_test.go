@@ -39,7 +39,10 @@ func newMaster(t *testing.T, user string) *fixture {
 	if err := w.db.CreateUser(f.ctx, user, "Initial-"+user, rdsMasterGrants); err != nil {
 		t.Fatal(err)
 	}
-	f.create(map[string]any{"engine": "mariadb", "host": w.db.Host(), "port": w.db.Port(), "username": user, "password": "Initial-" + user, "ssl": true})
+	// Bound to the fixtures' secrets ("doctor/..."), as the stacks tag a
+	// master: the rotation function refuses an unbound master.
+	f.create(map[string]any{"engine": "mariadb", "host": w.db.Host(), "port": w.db.Port(), "username": user, "password": "Initial-" + user, "ssl": true},
+		"secret-rotation:users", "arn:aws:secretsmanager:"+w.sm.Region()+":123456789012:secret:doctor/")
 	return f
 }
 

@@ -60,11 +60,16 @@ func startFixture(t *testing.T, db *testdb.Server, user string) *fixture {
 	return &fixture{t: t, ctx: ctx, sm: w.sm.NewClient(ctx), db: db, user: user, name: "doctor/" + user}
 }
 
-// create stores the secret's first value.
-func (f *fixture) create(value map[string]any) {
+// create stores the secret's first value, with tags (key and value
+// pairs).
+func (f *fixture) create(value map[string]any, tags ...string) {
 	f.t.Helper()
 	v, _ := json.Marshal(value)
-	out, err := f.sm.CreateSecret(f.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(f.name), SecretString: aws.String(string(v))})
+	in := &secretsmanager.CreateSecretInput{Name: aws.String(f.name), SecretString: aws.String(string(v))}
+	for i := 0; i+1 < len(tags); i += 2 {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(tags[i]), Value: aws.String(tags[i+1])})
+	}
+	out, err := f.sm.CreateSecret(f.ctx, in)
 	if err != nil {
 		f.t.Fatal(err)
 	}
