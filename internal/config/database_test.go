@@ -105,6 +105,7 @@ func TestDatabaseValidation(t *testing.T) {
 		{"database name with a quote", map[string]any{"o'; DROP": map[string]any{}}, []string{"lowercase letters and digits"}},
 		{"unknown database key", map[string]any{"orders": map[string]any{"instanceType": "x"}}, []string{"databases.orders.instanceType", "(unknown key)", "users"}},
 		{"unknown user key", users(user("app", map[string]any{"grant": "x"})), []string{"databases.orders.users[0].grant", "(unknown key)", "dbname, grants, host, name, readers"}},
+		{"two existing databases, one master", map[string]any{"olda": map[string]any{"existing": existing(nil)}, "oldb": map[string]any{"existing": existing(map[string]any{"instanceIdentifier": "legacy-b"})}}, []string{"databases.oldb.existing.masterSecretArn", "database olda names it"}},
 		{"unknown existing key", map[string]any{"old": map[string]any{"existing": existing(map[string]any{"secretArn": "x"})}}, []string{"databases.old.existing.secretArn", "masterSecretArn"}},
 		{"user of the wrong type", users(user("app", map[string]any{"grants": "SELECT ON orders.*"})), []string{"databases.orders.users[0].grants", "list of strings"}},
 		{"entry not an object", map[string]any{"orders": "big"}, []string{"databases.orders", "an object"}},

@@ -50,9 +50,19 @@ func (e Environment) validateDatabases(prefix string) []error {
 			Allowed: fmt.Sprintf("at most %d per environment (each database with users adds an inline policy to the function's role; IAM allows 10,240 characters of them)", MaxDatabases)})
 	}
 	rotatedExisting := 0
+	masterOf := map[string]string{} // existing master secret ARN -> database
 	for _, d := range dbs {
 		p := prefix + "." + ContextDatabases + "." + d.Name
 		errs = append(errs, d.validate(p, e)...)
+		// One master, one database: the function binds a master to the
+		// user-secret prefix of exactly one database (MASTER_SECRET_BINDINGS).
+		if d.Existing != nil && d.Existing.MasterSecretArn != "" {
+			if other, dup := masterOf[d.Existing.MasterSecretArn]; dup {
+				errs = append(errs, &FieldError{Key: p + ".existing.masterSecretArn", Value: d.Existing.MasterSecretArn,
+					Allowed: "a master secret no other database names (database " + other + " names it): declare both databases' users under one entry"})
+			}
+			masterOf[d.Existing.MasterSecretArn] = d.Name
+		}
 		if !d.IsDefault() && d.Existing != nil && d.Existing.RotateMaster {
 			rotatedExisting++
 		}
