@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -235,5 +236,28 @@ func TestUserSecretNames(t *testing.T) {
 		if strings.HasPrefix(n, env.SecretNamePrefix()) {
 			t.Errorf("%s's user secret %q starts with dev's prefix %q", other.name, n, env.SecretNamePrefix())
 		}
+	}
+}
+
+// TestMasterBindingsFitLambdaEnvironment: existing databases whose master
+// ARNs and prefixes would not fit the function's 4 KB environment stop
+// synth; the test configuration's one existing database fits.
+func TestMasterBindingsFitLambdaEnvironment(t *testing.T) {
+	dbs := map[string]any{}
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("old%d", i)
+		dbs[name] = map[string]any{
+			"existing": existing(map[string]any{
+				"instanceIdentifier": "legacy-" + name,
+				"masterSecretArn":    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:" + strings.Repeat("n", 300) + name + "-AbCdEf",
+			}),
+			"users": []any{user("app", nil)},
+		}
+	}
+	_, err := config.Load(withDatabases(dbs), nil)
+	wantLoadError(t, err, []string{"databases", "MASTER_SECRET_BINDINGS"})
+	one := map[string]any{"old": map[string]any{"existing": existing(nil), "users": []any{user("app", nil)}}}
+	if _, err := config.Load(withDatabases(one), nil); err != nil {
+		t.Fatalf("one existing database: %v", err)
 	}
 }

@@ -27,6 +27,13 @@ const (
 	// limits to 10 by default (the base policy and the default database's
 	// master rotation take two).
 	MaxRotatedExistingMasters = 8
+	// MaxMasterBindingsChars bounds MASTER_SECRET_BINDINGS, the rotation
+	// function's JSON of existing databases' master ARNs to their user
+	// secrets' ARN prefix: Lambda allows 4 KB for all of a function's
+	// environment variables together
+	// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+	// and the function's other variables take under 1 KB.
+	MaxMasterBindingsChars = 3000
 )
 
 var (
@@ -66,6 +73,10 @@ func (e Environment) validateDatabases(prefix string) []error {
 		if !d.IsDefault() && d.Existing != nil && d.Existing.RotateMaster {
 			rotatedExisting++
 		}
+	}
+	if n := masterBindingsChars(e); n > MaxMasterBindingsChars {
+		errs = append(errs, &FieldError{Key: prefix + "." + ContextDatabases, Value: fmt.Sprintf("master secret bindings of about %d characters", n),
+			Allowed: fmt.Sprintf("at most %d characters of existing databases' master secret ARNs and user secret prefixes (the rotation function's MASTER_SECRET_BINDINGS; Lambda allows 4 KB of environment variables): fewer existing databases with users, or shorter secret names", MaxMasterBindingsChars)})
 	}
 	if rotatedExisting > MaxRotatedExistingMasters {
 		errs = append(errs, &FieldError{Key: prefix + "." + ContextDatabases, Value: strconv.Itoa(rotatedExisting) + " existing databases with rotateMaster",
@@ -205,4 +216,20 @@ func validHostName(h string) bool {
 		}
 	}
 	return true
+}
+
+// masterBindingsChars is an upper bound of the length of the function's
+// MASTER_SECRET_BINDINGS for e: per existing database with users, its
+// master ARN and the ARN prefix of its user secrets (the longest
+// partition and a region name of 20 characters assumed), JSON-quoted.
+func masterBindingsChars(e Environment) int {
+	const arnHead = len("arn:aws-us-gov:secretsmanager:") + 20 + len(":123456789012:secret:")
+	n := 2 // {}
+	for _, d := range e.DatabaseList() {
+		if d.Existing == nil || len(d.Users) == 0 {
+			continue
+		}
+		n += len(d.Existing.MasterSecretArn) + arnHead + len(e.SecretNamePrefix()+d.Name+"/") + len(`"":"",`)
+	}
+	return n
 }
