@@ -386,7 +386,7 @@ func (h *Handler) withMaster(ctx context.Context, r *request, user *secret.Secre
 			tried.add("master "+label, refuse)
 			return false, nil
 		}
-		if containsString(used, m.Password) {
+		if slices.Contains(used, m.Password) {
 			return false, nil
 		}
 		used = append(used, m.Password)
@@ -471,15 +471,6 @@ func checkMaster(arn, label string, m, user *secret.Secret) error {
 		return fmt.Errorf("master secret %s (%s) names the application user %q itself", arn, label, m.Username)
 	}
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // testSecret logs in as the pending account (without a default schema,
