@@ -81,8 +81,8 @@ func checkSecretARNPrefix(p string) error {
 	if strings.ContainsAny(p, "*? \t") {
 		return errors.New("want a plain ARN prefix (no wildcard or space)")
 	}
-	parts := strings.SplitN(p, ":", 7)
-	if len(parts) != 7 || parts[0] != "arn" || parts[1] == "" || parts[2] != "secretsmanager" || parts[3] == "" || parts[5] != "secret" {
+	parts, ok := secretARNParts(p)
+	if !ok {
 		return errors.New("want arn:<partition>:secretsmanager:<region>:<account>:secret:<name prefix>")
 	}
 	if len(parts[4]) != 12 || strings.Trim(parts[4], "0123456789") != "" {
@@ -92,4 +92,16 @@ func checkSecretARNPrefix(p string) error {
 		return errors.New("want a secret name prefix after \":secret:\" (unset the variable to allow every secret)")
 	}
 	return nil
+}
+
+// secretARNParts splits a Secrets Manager secret ARN (or ARN prefix) into
+// its seven ":"-separated fields and reports whether it has the shape
+// "arn:<partition>:secretsmanager:<region>:<account>:secret:<rest>" with
+// a non-empty partition and region. The account and the rest are left to
+// the caller: checkSecretARNPrefix and CheckMasterSecretARN check them
+// differently.
+func secretARNParts(arn string) ([]string, bool) {
+	parts := strings.SplitN(arn, ":", 7)
+	ok := len(parts) == 7 && parts[0] == "arn" && parts[1] != "" && parts[2] == "secretsmanager" && parts[3] != "" && parts[5] == "secret"
+	return parts, ok
 }

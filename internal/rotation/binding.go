@@ -83,8 +83,7 @@ func CheckMasterSecretARN(arn string) error {
 	if strings.ContainsAny(arn, "*?, \t\"") {
 		return errors.New("want a complete secret ARN (no wildcard, comma or space)")
 	}
-	parts := strings.SplitN(arn, ":", 7)
-	if len(parts) != 7 || parts[0] != "arn" || parts[1] == "" || parts[2] != "secretsmanager" || parts[3] == "" || parts[5] != "secret" || parts[6] == "" {
+	if parts, ok := secretARNParts(arn); !ok || parts[6] == "" {
 		return errors.New("want arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>")
 	}
 	return nil
