@@ -1,9 +1,7 @@
 package rotation
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,26 +53,7 @@ func account(s *secret.Secret) engine.Account {
 // pendingValue is AWSCURRENT with the other account of the pair and a new
 // password; every other key is kept as it is.
 func (alternatingUsers) pendingValue(current *secret.Secret, password string) (string, error) {
-	withPw, err := current.WithPassword(password)
-	if err != nil {
-		return "", err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(withPw), &m); err != nil {
-		return "", errors.New("re-decode secret JSON failed")
-	}
-	user, err := json.Marshal(grant.Clone(current.Username)) // [A-Za-z0-9_]: nothing to escape
-	if err != nil {
-		return "", err
-	}
-	m["username"] = user
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return "", errors.New("re-encode secret JSON failed")
-	}
-	return strings.TrimRight(buf.String(), "\n"), nil
+	return current.WithCredentials(grant.Clone(current.Username), password)
 }
 
 // setSecret, logged in as the master user, makes the pending account

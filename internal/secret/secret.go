@@ -291,15 +291,30 @@ func (s *Secret) Addr() string {
 // every other key kept with its original JSON value. Keys are written in
 // sorted order; HTML characters are not escaped.
 func (s *Secret) WithPassword(p string) (string, error) {
-	out := make(map[string]json.RawMessage, len(s.raw)+1)
+	return s.withStrings("password", p)
+}
+
+// WithCredentials is [Secret.WithPassword] that also sets "username" to
+// user: the secret string of the other account of an alternating pair.
+func (s *Secret) WithCredentials(user, p string) (string, error) {
+	return s.withStrings("password", p, "username", user)
+}
+
+// withStrings returns the secret string with each key of kv (key, value,
+// key, value, ...) set to its string value and every other key kept with
+// its original JSON value, keys sorted, HTML characters not escaped.
+func (s *Secret) withStrings(kv ...string) (string, error) {
+	out := make(map[string]json.RawMessage, len(s.raw)+len(kv)/2)
 	for k, v := range s.raw {
 		out[k] = v
 	}
-	pw, err := marshalNoEscape(p)
-	if err != nil {
-		return "", fmt.Errorf("encode password: %w", err)
+	for i := 0; i+1 < len(kv); i += 2 {
+		v, err := marshalNoEscape(kv[i+1])
+		if err != nil {
+			return "", fmt.Errorf("encode %s: %w", kv[i], err)
+		}
+		out[kv[i]] = v
 	}
-	out["password"] = pw
 	b, err := marshalNoEscape(out)
 	if err != nil {
 		// Only reachable if a stored raw value is not valid JSON, which
