@@ -176,15 +176,37 @@ func DiffGrants(have, want []grant.Grant) (missing, extra []grant.Grant) {
 // It returns the changes it made, for the log. Nothing is sent unless
 // every wanted grant is valid.
 func Reconcile(ctx context.Context, adm Admin, a Account, want []grant.Grant) (granted, revoked []grant.Grant, err error) {
-	for _, g := range want {
-		if err := ValidateGrant(g); err != nil {
-			return nil, nil, err
-		}
+	if err := validateGrants(want); err != nil {
+		return nil, nil, err
 	}
 	have, err := AllGrants(ctx, adm, a)
 	if err != nil {
 		return nil, nil, err
 	}
+	return apply(ctx, adm, a, have, want)
+}
+
+// ReconcileFrom is [Reconcile] for a caller that has just read the
+// account's privileges with [AllGrants] on the same session (have), so
+// they are not read a second time.
+func ReconcileFrom(ctx context.Context, adm Admin, a Account, have, want []grant.Grant) (granted, revoked []grant.Grant, err error) {
+	if err := validateGrants(want); err != nil {
+		return nil, nil, err
+	}
+	return apply(ctx, adm, a, have, want)
+}
+
+func validateGrants(gs []grant.Grant) error {
+	for _, g := range gs {
+		if err := ValidateGrant(g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply revokes what have holds beyond want and grants what it lacks.
+func apply(ctx context.Context, adm Admin, a Account, have, want []grant.Grant) (granted, revoked []grant.Grant, err error) {
 	missing, extra := DiffGrants(have, want)
 	// Revoke first: a privilege that moved between objects is never held
 	// twice longer than needed.

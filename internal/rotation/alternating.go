@@ -91,7 +91,8 @@ func (alternatingUsers) setSecret(ctx context.Context, h *Handler, r *request, p
 		if err != nil {
 			return err
 		}
-		if err := checkGrantTables(ctx, adm, pend, pendExists, want); err != nil {
+		have, err := checkGrantTables(ctx, adm, pend, pendExists, want)
+		if err != nil {
 			return err
 		}
 		if err := h.createCurrent(ctx, r, adm, current, curExists); err != nil {
@@ -103,7 +104,7 @@ func (alternatingUsers) setSecret(ctx context.Context, h *Handler, r *request, p
 			// Grants first: a privilege the master cannot revoke (SUPER
 			// added by someone else) stops the rotation before the
 			// password of the account changes.
-			if granted, revoked, err = engine.Reconcile(ctx, adm, pend, want); err != nil {
+			if granted, revoked, err = engine.ReconcileFrom(ctx, adm, pend, have, want); err != nil {
 				return fmt.Errorf("grants of %s: %w", pend, err)
 			}
 			if created, err = adm.EnsureAccount(ctx, pend, pending.Password); err != nil {
@@ -258,20 +259,21 @@ func wantedGrants(ctx context.Context, adm engine.Admin, current *secret.Secret,
 // (and to the current account on the first rotation: the same grants),
 // and the missing ones when it does; a table dropped after it was granted
 // keeps its grant and is not in the way. The error matches
-// engine.ErrUnknownObject and names the table.
-func checkGrantTables(ctx context.Context, adm engine.Admin, pend engine.Account, pendExists bool, want []grant.Grant) error {
+// engine.ErrUnknownObject and names the table. It returns the existing
+// pending account's grants (nil when it does not exist), which setSecret
+// reconciles from (engine.ReconcileFrom) rather than reading them again.
+func checkGrantTables(ctx context.Context, adm engine.Admin, pend engine.Account, pendExists bool, want []grant.Grant) (have []grant.Grant, err error) {
 	send := want
 	if pendExists {
-		have, err := engine.AllGrants(ctx, adm, pend)
-		if err != nil {
-			return err
+		if have, err = engine.AllGrants(ctx, adm, pend); err != nil {
+			return nil, err
 		}
 		send, _ = engine.DiffGrants(have, want)
 	}
 	if err := engine.CheckTables(ctx, adm, send); err != nil {
-		return fmt.Errorf("grants of %s: %w; nothing was changed", pend, err)
+		return nil, fmt.Errorf("grants of %s: %w; nothing was changed", pend, err)
 	}
-	return nil
+	return have, nil
 }
 
 // createCurrent, on the first rotation (exists false), creates the
