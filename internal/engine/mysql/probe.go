@@ -53,11 +53,11 @@ WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME LIMIT 1
 			return "", fmt.Errorf("probe %s: find a table: %w", g, err)
 		}
 	} else {
-		err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", g.Schema, table).Scan(&n)
+		ok, err := s.TableExists(ctx, g.Schema, table)
 		if err != nil {
-			return "", fmt.Errorf("probe %s: look up table: %w", g, err)
+			return "", fmt.Errorf("probe %s: %w", g, err)
 		}
-		if n == 0 {
+		if !ok {
 			return "table " + g.Schema + "." + table + " does not exist", nil
 		}
 	}
