@@ -122,7 +122,7 @@ func (d *Doctor) diagnose(ctx context.Context, g *Diagnosis) {
 		}
 	}
 
-	plan, perr := d.op.PlanRepair(ctx, id)
+	plan, perr := d.op.PlanRepairFromStatus(ctx, st)
 	if plan == nil {
 		g.add("logins: %s", perr)
 		g.set(CauseUnknown, "the secret's versions cannot be read", next("status"))

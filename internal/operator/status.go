@@ -33,6 +33,9 @@ type StatusReport struct {
 	Reason          string     `json:"reason"`
 	// Users is set for an alternating-users secret only.
 	Users *UsersReport `json:"users,omitempty"`
+	// snap is what the report was made from, for
+	// [Operator.PlanRepairFromStatus].
+	snap *snapshot
 }
 
 // Status describes the secret's rotation configuration and versions and
@@ -68,6 +71,7 @@ func (o *Operator) status(ctx context.Context, secretID string, users bool) (*St
 		LastRotated:     utcPtr(d.LastRotatedDate),
 		NextRotation:    utcPtr(d.NextRotationDate),
 		Versions:        s.versions,
+		snap:            s,
 	}
 	r.Verdict, r.Reason = o.verdict(s)
 	if users {
