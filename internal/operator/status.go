@@ -80,6 +80,18 @@ func (o *Operator) status(ctx context.Context, secretID string, users bool) (*St
 	return r, nil
 }
 
+// Pending is the version holding AWSPENDING when that is not the
+// AWSCURRENT version (nil otherwise): the pending rotation the verdict
+// judged. r must come from [Operator.Status].
+func (r *StatusReport) Pending() *Version {
+	p, ok := r.snap.pendingElsewhere()
+	if !ok {
+		return nil
+	}
+	v := r.snap.version(p)
+	return &v
+}
+
 func (o *Operator) verdict(s *snapshot) (string, string) {
 	if _, ok := s.byStage[secret.StageCurrent]; !ok {
 		return VerdictStuck, "no version is labelled AWSCURRENT; applications cannot read the secret"
