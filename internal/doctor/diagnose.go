@@ -98,7 +98,7 @@ func (d *Doctor) diagnose(ctx context.Context, g *Diagnosis) {
 		d.addLogs(ctx, g, st)
 		return
 	}
-	pending := pendingVersion(st)
+	pending := st.Pending()
 
 	db := d.database(ctx, cur.Host, cur.Port)
 	d.describeDB(g, db, cur)
@@ -122,7 +122,7 @@ func (d *Doctor) diagnose(ctx context.Context, g *Diagnosis) {
 		}
 	}
 
-	plan, perr := d.op.PlanRepair(ctx, id)
+	plan, perr := d.op.PlanRepairFromStatus(ctx, st)
 	if plan == nil {
 		g.add("logins: %s", perr)
 		g.set(CauseUnknown, "the secret's versions cannot be read", next("status"))
@@ -371,16 +371,6 @@ func repairOrVerify(pending *operator.Version) string {
 	return "verify"
 }
 
-// pendingVersion is the version holding AWSPENDING but not AWSCURRENT.
-func pendingVersion(st *operator.StatusReport) *operator.Version {
-	for _, v := range st.Versions {
-		if slices.Contains(v.Stages, secret.StagePending) && !slices.Contains(v.Stages, secret.StageCurrent) {
-			return &v
-		}
-	}
-	return nil
-}
-
 // masterMidRotation reports whether the master secret of an
 // alternating-users secret has a rotation pending. The master user sets
 // this secret's passwords: while its own password may be changing, a
@@ -397,7 +387,7 @@ func (d *Doctor) masterMidRotation(ctx context.Context, g *Diagnosis, masterARN 
 		g.add("master secret %s: %s", masterARN, err)
 		return false
 	}
-	p := pendingVersion(mst)
+	p := mst.Pending()
 	if p == nil {
 		g.add("master secret %s: %s, no rotation pending", mst.Name, mst.Verdict)
 		return false

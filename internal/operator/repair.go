@@ -153,6 +153,21 @@ func (o *Operator) PlanRepair(ctx context.Context, secretID string) (*RepairPlan
 	if err != nil {
 		return nil, err
 	}
+	return o.planRepair(ctx, s)
+}
+
+// PlanRepairFromStatus is [Operator.PlanRepair] on the versions and
+// labels that st, a report of [Operator.Status], was made from, for a
+// caller that judged the secret from st and would otherwise read them
+// again (the rotation doctor). A report not made by Status is read anew.
+func (o *Operator) PlanRepairFromStatus(ctx context.Context, st *StatusReport) (*RepairPlan, error) {
+	if st.snap == nil {
+		return o.PlanRepair(ctx, st.ARN)
+	}
+	return o.planRepair(ctx, st.snap)
+}
+
+func (o *Operator) planRepair(ctx context.Context, s *snapshot) (*RepairPlan, error) {
 	r := &RepairReport{Name: s.name(), ARN: s.arn(), Actions: []Action{}}
 	p := &RepairPlan{Report: r, snap: s}
 	cur, ok := s.byStage[secret.StageCurrent]

@@ -33,6 +33,9 @@ type StatusReport struct {
 	Reason          string     `json:"reason"`
 	// Users is set for an alternating-users secret only.
 	Users *UsersReport `json:"users,omitempty"`
+	// snap is what the report was made from, for
+	// [Operator.PlanRepairFromStatus].
+	snap *snapshot
 }
 
 // Status describes the secret's rotation configuration and versions and
@@ -68,12 +71,25 @@ func (o *Operator) status(ctx context.Context, secretID string, users bool) (*St
 		LastRotated:     utcPtr(d.LastRotatedDate),
 		NextRotation:    utcPtr(d.NextRotationDate),
 		Versions:        s.versions,
+		snap:            s,
 	}
 	r.Verdict, r.Reason = o.verdict(s)
 	if users {
 		r.Users = o.users(ctx, s)
 	}
 	return r, nil
+}
+
+// Pending is the version holding AWSPENDING when that is not the
+// AWSCURRENT version (nil otherwise): the pending rotation the verdict
+// judged. r must come from [Operator.Status].
+func (r *StatusReport) Pending() *Version {
+	p, ok := r.snap.pendingElsewhere()
+	if !ok {
+		return nil
+	}
+	v := r.snap.version(p)
+	return &v
 }
 
 func (o *Operator) verdict(s *snapshot) (string, string) {
