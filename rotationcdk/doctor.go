@@ -441,16 +441,11 @@ func (d *DoctorFunction) watchSecret(s WatchedSecret) {
 	d.addRetry(s.Secret.SecretArn())
 	if s.EncryptionKey != nil {
 		if d.keys == nil {
-			d.keys = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:     jsii.String("SecretKeysThroughSecretsManager"),
-				Actions: jsii.Strings("kms:Decrypt"),
-				Conditions: &map[string]any{"StringEquals": map[string]any{
-					"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
-				}},
-			})
+			d.keys = viaSecretsManager("SecretKeysThroughSecretsManager", nil, s.EncryptionKey.KeyArn(), "kms:Decrypt")
 			d.Policy.AddStatements(d.keys)
+		} else {
+			d.keys.AddResources(s.EncryptionKey.KeyArn())
 		}
-		d.keys.AddResources(s.EncryptionKey.KeyArn())
 	}
 }
 
@@ -480,18 +475,11 @@ func (d *DoctorFunction) watchPrefix(s WatchedSecret) {
 	}
 	if s.EncryptionKey != nil {
 		if d.prefixedKeys == nil {
-			d.prefixedKeys = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:     jsii.String("NamedSecretKeysThroughSecretsManager"),
-				Actions: jsii.Strings("kms:Decrypt"),
-				Conditions: &map[string]any{
-					"StringEquals": map[string]any{
-						"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
-					},
-				},
-			})
+			d.prefixedKeys = viaSecretsManager("NamedSecretKeysThroughSecretsManager", nil, s.EncryptionKey.KeyArn(), "kms:Decrypt")
 			d.Policy.AddStatements(d.prefixedKeys)
+		} else {
+			d.prefixedKeys.AddResources(s.EncryptionKey.KeyArn())
 		}
-		d.prefixedKeys.AddResources(s.EncryptionKey.KeyArn())
 		d.prefixedKeys.AddCondition(jsii.String("StringLike"), map[string]any{
 			"kms:EncryptionContext:SecretARN": d.prefixPatterns(),
 		})
