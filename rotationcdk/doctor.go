@@ -263,7 +263,7 @@ func (s WatchedSecret) validate() error {
 		return errors.New("exactly one of Secret and NamePrefix is required")
 	case s.NamePrefix != "" && !namePrefixRe.MatchString(s.NamePrefix):
 		return fmt.Errorf("NamePrefix %q: want characters of a secret name (letters, digits, /_+=.@-), ending with /", s.NamePrefix)
-	case s.Database != nil && s.Port == nil && s.Database.Connections().DefaultPort() == nil:
+	case s.Database != nil && databasePort(s.Database, s.Port) == nil:
 		return errors.New("Port is required: Database has no default port")
 	}
 	return nil
@@ -409,10 +409,7 @@ func (d *DoctorFunction) mustWatch(s WatchedSecret) {
 		d.readMaster(s.MasterSecret)
 	}
 	if s.Database != nil {
-		port := s.Port
-		if port == nil {
-			port = s.Database.Connections().DefaultPort()
-		}
+		port := databasePort(s.Database, s.Port)
 		// From the doctor's side: with the database in an earlier stack,
 		// CDK puts both the egress and the ingress rule into the doctor's
 		// stack, so the reference points back only. One database watched
