@@ -21,7 +21,6 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/doctor"
-	"github.com/example/secret-rotation/internal/rotation"
 )
 
 // DoctorPackage is the import path of the doctor function's main package.
@@ -283,10 +282,6 @@ func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunct
 	if err != nil {
 		return nil, err
 	}
-	assetOpts, root, err := GoAssetOptions(p.ModuleRoot, p.Package, p.CABundlePath)
-	if err != nil {
-		return nil, fmt.Errorf("doctor function: %w", err)
-	}
 	envName := p.EnvironmentName
 	if envName == "" {
 		envName = *awscdk.Stack_Of(scope).StackName()
@@ -300,9 +295,6 @@ func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunct
 		doctor.EnvRotationLogGroup:    p.RotationFunction.LogGroup.LogGroupName(),
 		doctor.EnvEnvironment:         jsii.String(envName),
 	}
-	if p.CABundlePath != "" {
-		vars[rotation.EnvCABundle] = jsii.String(CABundleFileName)
-	}
 	parts, err := newGoFunction(scope, id, &goFunctionSpec{
 		role:              "Rotation doctor: diagnoses and repairs failed Secrets Manager rotations",
 		basePolicy:        "Rotation doctor: its own log group, and the network interfaces of a function in a VPC",
@@ -313,8 +305,9 @@ func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunct
 		subnets:           p.VpcSubnets,
 		group:             p.SecurityGroup,
 		logs:              logSpec{group: p.LogGroup, retention: p.LogRetention, key: p.LogsKey, removal: p.LogRemovalPolicy},
-		asset:             assetOpts,
-		root:              root,
+		moduleRoot:        p.ModuleRoot,
+		pkg:               p.Package,
+		caBundlePath:      p.CABundlePath,
 		memoryMiB:         p.MemorySizeMiB,
 		timeout:           p.Timeout,
 		environment:       vars,
