@@ -126,7 +126,7 @@ func (p *SecretRotationProps) validate() error {
 	}
 	if p.Database == nil {
 		errs = append(errs, errors.New("Database is required"))
-	} else if p.Port == nil && p.Database.Connections().DefaultPort() == nil {
+	} else if databasePort(p.Database, p.Port) == nil {
 		errs = append(errs, errors.New("Port is required: Database has no default port"))
 	}
 	if err := p.Schedule.Validate(p.Window); err != nil {
@@ -164,10 +164,7 @@ func NewSecretRotation(scope constructs.Construct, id string, props *SecretRotat
 	out := &SecretRotation{Construct: c}
 	fn := props.Function
 
-	port := props.Port
-	if port == nil {
-		port = props.Database.Connections().DefaultPort()
-	}
+	port := databasePort(props.Database, props.Port)
 	props.Database.Connections().AllowFrom(fn.SecurityGroup, port, jsii.String("Rotation function"))
 
 	var needs []constructs.IDependable
@@ -266,6 +263,15 @@ func newRotationPolicy(c constructs.Construct, props *SecretRotationProps) awsia
 	})
 	compliance.MustSuppress(policy, compliance.Suppression{Rule: "AwsSolutions-IAM5", Reason: ReasonGetRandomPassword, AppliesTo: []string{"Resource::*"}})
 	return policy
+}
+
+// databasePort is port, or db's default port when port is nil (nil when
+// db has none either: props validation refuses that).
+func databasePort(db awsec2.IConnectable, port awsec2.Port) awsec2.Port {
+	if port != nil {
+		return port
+	}
+	return db.Connections().DefaultPort()
 }
 
 // viaSecretsManager allows KMS actions on key only when Secrets Manager

@@ -21,7 +21,6 @@ import (
 
 	"github.com/example/secret-rotation/internal/compliance"
 	"github.com/example/secret-rotation/internal/doctor"
-	"github.com/example/secret-rotation/internal/rotation"
 )
 
 // DoctorPackage is the import path of the doctor function's main package.
@@ -263,7 +262,7 @@ func (s WatchedSecret) validate() error {
 		return errors.New("exactly one of Secret and NamePrefix is required")
 	case s.NamePrefix != "" && !namePrefixRe.MatchString(s.NamePrefix):
 		return fmt.Errorf("NamePrefix %q: want characters of a secret name (letters, digits, /_+=.@-), ending with /", s.NamePrefix)
-	case s.Database != nil && s.Port == nil && s.Database.Connections().DefaultPort() == nil:
+	case s.Database != nil && databasePort(s.Database, s.Port) == nil:
 		return errors.New("Port is required: Database has no default port")
 	}
 	return nil
@@ -283,10 +282,6 @@ func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunct
 	if err != nil {
 		return nil, err
 	}
-	assetOpts, root, err := GoAssetOptions(p.ModuleRoot, p.Package, p.CABundlePath)
-	if err != nil {
-		return nil, fmt.Errorf("doctor function: %w", err)
-	}
 	envName := p.EnvironmentName
 	if envName == "" {
 		envName = *awscdk.Stack_Of(scope).StackName()
@@ -300,9 +295,6 @@ func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunct
 		doctor.EnvRotationLogGroup:    p.RotationFunction.LogGroup.LogGroupName(),
 		doctor.EnvEnvironment:         jsii.String(envName),
 	}
-	if p.CABundlePath != "" {
-		vars[rotation.EnvCABundle] = jsii.String(CABundleFileName)
-	}
 	parts, err := newGoFunction(scope, id, &goFunctionSpec{
 		role:              "Rotation doctor: diagnoses and repairs failed Secrets Manager rotations",
 		basePolicy:        "Rotation doctor: its own log group, and the network interfaces of a function in a VPC",
@@ -313,8 +305,9 @@ func NewDoctorFunction(scope constructs.Construct, id string, props *DoctorFunct
 		subnets:           p.VpcSubnets,
 		group:             p.SecurityGroup,
 		logs:              logSpec{group: p.LogGroup, retention: p.LogRetention, key: p.LogsKey, removal: p.LogRemovalPolicy},
-		asset:             assetOpts,
-		root:              root,
+		moduleRoot:        p.ModuleRoot,
+		pkg:               p.Package,
+		caBundlePath:      p.CABundlePath,
 		memoryMiB:         p.MemorySizeMiB,
 		timeout:           p.Timeout,
 		environment:       vars,
@@ -409,10 +402,7 @@ func (d *DoctorFunction) mustWatch(s WatchedSecret) {
 		d.readMaster(s.MasterSecret)
 	}
 	if s.Database != nil {
-		port := s.Port
-		if port == nil {
-			port = s.Database.Connections().DefaultPort()
-		}
+		port := databasePort(s.Database, s.Port)
 		// From the doctor's side: with the database in an earlier stack,
 		// CDK puts both the egress and the ingress rule into the doctor's
 		// stack, so the reference points back only. One database watched
@@ -441,16 +431,11 @@ func (d *DoctorFunction) watchSecret(s WatchedSecret) {
 	d.addRetry(s.Secret.SecretArn())
 	if s.EncryptionKey != nil {
 		if d.keys == nil {
-			d.keys = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:     jsii.String("SecretKeysThroughSecretsManager"),
-				Actions: jsii.Strings("kms:Decrypt"),
-				Conditions: &map[string]any{"StringEquals": map[string]any{
-					"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
-				}},
-			})
+			d.keys = viaSecretsManager("SecretKeysThroughSecretsManager", nil, s.EncryptionKey.KeyArn(), "kms:Decrypt")
 			d.Policy.AddStatements(d.keys)
+		} else {
+			d.keys.AddResources(s.EncryptionKey.KeyArn())
 		}
-		d.keys.AddResources(s.EncryptionKey.KeyArn())
 	}
 }
 
@@ -480,18 +465,11 @@ func (d *DoctorFunction) watchPrefix(s WatchedSecret) {
 	}
 	if s.EncryptionKey != nil {
 		if d.prefixedKeys == nil {
-			d.prefixedKeys = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:     jsii.String("NamedSecretKeysThroughSecretsManager"),
-				Actions: jsii.Strings("kms:Decrypt"),
-				Conditions: &map[string]any{
-					"StringEquals": map[string]any{
-						"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
-					},
-				},
-			})
+			d.prefixedKeys = viaSecretsManager("NamedSecretKeysThroughSecretsManager", nil, s.EncryptionKey.KeyArn(), "kms:Decrypt")
 			d.Policy.AddStatements(d.prefixedKeys)
+		} else {
+			d.prefixedKeys.AddResources(s.EncryptionKey.KeyArn())
 		}
-		d.prefixedKeys.AddResources(s.EncryptionKey.KeyArn())
 		d.prefixedKeys.AddCondition(jsii.String("StringLike"), map[string]any{
 			"kms:EncryptionContext:SecretARN": d.prefixPatterns(),
 		})

@@ -248,17 +248,9 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 	if err != nil {
 		return nil, err
 	}
-	assetOpts, root, err := GoAssetOptions(p.ModuleRoot, p.Package, p.CABundlePath)
-	if err != nil {
-		return nil, fmt.Errorf("rotation function: %w", err)
-	}
-
 	vars := map[string]*string{
 		rotation.EnvPasswordLength:    jsii.String(strconv.Itoa(p.PasswordLength)),
 		rotation.EnvExcludeCharacters: jsii.String(p.ExcludeCharacters),
-	}
-	if p.CABundlePath != "" {
-		vars[rotation.EnvCABundle] = jsii.String(CABundleFileName)
 	}
 	if len(p.AlternatingUsersSecretPrefixes) > 0 {
 		vars[rotation.EnvAlternatingUsersSecretPrefixes] = jsii.String(strings.Join(p.AlternatingUsersSecretPrefixes, ","))
@@ -291,8 +283,9 @@ func NewRotationFunction(scope constructs.Construct, id string, props *RotationF
 		group:               p.SecurityGroup,
 		egress:              "HTTPS to Secrets Manager",
 		logs:                logSpec{group: p.LogGroup, retention: p.LogRetention, key: p.LogsKey, removal: p.LogRemovalPolicy},
-		asset:               assetOpts,
-		root:                root,
+		moduleRoot:          p.ModuleRoot,
+		pkg:                 p.Package,
+		caBundlePath:        p.CABundlePath,
 		memoryMiB:           p.MemorySizeMiB,
 		timeout:             p.Timeout,
 		reservedConcurrency: p.ReservedConcurrency,

@@ -10,11 +10,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/secret-rotation/internal/compliance"
+	"github.com/example/secret-rotation/internal/rotation"
 	"github.com/example/secret-rotation/internal/servicerole"
 )
 
@@ -41,13 +41,13 @@ type goFunctionSpec struct {
 	subnets *awsec2.SubnetSelection
 	group   awsec2.ISecurityGroup
 	logs    logSpec
-	// asset and root are GoAssetOptions' results.
-	asset               *awss3assets.AssetOptions
-	root                string
-	memoryMiB           int
-	timeout             time.Duration
-	reservedConcurrency int
-	environment         map[string]*string
+	// moduleRoot, pkg and caBundlePath are GoAssetOptions' arguments;
+	// with a CA bundle, environment gets DB_CA_BUNDLE naming it.
+	moduleRoot, pkg, caBundlePath string
+	memoryMiB                     int
+	timeout                       time.Duration
+	reservedConcurrency           int
+	environment                   map[string]*string
 	// Reasons of the suppressions every such function needs (see the
 	// Reason constants): no dead-letter queue, no reserved concurrency
 	// (when 0), CloudWatch Logs' own encryption (when no key).
@@ -76,8 +76,16 @@ type goFunction struct {
 // newGoFunction creates a Go function under a new construct id of scope.
 // The ids of the children (SecurityGroup, LogGroup, Role, BasePolicy,
 // Default) are those the rotation function had before this building block
-// existed, so its logical ids did not change.
+// existed, so its logical ids did not change. An unreadable CA bundle or
+// sources that cannot be listed are errors before any construct is created.
 func newGoFunction(scope constructs.Construct, id string, s *goFunctionSpec) (*goFunction, error) {
+	asset, root, err := GoAssetOptions(s.moduleRoot, s.pkg, s.caBundlePath)
+	if err != nil {
+		return nil, err
+	}
+	if s.caBundlePath != "" {
+		s.environment[rotation.EnvCABundle] = jsii.String(CABundleFileName)
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := &goFunction{Construct: c, SecurityGroup: s.group, LogGroup: s.logs.group}
 	if out.SecurityGroup == nil {
@@ -131,7 +139,7 @@ func newGoFunction(scope constructs.Construct, id string, s *goFunctionSpec) (*g
 		Runtime:        awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:   awslambda.Architecture_ARM_64(),
 		Handler:        jsii.String("bootstrap"),
-		Code:           awslambda.Code_FromAsset(jsii.String(s.root), s.asset),
+		Code:           awslambda.Code_FromAsset(jsii.String(root), asset),
 		MemorySize:     jsii.Number(s.memoryMiB),
 		Timeout:        awscdk.Duration_Seconds(jsii.Number(s.timeout.Seconds())),
 		Vpc:            s.vpc,
@@ -146,7 +154,6 @@ func newGoFunction(scope constructs.Construct, id string, s *goFunctionSpec) (*g
 	}
 	// "Default" keeps the function's logical id that of a function created
 	// directly under the construct's scope with the construct's id.
-	var err error
 	if out.Function, err = newFunction(c, fnProps); err != nil {
 		return nil, err
 	}

@@ -85,6 +85,10 @@ func newUserSecrets(stack awscdk.Stack, p userSecretsProps) ([]*UserSecret, erro
 	if p.masterRotation != nil {
 		dependsOn = append(dependsOn, p.masterRotation.Schedule)
 	}
+	// The same for every user of the database.
+	port := awsec2.Port_Tcp(jsii.Number(p.database.Port()))
+	schedule := rotationSchedule(p.env)
+	window := time.Duration(p.env.RotationWindowHours) * time.Hour
 	var out []*UserSecret
 	for _, u := range p.database.Users {
 		template, err := userSecretTemplate(p, u)
@@ -114,9 +118,9 @@ func newUserSecrets(stack awscdk.Stack, p userSecretsProps) ([]*UserSecret, erro
 			Secret:                 secret,
 			EncryptionKey:          p.key,
 			Database:               p.connections,
-			Port:                   awsec2.Port_Tcp(jsii.Number(p.database.Port())),
-			Schedule:               rotationSchedule(p.env),
-			Window:                 time.Duration(p.env.RotationWindowHours) * time.Hour,
+			Port:                   port,
+			Schedule:               schedule,
+			Window:                 window,
 			DependsOn:              dependsOn,
 			MasterSecret:           p.master,
 			MasterEncryptionKey:    p.masterKey,
